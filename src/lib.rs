@@ -1,1 +1,183 @@
-//! placeholder
+//! Einstein summation, compiled while your crate compiles.
+//!
+//! [`einsum!`] takes a spec such as `"ij,jk->ik"` and its operands. The spec is parsed and
+//! checked at compile time — an invalid spec is a compile error that names the label and the
+//! term — and the call expands into code specialised for that spec: a loop nest with constant
+//! bounds for fixed-size arrays, a planned contraction (matrix products through a GEMM kernel)
+//! for ndarray arrays. The semantics are numpy's `einsum`.
+//!
+//! ```
+//! use einsum::einsum;
+//! use ndarray::array;
+//!
+//! // Matrix product of ndarray operands: an `Array2<f64>`.
+//! let a = array![[1.0, 2.0], [3.0, 4.0]];
+//! let b = array![[5.0, 6.0], [7.0, 8.0]];
+//! assert_eq!(einsum!("ij,jk->ik", &a, &b), a.dot(&b));
+//!
+//! // The cross product through the Levi-Civita tensor, on fixed-size arrays: a `[f64; 3]`,
+//! // with every extent checked at compile time.
+//! let mut eps = [[[0.0; 3]; 3]; 3];
+//! for (i, j, k, s) in [(0, 1, 2, 1.0), (1, 2, 0, 1.0), (2, 0, 1, 1.0), (0, 2, 1, -1.0), (2, 1, 0, -1.0), (1, 0, 2, -1.0)] {
+//!     eps[i][j][k] = s;
+//! }
+//! let x: [f64; 3] = einsum!("ijk,j,k->i", eps, [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]);
+//! assert_eq!(x, [0.0, 0.0, 1.0]);
+//! ```
+//!
+//! # The spec language
+//!
+//! A spec is a comma-separated list of input terms, one per operand, optionally followed by
+//! `->` and the output term. Whitespace is ignored.
+//!
+//! - Labels are the letters `a-z` and `A-Z`. Each letter names one index.
+//! - A label in the output is kept; a label absent from the output is summed over, even when
+//!   it occurs in one term only (`"ij->i"` sums each row).
+//! - A label repeated within one term takes a diagonal (`"ii->i"`), summed when absent from
+//!   the output (`"ii->"` is the trace).
+//! - Without `->` the output is implicit, as in numpy: the labels that occur exactly once, in
+//!   alphabetical order with upper case first (`"ij,jk"` means `"ij,jk->ik"`).
+//! - `"->"` alone, or an output with no labels, gives a scalar; an empty input term is a
+//!   scalar operand (`",ij->ij"` scales a matrix).
+//! - `...` (at most once per term, anywhere in it) stands for any number of broadcast axes,
+//!   aligned on the right and broadcast as numpy broadcasts (axes of extent 1 stretch). In an
+//!   implicit output the `...` axes come first; when an explicit output omits `...`, those
+//!   axes are summed.
+//! - An axis of extent 1 also broadcasts against a named label's extent (`"ij,ij->ij"` with
+//!   shapes `[1, 3]` and `[2, 3]`), as numpy allows.
+//!
+//! # Operands and results
+//!
+//! | operands | extents checked | result |
+//! |---|---|---|
+//! | fixed-size arrays `[[T; N]; M]` (any depth) and plain numbers, by value or reference | at compile time | a fixed-size array, or `T` for a scalar output |
+//! | ndarray arrays of any storage (`Array`, `&Array`, views, `ArcArray`, `CowArray`), any layout | rank at compile time (`IxDyn`: at run time), extents at run time | `Array<T, IxK>` with `K` the output rank (`IxDyn` above 6) |
+//! | any of the above, with `...` in the spec | at run time | `ArrayD<T>` |
+//!
+//! All operands have one element type `T`: any primitive number or
+//! `num_complex::Complex<f32/f64>` (see [`Element`]). Operands are borrowed, never moved,
+//! and each expression is evaluated exactly once, in order. Fixed-size and ndarray operands
+//! cannot be mixed in one call (except in specs with `...`).
+//!
+//! # Errors
+//!
+//! An invalid spec does not compile, and every problem of an invocation is reported at once:
+//!
+//! ```text
+//! error: einsum `ij,jk->iz`: output label `z` at position 8 does not occur in any input term
+//!  --> src/main.rs:4:29
+//!   |
+//! 4 |     let c = einsum::einsum!("ij,jk->iz", a, b);
+//!   |                             ^^^^^^^^^^^
+//! ```
+//!
+//! Fixed-size extents that disagree do not compile either
+//! (``einsum `ij,jk->ik`: label `j` is `Extent<3>` in operand 0 (`a`) but `Extent<4>` in
+//! operand 1 (`b`)``). ndarray extents are checked when the call runs: [`einsum!`] panics with
+//! the message, [`try_einsum!`] returns it as an [`EinsumError`]:
+//!
+//! ```
+//! use ndarray::Array2;
+//! let a = Array2::<f64>::zeros((2, 3));
+//! let b = Array2::<f64>::zeros((4, 5));
+//! let err = einsum::try_einsum!("ij,jk->ik", &a, &b).unwrap_err();
+//! assert_eq!(err.to_string(), "einsum `ij,jk->ik`: label `j` is 3 in operand 0 but 4 in operand 1");
+//! ```
+//!
+//! For specs known only at run time, [`einsum_dyn`] applies the same rules and errors.
+
+pub use einsum_runtime::operand;
+pub use einsum_runtime::{einsum_dyn, EinsumError, EinsumErrorKind, Element};
+pub use einsum_runtime::{ndarray, spec};
+
+/// Evaluates an einsum spec on its operands; the spec is checked at compile time.
+///
+/// `einsum!(SPEC, a, b, …)`: `SPEC` is a string literal (see [the crate docs](crate) for the
+/// language), followed by one operand per input term. The result is a fixed-size array (or a
+/// number) when the operands are fixed-size arrays, an owned `ndarray::Array` of the output's
+/// rank when they are ndarray arrays, and an `ArrayD` when the spec has `...`.
+///
+/// This call is equivalent to the loops that sum, for every output index, the product of the
+/// operands' elements over every value of the summed labels:
+///
+/// ```
+/// use einsum::einsum;
+/// let a = [[1, 2, 3], [4, 5, 6]];
+/// let b = [[1, 0], [0, 1], [1, 1]];
+/// let c: [[i32; 2]; 2] = einsum!("ij,jk->ik", a, b);
+///
+/// let mut expected = [[0; 2]; 2];
+/// for i in 0..2 {
+///     for k in 0..2 {
+///         for j in 0..3 {
+///             expected[i][k] += a[i][j] * b[j][k];
+///         }
+///     }
+/// }
+/// assert_eq!(c, expected);
+/// ```
+///
+/// More forms:
+///
+/// ```
+/// use einsum::einsum;
+/// use ndarray::{array, Array3};
+///
+/// let m = array![[1.0, 2.0], [3.0, 4.0]];
+/// let trace: ndarray::Array0<f64> = einsum!("ii->", &m);
+/// assert_eq!(trace.into_scalar(), 5.0);
+/// assert_eq!(einsum!("ii->i", &m), array![1.0, 4.0]);
+/// assert_eq!(einsum!("ij->ji", m.view()), m.t());
+/// assert_eq!(einsum!("ij", &m), m);                      // implicit output
+/// assert_eq!(einsum!("i,j->ij", [1, 2], [3, 4, 5])[1], [6, 8, 10]);
+///
+/// let batch = Array3::<f64>::ones((4, 2, 3));
+/// let out = einsum!("...ij,jk->...ik", &batch, &array![[1.0], [1.0], [1.0]]);
+/// assert_eq!(out.shape(), &[4, 2, 1]);
+/// ```
+///
+/// # Panics
+///
+/// When ndarray operands' extents do not fit the spec (a label with two different extents, a
+/// diagonal of a non-square pair of axes, `...` axes that do not broadcast, an `IxDyn`
+/// operand of the wrong rank). The message names the spec, the label, the operands and the
+/// extents, and the panic points at the `einsum!` call. Use [`try_einsum!`] to get an
+/// [`EinsumError`] instead. Fixed-size operands never panic: their extents are checked at
+/// compile time.
+#[macro_export]
+macro_rules! einsum {
+    ($($input:tt)*) => {
+        $crate::__private::einsum_impl!($crate, panic; $($input)*)
+    };
+}
+
+/// Like [`einsum!`], but returns `Result<_, EinsumError>` instead of panicking when the
+/// operands' extents do not fit the spec. The spec itself is still checked at compile time.
+///
+/// ```
+/// use ndarray::{array, Array1};
+/// let a = array![1.0, 2.0, 3.0];
+/// let b = array![1.0, 2.0];
+/// let err = einsum::try_einsum!("i,i->", &a, &b).unwrap_err();
+/// assert_eq!(err.to_string(), "einsum `i,i->`: label `i` is 3 in operand 0 but 2 in operand 1");
+/// let ok: Array1<f64> = einsum::try_einsum!("i,i->i", &a, &a)?;
+/// assert_eq!(ok, array![1.0, 4.0, 9.0]);
+/// # Ok::<(), einsum::EinsumError>(())
+/// ```
+#[macro_export]
+macro_rules! try_einsum {
+    ($($input:tt)*) => {
+        $crate::__private::einsum_impl!($crate, try; $($input)*)
+    };
+}
+
+/// What code generated by [`einsum!`] names. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use einsum_macro::einsum_impl;
+    pub use einsum_runtime::ndarray;
+    pub use einsum_runtime::operand::{AsOperand, DynOperand};
+    pub use einsum_runtime::support::{contract_static, unwrap_or_panic};
+    pub use einsum_runtime::{einsum_dyn, EinsumError, Element};
+    pub use num_traits::Zero;
+}

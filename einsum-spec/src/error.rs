@@ -95,6 +95,20 @@ impl SpecError {
         SpecError { kind, position: None }
     }
 
+    /// The error for `operands` operands given to a spec with `terms` input terms.
+    ///
+    /// ```
+    /// let err = einsum_spec::SpecError::operand_count(2, 3);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "the spec has 2 input terms but 3 operands were given: pass one operand per input term"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn operand_count(terms: usize, operands: usize) -> SpecError {
+        SpecError::whole(SpecErrorKind::OperandCount { terms, operands })
+    }
+
     /// What is wrong.
     ///
     /// ```

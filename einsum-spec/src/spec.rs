@@ -224,7 +224,7 @@ impl Spec {
         if operands == self.inputs.len() {
             Ok(())
         } else {
-            Err(SpecError::whole(SpecErrorKind::OperandCount { terms: self.inputs.len(), operands }))
+            Err(SpecError::operand_count(self.inputs.len(), operands))
         }
     }
 }

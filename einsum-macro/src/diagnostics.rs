@@ -1,0 +1,189 @@
+//! Traits whose only job is their `#[diagnostic::on_unimplemented]` message.
+//!
+//! The kernels' `where` clauses are phrased with these traits, so when an operand does not
+//! fit its term the compiler reports a sentence in the spec's own words, naming the spec, the
+//! label and the operands, instead of a generic trait-bound failure. They are generated per
+//! invocation because each message quotes that invocation's spec and operands.
+
+use crate::model::{Model, Tables};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// The name of the trait every kernel implements (on the tuple of normalised operands).
+pub(crate) fn kernel_trait() -> Ident {
+    Ident::new("__EinsumKernel", Span::call_site())
+}
+
+/// `__EinsumElementK`: operand `k`'s elements are numbers (`Element`).
+pub(crate) fn element_trait(k: usize) -> Ident {
+    format_ident!("__EinsumElement{}", k)
+}
+
+/// `__EinsumSameElementK<T>`: operand `k` (k >= 1) has operand 0's element type `T`.
+pub(crate) fn same_element_trait(k: usize) -> Ident {
+    format_ident!("__EinsumSameElement{}", k)
+}
+
+/// `__EinsumRankK`: an ndarray dimension type that fits operand `k`'s term.
+pub(crate) fn rank_trait(k: usize) -> Ident {
+    format_ident!("__EinsumRank{}", k)
+}
+
+/// `__EinsumExtentS_N<FIRST, THIS>`, implemented for `()` when `FIRST == THIS`: occurrence
+/// `n` (n >= 1) of slot `s` has the extent of its first occurrence.
+pub(crate) fn extent_trait(slot: usize, occurrence: usize) -> Ident {
+    format_ident!("__EinsumExtent{}_{}", slot, occurrence)
+}
+
+/// Escapes `{` and `}` so user text survives `on_unimplemented`'s formatting.
+fn escape(text: &str) -> String {
+    text.replace('{', "{{").replace('}', "}}")
+}
+
+/// All the diagnostic traits an invocation needs, with their blanket impls.
+///
+/// Input: the model. Output: item definitions, to be placed in the block that holds the
+/// kernels.
+pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
+    let spec = escape(&model.text);
+    let names: Vec<String> = model.operand_names.iter().map(|n| escape(n)).collect();
+    let terms: Vec<String> = model.spec.inputs().iter().map(ToString::to_string).collect();
+    let private = quote!(#krate::__private);
+    let mut items = TokenStream::new();
+
+    let kernel = kernel_trait();
+    let signature: Vec<String> = names
+        .iter()
+        .zip(&terms)
+        .map(|(name, term)| format!("{name} has term `{term}`"))
+        .collect();
+    let kernel_message = format!("einsum `{spec}`: these operands cannot be contracted");
+    let kernel_note = format!(
+        "operands must be all fixed-size arrays (and plain numbers) or all ndarray arrays and \
+         views, of one element type, each with as many axes as its term: {}",
+        signature.join(", ")
+    );
+    items.extend(quote! {
+        #[diagnostic::on_unimplemented(
+            message = #kernel_message,
+            label = "operand types `{Self}` do not fit the spec",
+            note = #kernel_note
+        )]
+        trait #kernel {
+            type Output;
+            fn run(self) -> ::core::result::Result<Self::Output, #private::EinsumError>;
+        }
+    });
+
+    for (k, (name, term)) in names.iter().zip(&terms).enumerate() {
+        let element = element_trait(k);
+        let rank = model.spec.inputs()[k].named_rank();
+        let message = format!("einsum `{spec}`: {name} has elements of type `{{Self}}`, which is not a number type");
+        let note = format!(
+            "the elements must implement `einsum::Element`; for a fixed-size array this also \
+             happens when it has more axes than its term `{term}` (rank {rank})"
+        );
+        items.extend(quote! {
+            #[diagnostic::on_unimplemented(message = #message, label = "not an einsum element type", note = #note)]
+            #[allow(non_camel_case_types)]
+            trait #element: #private::Element {}
+            impl<__T: #private::Element> #element for __T {}
+        });
+        if k > 0 {
+            let same = same_element_trait(k);
+            let first = &names[0];
+            let message = format!(
+                "einsum `{spec}`: {name} has element type `{{Self}}` but {first} has `{{T}}`"
+            );
+            items.extend(quote! {
+                #[diagnostic::on_unimplemented(
+                    message = #message,
+                    label = "element types differ",
+                    note = "all operands of an einsum have one element type; convert one of them first"
+                )]
+                #[allow(non_camel_case_types, dead_code)]
+                trait #same<T>: ::core::marker::Sized {
+                    fn same(self) -> T;
+                    fn same_view<'v, D>(view: #private::ndarray::ArrayView<'v, Self, D>) -> #private::ndarray::ArrayView<'v, T, D>;
+                }
+                impl<T> #same<T> for T {
+                    #[inline(always)]
+                    fn same(self) -> T {
+                        self
+                    }
+                    #[inline(always)]
+                    fn same_view<'v, D>(view: #private::ndarray::ArrayView<'v, T, D>) -> #private::ndarray::ArrayView<'v, T, D> {
+                        view
+                    }
+                }
+            });
+        }
+    }
+
+    if let Some(tables) = &model.tables {
+        items.extend(rank_traits(model, &spec, &names, &terms, &private));
+        items.extend(extent_traits(tables, &spec, &names));
+    }
+    items
+}
+
+/// One `__EinsumRankK` per operand, implemented for `Dim<[usize; rank]>` and `IxDyn`.
+fn rank_traits(model: &Model, spec: &str, names: &[String], terms: &[String], private: &TokenStream) -> TokenStream {
+    let mut items = TokenStream::new();
+    for (k, (name, term)) in names.iter().zip(terms).enumerate() {
+        let rank_trait = rank_trait(k);
+        let rank = model.spec.inputs()[k].named_rank();
+        let message = format!(
+            "einsum `{spec}`: {name} must have {rank} ax{} for its term `{term}`, but its \
+             dimension type is `{{Self}}`",
+            if rank == 1 { "is" } else { "es" }
+        );
+        let static_impl = (rank <= 6).then(|| {
+            quote!(impl #rank_trait for #private::ndarray::Dim<[usize; #rank]> {})
+        });
+        items.extend(quote! {
+            #[diagnostic::on_unimplemented(
+                message = #message,
+                label = "wrong number of axes",
+                note = "an `IxDyn` array is accepted for any term and checked when the einsum runs"
+            )]
+            #[allow(non_camel_case_types)]
+            trait #rank_trait: #private::ndarray::Dimension {}
+            #static_impl
+            impl #rank_trait for #private::ndarray::IxDyn {}
+        });
+    }
+    items
+}
+
+/// One `__EinsumExtentS_N` per repeated occurrence of a label, for fixed-size operands.
+fn extent_traits(tables: &Tables, spec: &str, names: &[String]) -> TokenStream {
+    let mut items = TokenStream::new();
+    for (slot, &label) in tables.labels.iter().enumerate() {
+        let occurrences = tables.occurrences(slot);
+        let (first_operand, first_axis) = occurrences[0];
+        for (n, &(operand, axis)) in occurrences.iter().enumerate().skip(1) {
+            let extent = extent_trait(slot, n);
+            let message = if operand == first_operand {
+                format!(
+                    "einsum `{spec}`: label `{label}` is repeated in {} with extents {{FIRST}} \
+                     (axis {first_axis}) and {{THIS}} (axis {axis}): a diagonal needs equal extents",
+                    names[operand]
+                )
+            } else {
+                format!(
+                    "einsum `{spec}`: label `{label}` is {{FIRST}} in {} but {{THIS}} in {}",
+                    names[first_operand], names[operand]
+                )
+            };
+            let label_text = format!("extents of label `{label}` differ");
+            items.extend(quote! {
+                #[diagnostic::on_unimplemented(message = #message, label = #label_text)]
+                #[allow(non_camel_case_types)]
+                trait #extent<const FIRST: usize, const THIS: usize> {}
+                impl<const N: usize> #extent<N, N> for () {}
+            });
+        }
+    }
+    items
+}

@@ -1,0 +1,64 @@
+//! The kernel for specs with `...`, whose output rank depends on the operands' ranks.
+//!
+//! Input: `"...ij,...jk->...ik"` with any operands. Output, in essence:
+//!
+//! ```text
+//! impl<O0: DynOperand, O1: DynOperand> Kernel for (O0, O1)
+//! where O1::Elem: SameElement1<O0::Elem>
+//! {
+//!     type Output = ArrayD<O0::Elem>;
+//!     fn run(self) -> Result<Self::Output, EinsumError> {
+//!         einsum_dyn("...ij,...jk->...ik", &[op0.view_dyn(), same_view(op1.view_dyn())])
+//!     }
+//! }
+//! ```
+//!
+//! The spec was checked at compile time; `...` can only be resolved once the ranks are known,
+//! so the run-time einsum does that. Fixed-size and ndarray operands may be mixed here.
+
+use crate::diagnostics::{kernel_trait, same_element_trait};
+use crate::model::Model;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// Generates the single, generic kernel impl for a spec with `...`.
+pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let kernel = kernel_trait();
+    let spec = &model.text;
+    let count = model.spec.inputs().len();
+    let params: Vec<Ident> = (0..count).map(|k| format_ident!("__O{}", k)).collect();
+    let vars: Vec<Ident> = (0..count).map(|k| format_ident!("__op{}", k)).collect();
+    let o0 = &params[0];
+    let elem0 = quote!(<#o0 as #private::DynOperand>::Elem);
+
+    let mut bounds = Vec::new();
+    let mut views = Vec::new();
+    for (k, (param, var)) in params.iter().zip(&vars).enumerate() {
+        bounds.push(quote!(#param: #private::DynOperand));
+        if k == 0 {
+            views.push(quote!(#private::DynOperand::view_dyn(&#var)));
+        } else {
+            let same = same_element_trait(k);
+            let elem = quote!(<#param as #private::DynOperand>::Elem);
+            bounds.push(quote!(#elem: #same<#elem0>));
+            views.push(quote!(<#elem as #same<#elem0>>::same_view(#private::DynOperand::view_dyn(&#var))));
+        }
+    }
+
+    quote! {
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
+        impl<#(#params),*> #kernel for (#(#params,)*)
+        where
+            #(#bounds,)*
+        {
+            type Output = #private::ndarray::ArrayD<#elem0>;
+
+            #[inline]
+            fn run(self) -> ::core::result::Result<Self::Output, #private::EinsumError> {
+                let (#(#vars,)*) = self;
+                #private::einsum_dyn(#spec, &[#(#views),*])
+            }
+        }
+    }
+}
