@@ -167,7 +167,7 @@ macro_rules! einsum {
 #[macro_export]
 macro_rules! try_einsum {
     ($($input:tt)*) => {
-        $crate::__private::einsum_impl!($crate, try; $($input)*)
+        $crate::__private::einsum_impl!($crate, result; $($input)*)
     };
 }
 

@@ -36,8 +36,8 @@ impl Parse for Input {
         let mode_ident: Ident = stream.parse()?;
         let mode = match mode_ident.to_string().as_str() {
             "panic" => Mode::Panic,
-            "try" => Mode::Try,
-            _ => return Err(syn::Error::new(mode_ident.span(), "einsum: unknown mode, expected `panic` or `try`")),
+            "result" => Mode::Try,
+            _ => return Err(syn::Error::new(mode_ident.span(), "einsum: unknown mode, expected `panic` or `result`")),
         };
         stream.parse::<Token![;]>()?;
 
@@ -47,7 +47,12 @@ impl Parse for Input {
                 "einsum needs a spec and its operands, as in `einsum!(\"ij,jk->ik\", a, b)`",
             ));
         }
-        let first: Expr = stream.parse()?;
+        let mut first: Expr = stream.parse()?;
+        // A literal passed through a `macro_rules!` fragment (`$spec:literal`, `$spec:expr`)
+        // arrives wrapped in an invisible group.
+        while let Expr::Group(group) = first {
+            first = *group.expr;
+        }
         let spec = match first {
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => lit,
             other => {
@@ -76,7 +81,7 @@ mod tests {
 
     #[test]
     fn parses_path_mode_spec_and_operands() {
-        let input: Input = syn::parse2(quote!(::einsum, try; "ij,jk->ik", a, b.view(),)).unwrap();
+        let input: Input = syn::parse2(quote!(::einsum, result; "ij,jk->ik", a, b.view(),)).unwrap();
         assert_eq!(input.krate.to_string(), ":: einsum");
         assert_eq!(input.mode, Mode::Try);
         assert_eq!(input.spec.value(), "ij,jk->ik");
@@ -87,6 +92,13 @@ mod tests {
     fn a_spec_that_is_not_a_literal_is_an_error() {
         let err = syn::parse2::<Input>(quote!(::einsum, panic; spec, a)).err().unwrap();
         assert!(err.to_string().contains("string literal"));
+    }
+
+    #[test]
+    fn a_literal_in_an_invisible_group_is_accepted() {
+        let group = proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!("ij->"));
+        let input: Input = syn::parse2(quote!(::einsum, panic; #group, a)).unwrap();
+        assert_eq!(input.spec.value(), "ij->");
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! The procedural macro behind `einsum!` and `try_einsum!`.
 //!
 //! Do not depend on this crate directly: use the `einsum` crate, whose `einsum!` and
-//! `try_einsum!` pass their own path to [`einsum_impl!`] so that generated code reaches the
+//! `try_einsum!` pass their own path to `einsum_impl!` so that generated code reaches the
 //! runtime however the facade is named in your `Cargo.toml`.
 //!
-//! The expansion is a pipeline, one module per stage: [`input`] parses the invocation,
-//! [`model`] parses and checks the spec (with `einsum-spec`) and maps labels to slots,
-//! [`diagnostics`] emits the traits whose messages explain misuse in the spec's own words, and
-//! [`gen_fixed`], [`gen_nd`], [`gen_dyn`] generate one kernel each for fixed-size operands,
-//! ndarray operands, and specs with `...`. [`expand`] ties them together.
+//! The expansion is a pipeline, one module per stage: `input` parses the invocation,
+//! `model` parses and checks the spec (with `einsum-spec`) and maps labels to slots,
+//! `diagnostics` emits the traits whose messages explain misuse in the spec's own words, and
+//! `gen_fixed`, `gen_nd`, `gen_dyn` generate one kernel each for fixed-size operands,
+//! ndarray operands, and specs with `...`. `expand` ties them together.
 #![forbid(unsafe_code)]
 
 mod diagnostics;
@@ -22,10 +22,10 @@ mod model;
 /// Expands one `einsum!` or `try_einsum!` invocation.
 ///
 /// Input: `FACADE_PATH, MODE; "SPEC", operand, operand, …` where `MODE` is `panic`
-/// (`einsum!`: the value, panicking on a run-time shape mismatch) or `try` (`try_einsum!`:
+/// (`einsum!`: the value, panicking on a run-time shape mismatch) or `result` (`try_einsum!`:
 /// a `Result`). Use it through the `einsum` facade:
 ///
-/// ```ignore
+/// ```text
 /// let c = einsum::einsum!("ij,jk->ik", a, b);
 /// ```
 #[proc_macro]

@@ -73,7 +73,7 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
         let span = input
             .operands
             .get(terms)
-            .map_or(input.spec.span(), |extra| syn::spanned::Spanned::span(extra));
+            .map_or(input.spec.span(), syn::spanned::Spanned::span);
         let count = einsum_spec::SpecError::operand_count(terms, input.operands.len());
         errors.push(syn::Error::new(span, format!("{prefix}: {count}")));
     }

@@ -1,1 +1,18 @@
-//! placeholder
+//! Run-time support for `einsum`: the code that `einsum!` expands to calls into this crate
+//! through the `einsum` facade, and [`einsum_dyn`] evaluates specs known only at run time.
+//!
+//! Most users depend on the `einsum` crate, which re-exports everything here.
+#![deny(unsafe_code)]
+
+mod dynamic;
+mod element;
+pub mod engine;
+mod error;
+pub mod operand;
+pub mod support;
+
+pub use dynamic::einsum_dyn;
+pub use element::Element;
+pub use error::{EinsumError, EinsumErrorKind};
+pub use einsum_spec as spec;
+pub use ndarray;

@@ -18,7 +18,8 @@ use num_complex::Complex;
 /// use ndarray::{array, ArrayView2};
 ///
 /// let a = array![[1.0, 2.0], [3.0, 4.0]];
-/// let view: ArrayView2<'_, f64> = (&&a).as_operand();
+/// let reference = &a;
+/// let view: ArrayView2<'_, f64> = (&reference).as_operand();
 /// assert_eq!(view[[1, 0]], 3.0);
 /// let fixed = [[1, 2], [3, 4]];
 /// assert_eq!(fixed.as_operand()[1][1], 4);
@@ -160,7 +161,8 @@ impl<U: FixedArray, const N: usize> FixedArray for [U; N] {
 /// ```
 /// use einsum_runtime::operand::DynOperand;
 /// let a = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
-/// let view = (&a).view_dyn();
+/// let fixed = &a;
+/// let view = fixed.view_dyn();
 /// assert_eq!(view.shape(), &[2, 3]);
 /// assert_eq!(view[[1, 2]], 6.0);
 /// ```

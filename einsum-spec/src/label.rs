@@ -42,7 +42,7 @@ impl Label {
     /// ```
     #[must_use]
     pub fn from_index(index: usize) -> Option<Label> {
-        (index < Self::COUNT).then(|| Label(index as u8))
+        u8::try_from(index).ok().filter(|&i| usize::from(i) < Self::COUNT).map(Label)
     }
 
     /// The letter this label is written as.
