@@ -174,3 +174,23 @@ fn operands_by_reference_and_by_value_agree() {
     let by_ref: [[f64; 2]; 2] = einsum!("ij,jk->ik", &a, &&a);
     assert_eq!(by_value, by_ref);
 }
+
+/// Generic over the element type and the extent: the checks are trait bounds, so they hold
+/// for every `T: Element` and every `N`.
+fn generic_trace<T: einsum::Element, const N: usize>(matrix: &[[T; N]; N]) -> T {
+    einsum!("ii->", matrix)
+}
+
+/// Generic over ndarray storage and element type.
+fn generic_gram<T: einsum::Element, S: ndarray::Data<Elem = T>>(a: &ndarray::ArrayBase<S, ndarray::Ix2>) -> ndarray::Array2<T> {
+    einsum!("ij,kj->ik", a, a)
+}
+
+#[test]
+fn einsum_works_inside_generic_functions() {
+    assert_eq!(generic_trace(&[[1, 2], [3, 4]]), 5);
+    assert_eq!(generic_trace(&[[1.5f32; 3]; 3]), 4.5);
+    let a = ndarray::array![[1, 2], [3, 4]];
+    assert_eq!(generic_gram(&a), a.dot(&a.t()));
+    assert_eq!(generic_gram(&a.view()), a.dot(&a.t()));
+}

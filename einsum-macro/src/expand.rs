@@ -81,3 +81,81 @@ fn compile_errors(error: &syn::Error) -> TokenStream {
     let errors = error.to_compile_error();
     quote!({ #errors ::core::unreachable!() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::Literal;
+
+    fn expand(spec: &str, operands: usize) -> String {
+        let literal = Literal::string(spec);
+        let names = (0..operands).map(|k| quote::format_ident!("x{}", k));
+        einsum(quote!(::einsum, panic; #literal #(, #names)*)).to_string()
+    }
+
+    #[test]
+    fn invalid_specs_expand_to_compile_errors() {
+        for (spec, operands) in [("ij,j1->i", 2), ("i->j", 1), ("ij,jk->ik", 3), ("...i...", 1), ("", 0)] {
+            let expansion = expand(spec, operands);
+            assert!(expansion.contains("compile_error"), "{spec}: {expansion}");
+            assert!(!expansion.contains("__EinsumKernel"), "{spec}");
+        }
+    }
+
+    #[test]
+    fn valid_specs_expand_to_kernels_without_errors() {
+        for (spec, operands) in [("ij,jk->ik", 2), ("ii", 1), ("->", 1), ("...ij->...ji", 1), (",i", 2)] {
+            let expansion = expand(spec, operands);
+            assert!(!expansion.contains("compile_error"), "{spec}: {expansion}");
+            assert!(expansion.contains("__EinsumKernel"), "{spec}");
+        }
+    }
+
+    /// Every identifier that could be shadowed by a user's item is the last segment of a
+    /// path (`::core::result::Result`, `::einsum::__private::ndarray`), never bare.
+    #[test]
+    fn generated_code_names_only_absolute_paths() {
+        fn check(stream: TokenStream, previous: &mut Option<proc_macro2::TokenTree>) {
+            for tree in stream {
+                if let proc_macro2::TokenTree::Ident(ident) = &tree {
+                    let shadowable = ["Vec", "Option", "Some", "None", "Result", "Ok", "Err", "Box", "String", "ndarray", "core"];
+                    if shadowable.contains(&ident.to_string().as_str()) {
+                        let after_colons = matches!(previous, Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ':');
+                        assert!(after_colons, "`{ident}` is named without a path");
+                    }
+                }
+                if let proc_macro2::TokenTree::Group(group) = &tree {
+                    check(group.stream(), &mut None);
+                }
+                *previous = Some(tree);
+            }
+        }
+        for (spec, operands) in [("ij,jk->ik", 2_usize), ("...i->i", 1), ("i,->", 2)] {
+            let literal = Literal::string(spec);
+            let names = (0..operands).map(|k| quote::format_ident!("x{}", k));
+            check(einsum(quote!(::einsum, panic; #literal #(, #names)*)), &mut None);
+        }
+    }
+
+    /// The macro must never panic, whatever the spec: every string of up to four characters
+    /// over an alphabet of labels, punctuation and invalid characters, with 0 to 3 operands.
+    #[test]
+    fn expansion_never_panics_on_any_short_spec() {
+        let alphabet: Vec<char> = "iJ.,->_1 é".chars().collect();
+        let mut specs = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            frontier = frontier
+                .iter()
+                .flat_map(|prefix| alphabet.iter().map(move |&c| format!("{prefix}{c}")))
+                .collect();
+            specs.extend(frontier.iter().cloned());
+        }
+        assert_eq!(specs.len(), 11_111);
+        for spec in &specs {
+            for operands in 0..4 {
+                let _ = expand(spec, operands);
+            }
+        }
+    }
+}
