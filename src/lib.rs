@@ -72,8 +72,7 @@
 //! ```
 //!
 //! Fixed-size extents that disagree do not compile either
-//! (``einsum `ij,jk->ik`: label `j` is `Extent<3>` in operand 0 (`a`) but `Extent<4>` in
-//! operand 1 (`b`)``). ndarray extents are checked when the call runs: [`einsum!`] panics with
+//! (``einsum `ij,jk->ik`: label `j` is 3 in operand 0 (`a`) but 2 in operand 1 (`b`)``). ndarray extents are checked when the call runs: [`einsum!`] panics with
 //! the message, [`try_einsum!`] returns it as an [`EinsumError`]:
 //!
 //! ```
@@ -177,7 +176,7 @@ pub mod __private {
     pub use einsum_macro::einsum_impl;
     pub use einsum_runtime::ndarray;
     pub use einsum_runtime::operand::{AsOperand, DynOperand};
-    pub use einsum_runtime::support::{contract_static, unwrap_or_panic};
+    pub use einsum_runtime::support::{contract_static, panic_with};
     pub use einsum_runtime::{einsum_dyn, EinsumError, Element};
     pub use num_traits::Zero;
 }

@@ -70,7 +70,18 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
         }
     };
     match input.mode {
-        Mode::Panic => quote!(#private::unwrap_or_panic(#call)),
+        // A `match` rather than a function taking the `Result`, so that a type error about
+        // the value names the value's type, not `Result<_, EinsumError>`.
+        Mode::Panic => {
+            let value = Ident::new("__einsum_value", Span::mixed_site());
+            let error = Ident::new("__einsum_error", Span::mixed_site());
+            quote! {
+                match #call {
+                    ::core::result::Result::Ok(#value) => #value,
+                    ::core::result::Result::Err(#error) => #private::panic_with(#error),
+                }
+            }
+        }
         Mode::Try => call,
     }
 }

@@ -67,6 +67,12 @@ impl Parse for Input {
         let operands = if stream.is_empty() {
             Vec::new()
         } else {
+            if !stream.peek(Token![,]) {
+                return Err(stream.error(
+                    "einsum expects `,` after the spec, then the operands, as in \
+                     `einsum!(\"ij,jk->ik\", a, b)`",
+                ));
+            }
             stream.parse::<Token![,]>()?;
             Punctuated::<Expr, Token![,]>::parse_terminated(stream)?.into_iter().collect()
         };

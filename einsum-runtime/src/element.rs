@@ -18,6 +18,13 @@ use num_complex::Complex;
 /// }
 /// assert_eq!(sum_all(&[1u8, 2, 3]), 6);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an einsum element type",
+    label = "not a number einsum can compute with",
+    note = "einsum elements are the primitive integer and float types and \
+            `num_complex::Complex<f32>` / `Complex<f64>`; for a fixed-size array operand this \
+            also means the array has more axes than its term in the spec"
+)]
 pub trait Element: ndarray::LinalgScalar + core::fmt::Debug + Send + Sync {}
 
 macro_rules! impl_element {

@@ -51,21 +51,18 @@ pub fn contract_static<T: Element, D: Dimension>(
     }
 }
 
-/// Returns the value, or panics with the error's message at the caller's location (the
-/// `einsum!` invocation).
+/// Panics with the error's message at the caller's location (the `einsum!` invocation).
 ///
 /// # Panics
 ///
-/// When `result` is an error.
+/// Always.
 ///
 /// ```should_panic
-/// let err = einsum_runtime::einsum_dyn::<f64>("i->j", &[]);
-/// einsum_runtime::support::unwrap_or_panic(err); // panics: "einsum `i->j`: output label ..."
+/// let err = einsum_runtime::einsum_dyn::<f64>("i->j", &[]).unwrap_err();
+/// einsum_runtime::support::panic_with(err); // panics: "einsum `i->j`: output label ..."
 /// ```
 #[track_caller]
-pub fn unwrap_or_panic<T>(result: Result<T, EinsumError>) -> T {
-    match result {
-        Ok(value) => value,
-        Err(error) => panic!("{error}"),
-    }
+#[cold]
+pub fn panic_with(error: EinsumError) -> ! {
+    panic!("{error}")
 }

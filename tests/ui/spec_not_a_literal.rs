@@ -1,0 +1,5 @@
+fn main() {
+    let a = [[1.0, 2.0], [3.0, 4.0]];
+    let spec: &str = "ij->ji";
+    let _ = einsum::einsum!(spec, a);
+}
