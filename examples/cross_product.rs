@@ -28,7 +28,11 @@ fn levi_civita() -> [[[f64; 3]; 3]; 3] {
 
 /// The textbook formula, to check the einsum against.
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 fn main() {
@@ -52,12 +56,19 @@ fn main() {
     let elapsed = started.elapsed();
 
     let mut max_error: f64 = 0.0;
-    for ((row, l), r) in products.axis_iter(Axis(0)).zip(left.rows()).zip(right.rows()) {
+    for ((row, l), r) in products
+        .axis_iter(Axis(0))
+        .zip(left.rows())
+        .zip(right.rows())
+    {
         let want = cross([l[0], l[1], l[2]], [r[0], r[1], r[2]]);
         for (got, want) in row.iter().zip(want) {
             max_error = max_error.max((got - want).abs());
         }
     }
     println!("{pairs} cross products in {elapsed:.2?}; largest difference from the formula: {max_error:e}");
-    assert!(max_error == 0.0, "the einsum must reproduce the formula exactly on small integers");
+    assert!(
+        max_error == 0.0,
+        "the einsum must reproduce the formula exactly on small integers"
+    );
 }

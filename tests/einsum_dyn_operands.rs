@@ -27,21 +27,38 @@ macro_rules! check {
         assert_close(&got, &reference_einsum($spec, &ops), $spec);
     }};
     ($spec:literal; $a:expr, $b:expr, $c:expr, $d:expr) => {{
-        let ops = [random(&$a, 1), random(&$b, 2), random(&$c, 3), random(&$d, 4)];
+        let ops = [
+            random(&$a, 1),
+            random(&$b, 2),
+            random(&$c, 3),
+            random(&$d, 4),
+        ];
         let got = einsum!($spec, &ops[0], &ops[1], &ops[2], &ops[3]).into_dyn();
         assert_close(&got, &reference_einsum($spec, &ops), $spec);
     }};
     ($spec:literal; $a:expr, $b:expr, $c:expr, $d:expr, $e:expr) => {{
-        let ops = [random(&$a, 1), random(&$b, 2), random(&$c, 3), random(&$d, 4), random(&$e, 5)];
+        let ops = [
+            random(&$a, 1),
+            random(&$b, 2),
+            random(&$c, 3),
+            random(&$d, 4),
+            random(&$e, 5),
+        ];
         let got = einsum!($spec, &ops[0], &ops[1], &ops[2], &ops[3], &ops[4]).into_dyn();
         assert_close(&got, &reference_einsum($spec, &ops), $spec);
     }};
     ($spec:literal; $a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr, $g:expr) => {{
         let ops = [
-            random(&$a, 1), random(&$b, 2), random(&$c, 3), random(&$d, 4),
-            random(&$e, 5), random(&$f, 6), random(&$g, 7),
+            random(&$a, 1),
+            random(&$b, 2),
+            random(&$c, 3),
+            random(&$d, 4),
+            random(&$e, 5),
+            random(&$f, 6),
+            random(&$g, 7),
         ];
-        let got = einsum!($spec, &ops[0], &ops[1], &ops[2], &ops[3], &ops[4], &ops[5], &ops[6]).into_dyn();
+        let got = einsum!($spec, &ops[0], &ops[1], &ops[2], &ops[3], &ops[4], &ops[5], &ops[6])
+            .into_dyn();
         assert_close(&got, &reference_einsum($spec, &ops), $spec);
     }};
 }
@@ -156,14 +173,21 @@ fn chains_of_three_to_seven_operands_match_reference() {
 fn output_of_rank_above_six_is_dynamic() {
     let a = random(&[2, 1, 2, 1, 2, 1, 2], 9);
     let got: ndarray::ArrayD<f64> = einsum!("abcdefg->gfedcba", &a);
-    assert_close(&got, &reference_einsum("abcdefg->gfedcba", std::slice::from_ref(&a)), "rank 7");
+    assert_close(
+        &got,
+        &reference_einsum("abcdefg->gfedcba", std::slice::from_ref(&a)),
+        "rank 7",
+    );
 }
 
 #[test]
 fn rank_of_dynamic_operand_is_checked_at_run_time() {
     let a = random(&[2, 3, 4], 1);
     let err = try_einsum!("ij->", &a).unwrap_err();
-    assert_eq!(err.to_string(), "einsum `ij->`: operand 0 has rank 3 but its term `ij` has 2 labels");
+    assert_eq!(
+        err.to_string(),
+        "einsum `ij->`: operand 0 has rank 3 but its term `ij` has 2 labels"
+    );
 }
 
 #[test]
@@ -171,7 +195,10 @@ fn extent_mismatch_names_label_operands_and_extents() {
     let a = random(&[2, 3], 1);
     let b = random(&[4, 5], 2);
     let err = try_einsum!("ij,jk->ik", &a, &b).unwrap_err();
-    assert_eq!(err.to_string(), "einsum `ij,jk->ik`: label `j` is 3 in operand 0 but 4 in operand 1");
+    assert_eq!(
+        err.to_string(),
+        "einsum `ij,jk->ik`: label `j` is 3 in operand 0 but 4 in operand 1"
+    );
 }
 
 #[test]

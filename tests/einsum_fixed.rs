@@ -27,7 +27,9 @@ macro_rules! filled {
         let v = values($n0 * $n1 * $n2 * $n3, $seed);
         core::array::from_fn::<[[[f64; $n3]; $n2]; $n1], $n0, _>(|i| {
             core::array::from_fn(|j| {
-                core::array::from_fn(|k| core::array::from_fn(|l| v[((i * $n1 + j) * $n2 + k) * $n3 + l]))
+                core::array::from_fn(|k| {
+                    core::array::from_fn(|l| v[((i * $n1 + j) * $n2 + k) * $n3 + l])
+                })
             })
         })
     }};
@@ -38,20 +40,37 @@ fn matrix_product_of_fixed_arrays() {
     let a = filled!(1; 2, 3);
     let b = filled!(2; 3, 4);
     let c: [[f64; 4]; 2] = einsum!("ij,jk->ik", a, b);
-    let want = reference_einsum("ij,jk->ik", &[fixed_to_dyn(&[2, 3], a.as_flattened()), fixed_to_dyn(&[3, 4], b.as_flattened())]);
+    let want = reference_einsum(
+        "ij,jk->ik",
+        &[
+            fixed_to_dyn(&[2, 3], a.as_flattened()),
+            fixed_to_dyn(&[3, 4], b.as_flattened()),
+        ],
+    );
     assert_close(&fixed_to_dyn(&[2, 4], c.as_flattened()), &want, "ij,jk->ik");
 }
 
 #[test]
 fn cross_product_through_levi_civita() {
     let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k, sign) in [(0, 1, 2, 1.0), (1, 2, 0, 1.0), (2, 0, 1, 1.0), (0, 2, 1, -1.0), (2, 1, 0, -1.0), (1, 0, 2, -1.0)] {
+    for (i, j, k, sign) in [
+        (0, 1, 2, 1.0),
+        (1, 2, 0, 1.0),
+        (2, 0, 1, 1.0),
+        (0, 2, 1, -1.0),
+        (2, 1, 0, -1.0),
+        (1, 0, 2, -1.0),
+    ] {
         eps[i][j][k] = sign;
     }
     let a = filled!(3; 3);
     let b = filled!(4; 3);
     let c: [f64; 3] = einsum!("ijk,j,k->i", &eps, &a, &b);
-    let want = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+    let want = [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ];
     for (got, want) in c.iter().zip(want) {
         assert!((got - want).abs() < 1e-15, "{c:?}");
     }
@@ -62,17 +81,41 @@ fn traces_diagonals_and_reductions() {
     let m = filled!(5; 3, 3);
     let md = fixed_to_dyn(&[3, 3], m.as_flattened());
     let trace: f64 = einsum!("ii->", m);
-    assert_close(&fixed_to_dyn(&[], &[trace]), &reference_einsum("ii->", std::slice::from_ref(&md)), "ii->");
+    assert_close(
+        &fixed_to_dyn(&[], &[trace]),
+        &reference_einsum("ii->", std::slice::from_ref(&md)),
+        "ii->",
+    );
     let diag: [f64; 3] = einsum!("ii->i", m);
-    assert_close(&fixed_to_dyn(&[3], &diag), &reference_einsum("ii->i", std::slice::from_ref(&md)), "ii->i");
+    assert_close(
+        &fixed_to_dyn(&[3], &diag),
+        &reference_einsum("ii->i", std::slice::from_ref(&md)),
+        "ii->i",
+    );
     let total: f64 = einsum!("ij->", m);
-    assert_close(&fixed_to_dyn(&[], &[total]), &reference_einsum("ij->", std::slice::from_ref(&md)), "ij->");
+    assert_close(
+        &fixed_to_dyn(&[], &[total]),
+        &reference_einsum("ij->", std::slice::from_ref(&md)),
+        "ij->",
+    );
     let columns: [f64; 3] = einsum!("ij->j", m);
-    assert_close(&fixed_to_dyn(&[3], &columns), &reference_einsum("ij->j", std::slice::from_ref(&md)), "ij->j");
+    assert_close(
+        &fixed_to_dyn(&[3], &columns),
+        &reference_einsum("ij->j", std::slice::from_ref(&md)),
+        "ij->j",
+    );
     let transposed: [[f64; 3]; 3] = einsum!("ij->ji", m);
-    assert_close(&fixed_to_dyn(&[3, 3], transposed.as_flattened()), &reference_einsum("ij->ji", std::slice::from_ref(&md)), "ij->ji");
+    assert_close(
+        &fixed_to_dyn(&[3, 3], transposed.as_flattened()),
+        &reference_einsum("ij->ji", std::slice::from_ref(&md)),
+        "ij->ji",
+    );
     let implicit: [[f64; 3]; 3] = einsum!("ji", m);
-    assert_close(&fixed_to_dyn(&[3, 3], implicit.as_flattened()), &reference_einsum("ji", std::slice::from_ref(&md)), "ji");
+    assert_close(
+        &fixed_to_dyn(&[3, 3], implicit.as_flattened()),
+        &reference_einsum("ji", std::slice::from_ref(&md)),
+        "ji",
+    );
 }
 
 #[test]
@@ -80,7 +123,11 @@ fn repeated_label_in_a_deeper_array() {
     let t = filled!(6; 2, 2, 3);
     let got: [[f64; 2]; 3] = einsum!("iij->ji", t);
     let td = fixed_to_dyn(&[2, 2, 3], t.as_flattened().as_flattened());
-    assert_close(&fixed_to_dyn(&[3, 2], got.as_flattened()), &reference_einsum("iij->ji", &[td]), "iij->ji");
+    assert_close(
+        &fixed_to_dyn(&[3, 2], got.as_flattened()),
+        &reference_einsum("iij->ji", &[td]),
+        "iij->ji",
+    );
 }
 
 #[test]
@@ -97,9 +144,17 @@ fn scalars_and_outer_products() {
     assert_eq!(product, 12.0);
     let outer: [[f64; 3]; 4] = einsum!("i,j->ij", v, w);
     let want = reference_einsum("i,j->ij", &[fixed_to_dyn(&[4], &v), fixed_to_dyn(&[3], &w)]);
-    assert_close(&fixed_to_dyn(&[4, 3], outer.as_flattened()), &want, "i,j->ij");
+    assert_close(
+        &fixed_to_dyn(&[4, 3], outer.as_flattened()),
+        &want,
+        "i,j->ij",
+    );
     let dot: f64 = einsum!("i,i->", v, v);
-    assert_close(&fixed_to_dyn(&[], &[dot]), &reference_einsum("i,i->", &[fixed_to_dyn(&[4], &v), fixed_to_dyn(&[4], &v)]), "i,i->");
+    assert_close(
+        &fixed_to_dyn(&[], &[dot]),
+        &reference_einsum("i,i->", &[fixed_to_dyn(&[4], &v), fixed_to_dyn(&[4], &v)]),
+        "i,i->",
+    );
 }
 
 #[test]
@@ -130,11 +185,24 @@ fn four_dimensional_chain_rule_shapes() {
     let want = reference_einsum(
         "nmkd,kdef->nmef",
         &[
-            fixed_to_dyn(&[4, 3, 2, 6], da_dv.as_flattened().as_flattened().as_flattened()),
-            fixed_to_dyn(&[2, 6, 2, 3], dv_db.as_flattened().as_flattened().as_flattened()),
+            fixed_to_dyn(
+                &[4, 3, 2, 6],
+                da_dv.as_flattened().as_flattened().as_flattened(),
+            ),
+            fixed_to_dyn(
+                &[2, 6, 2, 3],
+                dv_db.as_flattened().as_flattened().as_flattened(),
+            ),
         ],
     );
-    assert_close(&fixed_to_dyn(&[4, 3, 2, 3], got.as_flattened().as_flattened().as_flattened()), &want, "nmkd,kdef->nmef");
+    assert_close(
+        &fixed_to_dyn(
+            &[4, 3, 2, 3],
+            got.as_flattened().as_flattened().as_flattened(),
+        ),
+        &want,
+        "nmkd,kdef->nmef",
+    );
 }
 
 #[test]
@@ -162,7 +230,10 @@ fn specs_with_ellipsis_accept_fixed_arrays_and_return_dynamic_arrays() {
     let got: ndarray::ArrayD<f64> = einsum!("...ij,jk->...ik", batch, m);
     let want = reference_einsum(
         "...ij,jk->...ik",
-        &[fixed_to_dyn(&[2, 3, 4], batch.as_flattened().as_flattened()), fixed_to_dyn(&[4, 2], m.as_flattened())],
+        &[
+            fixed_to_dyn(&[2, 3, 4], batch.as_flattened().as_flattened()),
+            fixed_to_dyn(&[4, 2], m.as_flattened()),
+        ],
     );
     assert_close(&got, &want, "...ij,jk->...ik");
 }
@@ -182,7 +253,9 @@ fn generic_trace<T: einsum::Element, const N: usize>(matrix: &[[T; N]; N]) -> T 
 }
 
 /// Generic over ndarray storage and element type.
-fn generic_gram<T: einsum::Element, S: ndarray::Data<Elem = T>>(a: &ndarray::ArrayBase<S, ndarray::Ix2>) -> ndarray::Array2<T> {
+fn generic_gram<T: einsum::Element, S: ndarray::Data<Elem = T>>(
+    a: &ndarray::ArrayBase<S, ndarray::Ix2>,
+) -> ndarray::Array2<T> {
     einsum!("ij,kj->ik", a, a)
 }
 

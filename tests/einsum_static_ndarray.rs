@@ -7,10 +7,12 @@ mod common;
 use common::reference::reference_einsum;
 use common::{assert_close, random};
 use einsum::{einsum, try_einsum};
-use ndarray::{s, Array0, Array1, Array2, ArcArray2, CowArray, Ix2};
+use ndarray::{s, ArcArray2, Array0, Array1, Array2, CowArray, Ix2};
 
 fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
-    random(&[rows, cols], seed).into_dimensionality::<Ix2>().unwrap()
+    random(&[rows, cols], seed)
+        .into_dimensionality::<Ix2>()
+        .unwrap()
 }
 
 #[test]
@@ -18,7 +20,11 @@ fn result_has_the_output_rank() {
     let a = matrix(2, 3, 1);
     let b = matrix(3, 4, 2);
     let c: Array2<f64> = einsum!("ij,jk->ik", &a, &b);
-    assert_close(&c.clone().into_dyn(), &a.dot(&b).into_dyn(), "matmul vs dot");
+    assert_close(
+        &c.clone().into_dyn(),
+        &a.dot(&b).into_dyn(),
+        "matmul vs dot",
+    );
     let v: Array1<f64> = einsum!("ij->j", &a);
     assert_eq!(v.len(), 3);
     let t: Array0<f64> = einsum!("ij->", &a);
@@ -32,13 +38,37 @@ fn every_storage_kind_is_accepted() {
     let arc: ArcArray2<f64> = a.clone().into_shared();
     let cow = CowArray::from(a.view());
     let mut owned = a.clone();
-    assert_close(&einsum!("ij,jk->ik", a.clone(), &a).into_dyn(), &want, "owned by value");
-    assert_close(&einsum!("ij,jk->ik", a.view(), &&a).into_dyn(), &want, "view and &&");
-    assert_close(&einsum!("ij,jk->ik", &arc, arc.view()).into_dyn(), &want, "ArcArray");
-    assert_close(&einsum!("ij,jk->ik", &cow, &a).into_dyn(), &want, "CowArray");
-    assert_close(&einsum!("ij,jk->ik", &mut owned, &a).into_dyn(), &want, "&mut");
+    assert_close(
+        &einsum!("ij,jk->ik", a.clone(), &a).into_dyn(),
+        &want,
+        "owned by value",
+    );
+    assert_close(
+        &einsum!("ij,jk->ik", a.view(), &&a).into_dyn(),
+        &want,
+        "view and &&",
+    );
+    assert_close(
+        &einsum!("ij,jk->ik", &arc, arc.view()).into_dyn(),
+        &want,
+        "ArcArray",
+    );
+    assert_close(
+        &einsum!("ij,jk->ik", &cow, &a).into_dyn(),
+        &want,
+        "CowArray",
+    );
+    assert_close(
+        &einsum!("ij,jk->ik", &mut owned, &a).into_dyn(),
+        &want,
+        "&mut",
+    );
     let array_ref: &ndarray::ArrayRef2<f64> = &a;
-    assert_close(&einsum!("ij,jk->ik", array_ref, &a).into_dyn(), &want, "ArrayRef");
+    assert_close(
+        &einsum!("ij,jk->ik", array_ref, &a).into_dyn(),
+        &want,
+        "ArrayRef",
+    );
 }
 
 #[test]
@@ -49,10 +79,17 @@ fn every_layout_is_accepted() {
         ("transposed", b.t(), a.t()),
         ("stepped", a.slice(s![..;2, ..;2]), b.slice(s![..;2, ..;2])),
         ("reversed", a.slice(s![..;-1, ..3]), b.slice(s![..3, ..;-1])),
-        ("reversed and stepped", a.slice(s![..;-2, ..;-2]), b.slice(s![1..;2, ..;-2])),
+        (
+            "reversed and stepped",
+            a.slice(s![..;-2, ..;-2]),
+            b.slice(s![1..;2, ..;-2]),
+        ),
     ] {
         let got = einsum!("ij,jk->ik", &x, &y).into_dyn();
-        let want = reference_einsum("ij,jk->ik", &[x.to_owned().into_dyn(), y.to_owned().into_dyn()]);
+        let want = reference_einsum(
+            "ij,jk->ik",
+            &[x.to_owned().into_dyn(), y.to_owned().into_dyn()],
+        );
         assert_close(&got, &want, name);
         let got = einsum!("ij->ji", &x).into_dyn();
         assert_close(&got, &x.t().to_owned().into_dyn(), name);
@@ -117,7 +154,10 @@ fn integer_float32_and_complex_elements() {
     let f = Array2::from_shape_vec((2, 2), vec![1.0f32, 2.0, 3.0, 4.0]).unwrap();
     assert_eq!(einsum!("ii->", &f).into_scalar(), 5.0);
     let z = Array1::from(vec![num_complex::Complex64::new(1.0, 1.0); 2]);
-    assert_eq!(einsum!("i,i->", &z, &z).into_scalar(), num_complex::Complex64::new(0.0, 4.0));
+    assert_eq!(
+        einsum!("i,i->", &z, &z).into_scalar(),
+        num_complex::Complex64::new(0.0, 4.0)
+    );
 }
 
 #[test]
@@ -135,7 +175,11 @@ fn a_run_time_panic_points_at_the_einsum_call() {
     let result = std::panic::catch_unwind(|| einsum!("ij,jk->ik", &a, &b));
     std::panic::set_hook(previous);
     assert!(result.is_err());
-    let (file, line) = location.lock().unwrap().clone().expect("the hook saw the panic");
+    let (file, line) = location
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the hook saw the panic");
     assert!(file.ends_with("einsum_static_ndarray.rs"), "{file}");
     assert_eq!(line, expected_line);
 }

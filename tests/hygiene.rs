@@ -37,7 +37,10 @@ fn fixed_size_expansion_is_hygienic() {
     let product: [[f64; 2]; 2] = einsum::einsum!("ij,jk->ik", __op0, __s0);
     std::assert_eq!(product, __op0);
     let trace: f64 = einsum::einsum!("ii->", __op0);
-    std::assert_eq!(trace + __out + __acc + (__einsum_operands + i + j) as f64, 16.0);
+    std::assert_eq!(
+        trace + __out + __acc + (__einsum_operands + i + j) as f64,
+        16.0
+    );
 }
 
 #[test]

@@ -47,7 +47,12 @@ fn escape(text: &str) -> String {
 pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     let spec = escape(&model.text);
     let names: Vec<String> = model.operand_names.iter().map(|n| escape(n)).collect();
-    let terms: Vec<String> = model.spec.inputs().iter().map(ToString::to_string).collect();
+    let terms: Vec<String> = model
+        .spec
+        .inputs()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let private = quote!(#krate::__private);
     let mut items = TokenStream::new();
 
@@ -78,7 +83,9 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     for (k, (name, term)) in names.iter().zip(&terms).enumerate() {
         let element = element_trait(k);
         let rank = model.spec.inputs()[k].named_rank();
-        let message = format!("einsum `{spec}`: {name} has elements of type `{{Self}}`, which is not a number type");
+        let message = format!(
+            "einsum `{spec}`: {name} has elements of type `{{Self}}`, which is not a number type"
+        );
         let note = format!(
             "the elements must implement `einsum::Element`; for a fixed-size array this also \
              happens when it has more axes than its term `{term}` (rank {rank})"
@@ -128,7 +135,13 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
 }
 
 /// One `__EinsumRankK` per operand, implemented for `Dim<[usize; rank]>` and `IxDyn`.
-fn rank_traits(model: &Model, spec: &str, names: &[String], terms: &[String], private: &TokenStream) -> TokenStream {
+fn rank_traits(
+    model: &Model,
+    spec: &str,
+    names: &[String],
+    terms: &[String],
+    private: &TokenStream,
+) -> TokenStream {
     let mut items = TokenStream::new();
     for (k, (name, term)) in names.iter().zip(terms).enumerate() {
         let rank_trait = rank_trait(k);
@@ -138,9 +151,8 @@ fn rank_traits(model: &Model, spec: &str, names: &[String], terms: &[String], pr
              dimension type is `{{Self}}`",
             if rank == 1 { "is" } else { "es" }
         );
-        let static_impl = (rank <= 6).then(|| {
-            quote!(impl #rank_trait for #private::ndarray::Dim<[usize; #rank]> {})
-        });
+        let static_impl = (rank <= 6)
+            .then(|| quote!(impl #rank_trait for #private::ndarray::Dim<[usize; #rank]> {}));
         items.extend(quote! {
             #[diagnostic::on_unimplemented(
                 message = #message,

@@ -48,9 +48,10 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
         None => gen_dyn::generate(&model, krate),
     };
     let kernel = diagnostics::kernel_trait();
-    let operands = input.operands.iter().map(|expr| {
-        quote_spanned!(expr.span()=> #private::AsOperand::as_operand(&(#expr)))
-    });
+    let operands = input
+        .operands
+        .iter()
+        .map(|expr| quote_spanned!(expr.span()=> #private::AsOperand::as_operand(&(#expr))));
     let bound = Ident::new("__einsum_operands", Span::mixed_site());
     let call = quote! {
         match (#(#operands,)*) {
@@ -106,7 +107,13 @@ mod tests {
 
     #[test]
     fn invalid_specs_expand_to_compile_errors() {
-        for (spec, operands) in [("ij,j1->i", 2), ("i->j", 1), ("ij,jk->ik", 3), ("...i...", 1), ("", 0)] {
+        for (spec, operands) in [
+            ("ij,j1->i", 2),
+            ("i->j", 1),
+            ("ij,jk->ik", 3),
+            ("...i...", 1),
+            ("", 0),
+        ] {
             let expansion = expand(spec, operands);
             assert!(expansion.contains("compile_error"), "{spec}: {expansion}");
             assert!(!expansion.contains("__EinsumKernel"), "{spec}");
@@ -115,7 +122,13 @@ mod tests {
 
     #[test]
     fn valid_specs_expand_to_kernels_without_errors() {
-        for (spec, operands) in [("ij,jk->ik", 2), ("ii", 1), ("->", 1), ("...ij->...ji", 1), (",i", 2)] {
+        for (spec, operands) in [
+            ("ij,jk->ik", 2),
+            ("ii", 1),
+            ("->", 1),
+            ("...ij->...ji", 1),
+            (",i", 2),
+        ] {
             let expansion = expand(spec, operands);
             assert!(!expansion.contains("compile_error"), "{spec}: {expansion}");
             assert!(expansion.contains("__EinsumKernel"), "{spec}");
@@ -129,7 +142,10 @@ mod tests {
         fn check(stream: TokenStream, previous: &mut Option<proc_macro2::TokenTree>) {
             for tree in stream {
                 if let proc_macro2::TokenTree::Ident(ident) = &tree {
-                    let shadowable = ["Vec", "Option", "Some", "None", "Result", "Ok", "Err", "Box", "String", "ndarray", "core"];
+                    let shadowable = [
+                        "Vec", "Option", "Some", "None", "Result", "Ok", "Err", "Box", "String",
+                        "ndarray", "core",
+                    ];
                     if shadowable.contains(&ident.to_string().as_str()) {
                         let after_colons = matches!(previous, Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ':');
                         assert!(after_colons, "`{ident}` is named without a path");
@@ -144,7 +160,10 @@ mod tests {
         for (spec, operands) in [("ij,jk->ik", 2_usize), ("...i->i", 1), ("i,->", 2)] {
             let literal = Literal::string(spec);
             let names = (0..operands).map(|k| quote::format_ident!("x{}", k));
-            check(einsum(quote!(::einsum, panic; #literal #(, #names)*)), &mut None);
+            check(
+                einsum(quote!(::einsum, panic; #literal #(, #names)*)),
+                &mut None,
+            );
         }
     }
 

@@ -42,7 +42,9 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
             let same = same_element_trait(k);
             let elem = quote!(<#param as #private::DynOperand>::Elem);
             bounds.push(quote!(#elem: #same<#elem0>));
-            views.push(quote!(<#elem as #same<#elem0>>::same_view(#private::DynOperand::view_dyn(&#var))));
+            views.push(
+                quote!(<#elem as #same<#elem0>>::same_view(#private::DynOperand::view_dyn(&#var))),
+            );
         }
     }
 

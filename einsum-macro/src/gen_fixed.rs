@@ -48,7 +48,10 @@ fn operand_var(k: usize) -> Ident {
 
 /// `[[elem; E_last]; E_first]` for the given extents, outermost first.
 fn nested_array(elem: &TokenStream, extents: &[Ident]) -> TokenStream {
-    extents.iter().rev().fold(elem.clone(), |inner, n| quote!([#inner; #n]))
+    extents
+        .iter()
+        .rev()
+        .fold(elem.clone(), |inner, n| quote!([#inner; #n]))
 }
 
 /// The extent parameter that defines `slot`: the one of its first occurrence.
@@ -97,7 +100,11 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream) -> TokenStream {
 
     let t0 = elem_param(0);
     let zero = quote!(<#t0 as #private::Zero>::zero());
-    let output_extents: Vec<Ident> = tables.output.iter().map(|&s| slot_extent(tables, s)).collect();
+    let output_extents: Vec<Ident> = tables
+        .output
+        .iter()
+        .map(|&s| slot_extent(tables, s))
+        .collect();
     let output_type = nested_array(&quote!(#t0), &output_extents);
     let vars: Vec<Ident> = (0..operands).map(operand_var).collect();
     let body = loop_nest(tables, &zero, &product(tables));
@@ -171,7 +178,11 @@ fn loop_nest(tables: &Tables, zero: &TokenStream, product: &TokenStream) -> Toke
             let sum = sum_into(quote!(__acc));
             quote!(let mut __acc = #zero; #sum #target = __acc;)
         };
-        let output_extents: Vec<Ident> = tables.output.iter().map(|&s| slot_extent(tables, s)).collect();
+        let output_extents: Vec<Ident> = tables
+            .output
+            .iter()
+            .map(|&s| slot_extent(tables, s))
+            .collect();
         let zeros = nested_array(zero, &output_extents);
         let nest = loops(&tables.output, element);
         quote!(let mut __out: Self::Output = #zeros; #nest)

@@ -34,7 +34,9 @@ pub(crate) fn generate(model: &Model, tables: &Tables, krate: &TokenStream) -> T
     let mut operand_types = Vec::new();
     let mut bounds = Vec::new();
     let mut views = Vec::new();
-    let vars: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__op{}", k)).collect();
+    let vars: Vec<Ident> = (0..tables.inputs.len())
+        .map(|k| format_ident!("__op{}", k))
+        .collect();
     for (k, var) in vars.iter().enumerate() {
         let elem = format_ident!("__T{}", k);
         let dim = format_ident!("__D{}", k);

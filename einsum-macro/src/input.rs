@@ -37,7 +37,12 @@ impl Parse for Input {
         let mode = match mode_ident.to_string().as_str() {
             "panic" => Mode::Panic,
             "result" => Mode::Try,
-            _ => return Err(syn::Error::new(mode_ident.span(), "einsum: unknown mode, expected `panic` or `result`")),
+            _ => {
+                return Err(syn::Error::new(
+                    mode_ident.span(),
+                    "einsum: unknown mode, expected `panic` or `result`",
+                ))
+            }
         };
         stream.parse::<Token![;]>()?;
 
@@ -53,17 +58,19 @@ impl Parse for Input {
         while let Expr::Group(group) = first {
             first = *group.expr;
         }
-        let spec = match first {
-            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => lit,
-            other => {
-                return Err(syn::Error::new_spanned(
+        let spec =
+            match first {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(lit),
+                    ..
+                }) => lit,
+                other => return Err(syn::Error::new_spanned(
                     other,
                     "einsum needs its spec as a string literal, such as `\"ij,jk->ik\"`, so that \
                      it can be checked at compile time; for a spec known only at run time use \
                      `einsum::einsum_dyn`",
-                ))
-            }
-        };
+                )),
+            };
         let operands = if stream.is_empty() {
             Vec::new()
         } else {
@@ -74,9 +81,16 @@ impl Parse for Input {
                 ));
             }
             stream.parse::<Token![,]>()?;
-            Punctuated::<Expr, Token![,]>::parse_terminated(stream)?.into_iter().collect()
+            Punctuated::<Expr, Token![,]>::parse_terminated(stream)?
+                .into_iter()
+                .collect()
         };
-        Ok(Input { krate, mode, spec, operands })
+        Ok(Input {
+            krate,
+            mode,
+            spec,
+            operands,
+        })
     }
 }
 
@@ -87,7 +101,8 @@ mod tests {
 
     #[test]
     fn parses_path_mode_spec_and_operands() {
-        let input: Input = syn::parse2(quote!(::einsum, result; "ij,jk->ik", a, b.view(),)).unwrap();
+        let input: Input =
+            syn::parse2(quote!(::einsum, result; "ij,jk->ik", a, b.view(),)).unwrap();
         assert_eq!(input.krate.to_string(), ":: einsum");
         assert_eq!(input.mode, Mode::Try);
         assert_eq!(input.spec.value(), "ij,jk->ik");
@@ -96,7 +111,9 @@ mod tests {
 
     #[test]
     fn a_spec_that_is_not_a_literal_is_an_error() {
-        let err = syn::parse2::<Input>(quote!(::einsum, panic; spec, a)).err().unwrap();
+        let err = syn::parse2::<Input>(quote!(::einsum, panic; spec, a))
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("string literal"));
     }
 
@@ -109,7 +126,9 @@ mod tests {
 
     #[test]
     fn empty_input_is_an_error() {
-        let err = syn::parse2::<Input>(quote!(::einsum, panic;)).err().unwrap();
+        let err = syn::parse2::<Input>(quote!(::einsum, panic;))
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("needs a spec"));
     }
 }

@@ -28,7 +28,9 @@ pub(crate) struct Tables {
 impl Tables {
     /// Slots absent from the output, which the kernel sums over.
     pub fn summed(&self) -> Vec<usize> {
-        (0..self.labels.len()).filter(|s| !self.output.contains(s)).collect()
+        (0..self.labels.len())
+            .filter(|s| !self.output.contains(s))
+            .collect()
     }
 
     /// The first occurrence `(operand, axis)` of `slot`: it defines the slot's extent.
@@ -42,7 +44,10 @@ impl Tables {
             .iter()
             .enumerate()
             .flat_map(|(k, axes)| {
-                axes.iter().enumerate().filter(move |(_, &s)| s == slot).map(move |(a, _)| (k, a))
+                axes.iter()
+                    .enumerate()
+                    .filter(move |(_, &s)| s == slot)
+                    .map(move |(a, _)| (k, a))
             })
             .collect()
     }
@@ -58,7 +63,9 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
         Ok(spec) => Some(spec),
         Err(spec_errors) => {
             errors.extend(
-                spec_errors.iter().map(|e| syn::Error::new(input.spec.span(), format!("{prefix}: {e}"))),
+                spec_errors
+                    .iter()
+                    .map(|e| syn::Error::new(input.spec.span(), format!("{prefix}: {e}"))),
             );
             None
         }
@@ -66,7 +73,13 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
     // Count the terms even when the spec is invalid, so a wrong operand count is reported
     // together with the spec's own problems.
     let terms = spec.as_ref().map_or_else(
-        || text.split("->").next().unwrap_or_default().split(',').count(),
+        || {
+            text.split("->")
+                .next()
+                .unwrap_or_default()
+                .split(',')
+                .count()
+        },
         |spec| spec.inputs().len(),
     );
     if terms != input.operands.len() {
@@ -77,22 +90,31 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
         let count = einsum_spec::SpecError::operand_count(terms, input.operands.len());
         errors.push(syn::Error::new(span, format!("{prefix}: {count}")));
     }
-    let spec = match (spec, errors.into_iter().reduce(|mut all, e| {
-        all.combine(e);
-        all
-    })) {
+    let spec = match (
+        spec,
+        errors.into_iter().reduce(|mut all, e| {
+            all.combine(e);
+            all
+        }),
+    ) {
         (Some(spec), None) => spec,
         (_, Some(combined)) => return Err(combined),
         (None, None) => unreachable!("a spec that fails to parse reports at least one error"),
     };
 
-    let operand_names =
-        input.operands.iter().enumerate().map(|(k, expr)| describe_operand(k, expr)).collect();
+    let operand_names = input
+        .operands
+        .iter()
+        .enumerate()
+        .map(|(k, expr)| describe_operand(k, expr))
+        .collect();
     let tables = if spec.inputs().iter().any(|t| t.has_ellipsis()) || spec.output().has_ellipsis() {
         None
     } else {
         let ranks: Vec<usize> = spec.inputs().iter().map(|t| t.named_rank()).collect();
-        let contraction = spec.resolve(&ranks).map_err(|e| syn::Error::new(input.spec.span(), format!("{prefix}: {e}")))?;
+        let contraction = spec
+            .resolve(&ranks)
+            .map_err(|e| syn::Error::new(input.spec.span(), format!("{prefix}: {e}")))?;
         let labels = contraction
             .slots()
             .iter()
@@ -101,9 +123,18 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
                 Slot::Broadcast(_) => '.',
             })
             .collect();
-        Some(Tables { labels, inputs: contraction.inputs().to_vec(), output: contraction.output().to_vec() })
+        Some(Tables {
+            labels,
+            inputs: contraction.inputs().to_vec(),
+            output: contraction.output().to_vec(),
+        })
     };
-    Ok(Model { text, spec, operand_names, tables })
+    Ok(Model {
+        text,
+        spec,
+        operand_names,
+        tables,
+    })
 }
 
 /// `operand 1 (`b.view()`)`, or just `operand 1` when the expression is long.
@@ -119,7 +150,19 @@ fn describe_operand(k: usize, expr: &syn::Expr) -> String {
 /// Removes the spaces token printing puts around punctuation: `& a . view ()` → `&a.view()`.
 fn tidy(text: &str) -> String {
     let mut out = text.to_owned();
-    for (from, to) in [(" . ", "."), ("& ", "&"), (" (", "("), ("( ", "("), (" )", ")"), (" [", "["), ("[ ", "["), (" ]", "]"), (" ,", ","), (":: ", "::"), (" ::", "::")] {
+    for (from, to) in [
+        (" . ", "."),
+        ("& ", "&"),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        (" [", "["),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ,", ","),
+        (":: ", "::"),
+        (" ::", "::"),
+    ] {
         out = out.replace(from, to);
     }
     out
@@ -147,7 +190,10 @@ mod tests {
 
     #[test]
     fn specs_with_ellipsis_have_no_static_tables() {
-        assert!(model(quote!(::e, panic; "...ij->...ji", x)).unwrap().tables.is_none());
+        assert!(model(quote!(::e, panic; "...ij->...ji", x))
+            .unwrap()
+            .tables
+            .is_none());
     }
 
     #[test]
@@ -162,7 +208,9 @@ mod tests {
 
     #[test]
     fn operand_count_is_checked_against_terms() {
-        let err = model(quote!(::e, panic; "ij,jk->ik", a, b, c)).err().unwrap();
+        let err = model(quote!(::e, panic; "ij,jk->ik", a, b, c))
+            .err()
+            .unwrap();
         assert_eq!(
             err.to_string(),
             "einsum `ij,jk->ik`: the spec has 2 input terms but 3 operands were given: pass one \

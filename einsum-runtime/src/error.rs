@@ -49,7 +49,10 @@ impl EinsumError {
     /// ```
     #[must_use]
     pub fn from_spec_errors(spec: &str, errors: Vec<SpecError>) -> EinsumError {
-        EinsumError { spec: spec.to_owned(), kind: EinsumErrorKind::Spec(errors) }
+        EinsumError {
+            spec: spec.to_owned(),
+            kind: EinsumErrorKind::Spec(errors),
+        }
     }
 
     /// An error for operands whose shapes do not fit `spec`.
@@ -64,7 +67,10 @@ impl EinsumError {
     /// ```
     #[must_use]
     pub fn from_shape_error(spec: &str, error: ShapeError) -> EinsumError {
-        EinsumError { spec: spec.to_owned(), kind: EinsumErrorKind::Shape(error) }
+        EinsumError {
+            spec: spec.to_owned(),
+            kind: EinsumErrorKind::Shape(error),
+        }
     }
 
     /// The spec, as the caller wrote it.

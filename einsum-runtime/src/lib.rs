@@ -12,7 +12,7 @@ pub mod operand;
 pub mod support;
 
 pub use dynamic::einsum_dyn;
+pub use einsum_spec as spec;
 pub use element::Element;
 pub use error::{EinsumError, EinsumErrorKind};
-pub use einsum_spec as spec;
 pub use ndarray;

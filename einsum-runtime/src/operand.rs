@@ -189,8 +189,9 @@ impl<U: FixedArray, const N: usize> DynOperand for &[U; N] {
         let mut shape = Vec::new();
         <[U; N]>::push_shape(&mut shape);
         let elements = <[U; N]>::flatten(core::slice::from_ref(*self));
-        ArrayView::from_shape(IxDyn(&shape), elements)
-            .unwrap_or_else(|_| unreachable!("a fixed-size array has exactly the elements its shape says"))
+        ArrayView::from_shape(IxDyn(&shape), elements).unwrap_or_else(|_| {
+            unreachable!("a fixed-size array has exactly the elements its shape says")
+        })
     }
 }
 

@@ -113,29 +113,53 @@ impl fmt::Display for ShapeError {
                 plural(*operands),
                 if *operands == 1 { "was" } else { "were" }
             ),
-            ShapeError::Rank { operand, term, named, ellipsis: false, rank } => write!(
+            ShapeError::Rank {
+                operand,
+                term,
+                named,
+                ellipsis: false,
+                rank,
+            } => write!(
                 f,
                 "operand {operand} has rank {rank} but its term `{term}` has {named} label{}",
                 plural(*named)
             ),
-            ShapeError::Rank { operand, term, named, ellipsis: true, rank } => write!(
+            ShapeError::Rank {
+                operand,
+                term,
+                named,
+                ellipsis: true,
+                rank,
+            } => write!(
                 f,
                 "operand {operand} has rank {rank} but its term `{term}` needs at least {named} \
                  ax{}",
                 if *named == 1 { "is" } else { "es" }
             ),
-            ShapeError::Extent { slot: Slot::Named(label), first, second } => write!(
+            ShapeError::Extent {
+                slot: Slot::Named(label),
+                first,
+                second,
+            } => write!(
                 f,
                 "label `{label}` is {} in operand {} but {} in operand {}",
                 first.1, first.0, second.1, second.0
             ),
-            ShapeError::Extent { slot: Slot::Broadcast(k), first, second } => write!(
+            ShapeError::Extent {
+                slot: Slot::Broadcast(k),
+                first,
+                second,
+            } => write!(
                 f,
                 "the `...` axes do not broadcast: broadcast axis {k} is {} in operand {} but {} \
                  in operand {}",
                 first.1, first.0, second.1, second.0
             ),
-            ShapeError::Diagonal { label, operand, extents } => write!(
+            ShapeError::Diagonal {
+                label,
+                operand,
+                extents,
+            } => write!(
                 f,
                 "label `{label}` is repeated in operand {operand} with unequal extents {} and {}: \
                  a diagonal needs equal extents",
@@ -163,14 +187,23 @@ impl Spec {
     /// ```
     pub fn resolve(&self, ranks: &[usize]) -> Result<Contraction, ShapeError> {
         if ranks.len() != self.inputs().len() {
-            return Err(ShapeError::OperandCount { terms: self.inputs().len(), operands: ranks.len() });
+            return Err(ShapeError::OperandCount {
+                terms: self.inputs().len(),
+                operands: ranks.len(),
+            });
         }
         let mut ellipsis_ranks = Vec::with_capacity(ranks.len());
         for (operand, (term, &rank)) in self.inputs().iter().zip(ranks).enumerate() {
             let named = term.named_rank();
             let ellipsis = term.has_ellipsis();
             if rank < named || (!ellipsis && rank != named) {
-                return Err(ShapeError::Rank { operand, term: term.to_string(), named, ellipsis, rank });
+                return Err(ShapeError::Rank {
+                    operand,
+                    term: term.to_string(),
+                    named,
+                    ellipsis,
+                    rank,
+                });
             }
             ellipsis_ranks.push(rank - named);
         }
@@ -190,7 +223,8 @@ impl Spec {
                 match *axis {
                     Axis::Label(label) => out.push(slot_of(Slot::Named(label))),
                     Axis::Ellipsis => out.extend(
-                        (broadcast_rank - ellipsis_rank..broadcast_rank).map(|k| slot_of(Slot::Broadcast(k))),
+                        (broadcast_rank - ellipsis_rank..broadcast_rank)
+                            .map(|k| slot_of(Slot::Broadcast(k))),
                     ),
                 }
             }
@@ -203,7 +237,11 @@ impl Spec {
             .map(|(term, &e)| expand(term.axes(), e))
             .collect();
         let output = expand(self.output().axes(), broadcast_rank);
-        Ok(Contraction { inputs, output, slots })
+        Ok(Contraction {
+            inputs,
+            output,
+            slots,
+        })
     }
 }
 
@@ -220,9 +258,15 @@ impl Contraction {
     /// assert_eq!(c, Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap());
     /// ```
     #[must_use]
-    pub fn from_labels(inputs: &[&[usize]], output: &[usize], labels: &[char]) -> Option<Contraction> {
-        let slots: Vec<Slot> =
-            labels.iter().map(|&c| Label::from_char(c).map(Slot::Named)).collect::<Option<_>>()?;
+    pub fn from_labels(
+        inputs: &[&[usize]],
+        output: &[usize],
+        labels: &[char],
+    ) -> Option<Contraction> {
+        let slots: Vec<Slot> = labels
+            .iter()
+            .map(|&c| Label::from_char(c).map(Slot::Named))
+            .collect::<Option<_>>()?;
         let in_range = |s: &usize| *s < slots.len();
         let inputs_ok = inputs.iter().all(|t| t.iter().all(in_range));
         let output_ok = output.iter().enumerate().all(|(n, s)| {
@@ -293,7 +337,10 @@ impl Contraction {
     /// ```
     pub fn bind_extents(&self, shapes: &[&[usize]]) -> Result<Vec<usize>, ShapeError> {
         if shapes.len() != self.inputs.len() {
-            return Err(ShapeError::OperandCount { terms: self.inputs.len(), operands: shapes.len() });
+            return Err(ShapeError::OperandCount {
+                terms: self.inputs.len(),
+                operands: shapes.len(),
+            });
         }
         // For each slot: the extent so far and the operand it came from. An extent of 1 is
         // provisional: any other extent replaces it.
@@ -311,8 +358,14 @@ impl Contraction {
             for (axis, (&slot, &extent)) in axes.iter().zip(shape.iter()).enumerate() {
                 if let Some(prev) = axes[..axis].iter().position(|&s| s == slot) {
                     if shape[prev] != extent {
-                        let Slot::Named(label) = self.slots[slot] else { unreachable_broadcast() };
-                        return Err(ShapeError::Diagonal { label, operand, extents: (shape[prev], extent) });
+                        let Slot::Named(label) = self.slots[slot] else {
+                            unreachable_broadcast()
+                        };
+                        return Err(ShapeError::Diagonal {
+                            label,
+                            operand,
+                            extents: (shape[prev], extent),
+                        });
                     }
                     continue;
                 }
@@ -332,7 +385,10 @@ impl Contraction {
         }
         // Every slot occurs in some input (output slots are checked to), so all are bound;
         // a broadcast slot that only the output has (`->...` with no `...` input) is extent 1.
-        Ok(bound.into_iter().map(|b| b.map_or(1, |(extent, _)| extent)).collect())
+        Ok(bound
+            .into_iter()
+            .map(|b| b.map_or(1, |(extent, _)| extent))
+            .collect())
     }
 
     /// Operand `operand`'s axes written as labels, `...` axes as `.`, for messages.
@@ -386,7 +442,10 @@ mod tests {
             resolve("...ij->", &[1]).unwrap_err().to_string(),
             "operand 0 has rank 1 but its term `...ij` needs at least 2 axes"
         );
-        assert!(matches!(resolve("i->i", &[1, 1]), Err(ShapeError::OperandCount { .. })));
+        assert!(matches!(
+            resolve("i->i", &[1, 1]),
+            Err(ShapeError::OperandCount { .. })
+        ));
     }
 
     #[test]

@@ -87,12 +87,18 @@ pub enum SpecErrorKind {
 
 impl SpecError {
     pub(crate) fn at(kind: SpecErrorKind, position: usize) -> SpecError {
-        SpecError { kind, position: Some(position) }
+        SpecError {
+            kind,
+            position: Some(position),
+        }
     }
 
     /// An error that belongs to the whole spec rather than to one position.
     pub(crate) fn whole(kind: SpecErrorKind) -> SpecError {
-        SpecError { kind, position: None }
+        SpecError {
+            kind,
+            position: None,
+        }
     }
 
     /// The error for `operands` operands given to a spec with `terms` input terms.
@@ -137,7 +143,11 @@ impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pos = self.position.unwrap_or_default();
         match &self.kind {
-            SpecErrorKind::InvalidCharacter { ch, term, term_text } => write!(
+            SpecErrorKind::InvalidCharacter {
+                ch,
+                term,
+                term_text,
+            } => write!(
                 f,
                 "invalid character `{}` at position {pos} in {term} (`{term_text}`): labels are \
                  the letters `a-z` and `A-Z`, terms are separated by `,`, and `...` marks \
@@ -170,7 +180,10 @@ impl fmt::Display for SpecError {
                 f,
                 "output label `{label}` at position {pos} does not occur in any input term"
             ),
-            SpecErrorKind::RepeatedOutputLabel { label, first_position } => write!(
+            SpecErrorKind::RepeatedOutputLabel {
+                label,
+                first_position,
+            } => write!(
                 f,
                 "output label `{label}` is repeated at position {pos} (first at position \
                  {first_position}): output labels must be distinct"

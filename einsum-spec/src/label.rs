@@ -42,7 +42,10 @@ impl Label {
     /// ```
     #[must_use]
     pub fn from_index(index: usize) -> Option<Label> {
-        u8::try_from(index).ok().filter(|&i| usize::from(i) < Self::COUNT).map(Label)
+        u8::try_from(index)
+            .ok()
+            .filter(|&i| usize::from(i) < Self::COUNT)
+            .map(Label)
     }
 
     /// The letter this label is written as.

@@ -51,7 +51,11 @@ struct TermBuilder {
 
 impl TermBuilder {
     fn new() -> TermBuilder {
-        TermBuilder { axes: Vec::new(), positions: Vec::new(), text: String::new() }
+        TermBuilder {
+            axes: Vec::new(),
+            positions: Vec::new(),
+            text: String::new(),
+        }
     }
 }
 
@@ -69,8 +73,11 @@ impl Spec {
     /// assert_eq!(errors.len(), 2);
     /// ```
     pub fn parse(text: &str) -> Result<Spec, Vec<SpecError>> {
-        let chars: Vec<(usize, char)> =
-            text.chars().enumerate().filter(|(_, c)| !c.is_whitespace()).collect();
+        let chars: Vec<(usize, char)> = text
+            .chars()
+            .enumerate()
+            .filter(|(_, c)| !c.is_whitespace())
+            .collect();
         let mut errors = Vec::new();
         let mut inputs: Vec<TermBuilder> = Vec::new();
         let mut current = TermBuilder::new();
@@ -101,7 +108,10 @@ impl Spec {
                         let at = chars[i + 3 * k].0;
                         if current.axes.contains(&Axis::Ellipsis) {
                             errors.push(SpecError::at(
-                                SpecErrorKind::TwoEllipses { term, term_text: text_of(term) },
+                                SpecErrorKind::TwoEllipses {
+                                    term,
+                                    term_text: text_of(term),
+                                },
                                 at,
                             ));
                         } else {
@@ -113,7 +123,10 @@ impl Spec {
                     if run % 3 != 0 {
                         let at = chars[i + run - run % 3].0;
                         errors.push(SpecError::at(
-                            SpecErrorKind::StrayDot { term, term_text: text_of(term) },
+                            SpecErrorKind::StrayDot {
+                                term,
+                                term_text: text_of(term),
+                            },
                             at,
                         ));
                         current.text.push_str(&".".repeat(run % 3));
@@ -122,8 +135,12 @@ impl Spec {
                     continue;
                 }
                 ',' => match section {
-                    Section::Inputs => inputs.push(core::mem::replace(&mut current, TermBuilder::new())),
-                    Section::Output => errors.push(SpecError::at(SpecErrorKind::CommaInOutput, pos)),
+                    Section::Inputs => {
+                        inputs.push(core::mem::replace(&mut current, TermBuilder::new()))
+                    }
+                    Section::Output => {
+                        errors.push(SpecError::at(SpecErrorKind::CommaInOutput, pos))
+                    }
                 },
                 '-' if chars.get(i + 1).map(|(_, c)| *c) == Some('>') => {
                     match section {
@@ -131,7 +148,9 @@ impl Spec {
                             inputs.push(core::mem::replace(&mut current, TermBuilder::new()));
                             section = Section::Output;
                         }
-                        Section::Output => errors.push(SpecError::at(SpecErrorKind::TwoArrows, pos)),
+                        Section::Output => {
+                            errors.push(SpecError::at(SpecErrorKind::TwoArrows, pos))
+                        }
                     }
                     i += 2;
                     continue;
@@ -148,7 +167,11 @@ impl Spec {
                     None => {
                         let term = term_ref(section, &inputs);
                         errors.push(SpecError::at(
-                            SpecErrorKind::InvalidCharacter { ch: c, term, term_text: text_of(term) },
+                            SpecErrorKind::InvalidCharacter {
+                                ch: c,
+                                term,
+                                term_text: text_of(term),
+                            },
                             pos,
                         ));
                         current.text.push(c);
@@ -172,7 +195,11 @@ impl Spec {
         };
 
         if errors.is_empty() {
-            Ok(Spec { inputs: input_terms, output: output_term, explicit })
+            Ok(Spec {
+                inputs: input_terms,
+                output: output_term,
+                explicit,
+            })
         } else {
             errors.sort_by_key(|e| e.position().unwrap_or(usize::MAX));
             Err(errors)
@@ -255,7 +282,10 @@ fn split_term_texts(chars: &[(usize, char)]) -> TermTexts {
             inputs: inputs.split(',').map(str::to_owned).collect(),
             output: Some(output.to_owned()),
         },
-        None => TermTexts { inputs: text.split(',').map(str::to_owned).collect(), output: None },
+        None => TermTexts {
+            inputs: text.split(',').map(str::to_owned).collect(),
+            output: None,
+        },
     }
 }
 
@@ -265,11 +295,17 @@ fn check_explicit_output(output: &TermBuilder, inputs: &[Term], errors: &mut Vec
     for (axis, &pos) in output.axes.iter().zip(&output.positions) {
         let Axis::Label(label) = *axis else { continue };
         if !inputs.iter().any(|t| t.labels().any(|l| l == label)) {
-            errors.push(SpecError::at(SpecErrorKind::OutputLabelNotInInputs { label }, pos));
+            errors.push(SpecError::at(
+                SpecErrorKind::OutputLabelNotInInputs { label },
+                pos,
+            ));
         }
         match first_seen[label.index()] {
             Some(first_position) => errors.push(SpecError::at(
-                SpecErrorKind::RepeatedOutputLabel { label, first_position },
+                SpecErrorKind::RepeatedOutputLabel {
+                    label,
+                    first_position,
+                },
                 pos,
             )),
             None => first_seen[label.index()] = Some(pos),
@@ -284,7 +320,10 @@ fn implicit_output(inputs: &[Term]) -> Term {
     for label in inputs.iter().flat_map(Term::labels) {
         counts[label.index()] += 1;
     }
-    let ellipsis = inputs.iter().any(Term::has_ellipsis).then_some(Axis::Ellipsis);
+    let ellipsis = inputs
+        .iter()
+        .any(Term::has_ellipsis)
+        .then_some(Axis::Ellipsis);
     let once = (0..Label::COUNT)
         .filter(|&i| counts[i] == 1)
         .filter_map(Label::from_index)
@@ -301,7 +340,11 @@ mod tests {
     }
 
     fn kinds(spec: &str) -> Vec<SpecErrorKind> {
-        Spec::parse(spec).unwrap_err().into_iter().map(|e| e.kind().clone()).collect()
+        Spec::parse(spec)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.kind().clone())
+            .collect()
     }
 
     #[test]
@@ -324,8 +367,14 @@ mod tests {
     #[test]
     fn whitespace_is_ignored_everywhere() {
         // Whitespace is removed before anything else, so even `- >` is an arrow.
-        assert_eq!(Spec::parse(" i j , j k - > i k ").unwrap().to_string(), "ij,jk->ik");
-        assert_eq!(Spec::parse(" i j ,\tj k -> i k\n").unwrap().to_string(), "ij,jk->ik");
+        assert_eq!(
+            Spec::parse(" i j , j k - > i k ").unwrap().to_string(),
+            "ij,jk->ik"
+        );
+        assert_eq!(
+            Spec::parse(" i j ,\tj k -> i k\n").unwrap().to_string(),
+            "ij,jk->ik"
+        );
         assert_eq!(Spec::parse(". . .i->i").unwrap().to_string(), "...i->i");
     }
 
@@ -340,7 +389,13 @@ mod tests {
 
     #[test]
     fn ellipsis_may_stand_anywhere_in_a_term() {
-        for spec in ["...ij->ij", "i...j->ij", "ij...->ij", "...->...", "...,...->..."] {
+        for spec in [
+            "...ij->ij",
+            "i...j->ij",
+            "ij...->ij",
+            "...->...",
+            "...,...->...",
+        ] {
             assert!(Spec::parse(spec).is_ok(), "{spec}");
         }
     }
@@ -350,16 +405,34 @@ mod tests {
         assert!(matches!(kinds("..i")[0], SpecErrorKind::StrayDot { .. }));
         assert!(matches!(kinds(".i")[0], SpecErrorKind::StrayDot { .. }));
         assert!(matches!(kinds("....i")[0], SpecErrorKind::StrayDot { .. }));
-        assert!(matches!(kinds("...i...")[0], SpecErrorKind::TwoEllipses { .. }));
-        assert!(matches!(kinds("......")[0], SpecErrorKind::TwoEllipses { .. }));
-        assert!(matches!(kinds("i->..")[0], SpecErrorKind::StrayDot { term: TermRef::Output, .. }));
+        assert!(matches!(
+            kinds("...i...")[0],
+            SpecErrorKind::TwoEllipses { .. }
+        ));
+        assert!(matches!(
+            kinds("......")[0],
+            SpecErrorKind::TwoEllipses { .. }
+        ));
+        assert!(matches!(
+            kinds("i->..")[0],
+            SpecErrorKind::StrayDot {
+                term: TermRef::Output,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn arrows_and_commas_are_checked() {
         assert_eq!(kinds("ij->j->i"), vec![SpecErrorKind::TwoArrows]);
-        assert_eq!(kinds("ij-j"), vec![SpecErrorKind::StrayArrowPart { ch: '-' }]);
-        assert_eq!(kinds("ij>j"), vec![SpecErrorKind::StrayArrowPart { ch: '>' }]);
+        assert_eq!(
+            kinds("ij-j"),
+            vec![SpecErrorKind::StrayArrowPart { ch: '-' }]
+        );
+        assert_eq!(
+            kinds("ij>j"),
+            vec![SpecErrorKind::StrayArrowPart { ch: '>' }]
+        );
         assert_eq!(kinds("i,j->i,j"), vec![SpecErrorKind::CommaInOutput]);
     }
 
@@ -374,7 +447,10 @@ mod tests {
              `a-z` and `A-Z`, terms are separated by `,`, and `...` marks broadcast axes"
         );
         for spec in ["i_j", "iéj", "i;j", "i+j", "(i)"] {
-            assert!(matches!(kinds(spec)[0], SpecErrorKind::InvalidCharacter { .. }), "{spec}");
+            assert!(
+                matches!(kinds(spec)[0], SpecErrorKind::InvalidCharacter { .. }),
+                "{spec}"
+            );
         }
     }
 
@@ -382,7 +458,9 @@ mod tests {
     fn output_labels_must_come_from_inputs_and_be_distinct() {
         assert_eq!(
             kinds("ij,jk->iz"),
-            vec![SpecErrorKind::OutputLabelNotInInputs { label: Label::from_char('z').unwrap() }]
+            vec![SpecErrorKind::OutputLabelNotInInputs {
+                label: Label::from_char('z').unwrap()
+            }]
         );
         assert_eq!(
             kinds("ij->ii"),

@@ -9,10 +9,14 @@ use ndarray::{ArrayD, IxDyn};
 /// Deterministic values in `[-1, 1)` from a small linear congruential generator, so that a
 /// failing case reproduces exactly.
 pub fn values(count: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    let mut state = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
     (0..count)
         .map(|_| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             // The top 53 bits as a fraction in [0, 1), mapped to [-1, 1).
             ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         })
@@ -31,7 +35,10 @@ pub fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     for (index, (g, w)) in got.iter().zip(want.iter()).enumerate() {
         let tolerance = 1e-10 * w.abs().max(1.0);
-        assert!((g - w).abs() <= tolerance, "{what}: element {index} is {g}, reference says {w}");
+        assert!(
+            (g - w).abs() <= tolerance,
+            "{what}: element {index} is {g}, reference says {w}"
+        );
     }
 }
 

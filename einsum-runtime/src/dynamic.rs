@@ -1,0 +1,78 @@
+//! The run-time einsum: a spec known only when the program runs.
+
+use crate::{engine, EinsumError, Element};
+use einsum_spec::Spec;
+use ndarray::{ArrayD, ArrayViewD};
+
+/// Evaluates the einsum `spec` on `operands`, with numpy.einsum semantics, checking the spec
+/// and the shapes at run time.
+///
+/// The spec is parsed first, so an invalid spec is reported whatever the operands; then the
+/// number of operands and their ranks are checked against the terms, then the extents. The
+/// result is an owned array in standard layout; operands may have any layout. The computation
+/// is the one `einsum!` uses for ndarray operands: operands are contracted pairwise in a
+/// greedy order, each step a (batched) matrix product.
+///
+/// # Errors
+///
+/// [`EinsumError`] with [`EinsumErrorKind::Spec`](crate::EinsumErrorKind::Spec) for an
+/// invalid spec (every problem in it) and [`EinsumErrorKind::Shape`](crate::EinsumErrorKind::Shape)
+/// when the operands do not fit it.
+///
+/// # Examples
+///
+/// A matrix product, and the trace of a matrix:
+///
+/// ```
+/// use einsum_runtime::einsum_dyn;
+/// use ndarray::{array, arr0};
+///
+/// let a = array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
+/// let b = array![[5.0, 6.0], [7.0, 8.0]].into_dyn();
+/// let product = einsum_dyn("ij,jk->ik", &[a.view(), b.view()]).unwrap();
+/// assert_eq!(product, array![[19.0, 22.0], [43.0, 50.0]].into_dyn());
+///
+/// let trace = einsum_dyn("ii", &[a.view()]).unwrap(); // implicit output: a scalar
+/// assert_eq!(trace, arr0(5.0).into_dyn());
+/// ```
+///
+/// A batched matrix product over any number of leading `...` axes, which broadcast as in
+/// numpy (here a batch of two matrices times one matrix):
+///
+/// ```
+/// use einsum_runtime::einsum_dyn;
+/// use ndarray::{Array, Array2};
+///
+/// let x = Array::from_iter(0..12).mapv(f64::from).into_shape_with_order((2, 2, 3)).unwrap();
+/// let w = Array2::<f64>::eye(3);
+/// let y = einsum_dyn("...ij,...jk->...ik", &[x.view().into_dyn(), w.view().into_dyn()]).unwrap();
+/// assert_eq!(y.shape(), &[2, 2, 3]);
+/// assert_eq!(y, x.into_dyn());
+/// ```
+///
+/// Errors name the spec, and for shapes the label, the operands and both extents:
+///
+/// ```
+/// use einsum_runtime::{einsum_dyn, EinsumErrorKind};
+/// use ndarray::ArrayD;
+///
+/// let a = ArrayD::<f64>::zeros(vec![2, 3]);
+/// let b = ArrayD::<f64>::zeros(vec![4, 5]);
+/// let err = einsum_dyn("ij,jk->ik", &[a.view(), b.view()]).unwrap_err();
+/// assert_eq!(err.to_string(), "einsum `ij,jk->ik`: label `j` is 3 in operand 0 but 4 in operand 1");
+///
+/// let err = einsum_dyn("ij,jk->iz", &[a.view(), b.view()]).unwrap_err();
+/// assert!(matches!(err.kind(), EinsumErrorKind::Spec(_)));
+/// ```
+pub fn einsum_dyn<T: Element>(
+    spec: &str,
+    operands: &[ArrayViewD<'_, T>],
+) -> Result<ArrayD<T>, EinsumError> {
+    let parsed = Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
+    let ranks: Vec<usize> = operands.iter().map(|operand| operand.ndim()).collect();
+    let contraction = parsed
+        .resolve(&ranks)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    engine::contract(&contraction, operands)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))
+}
