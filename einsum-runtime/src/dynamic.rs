@@ -76,3 +76,42 @@ pub fn einsum_dyn<T: Element>(
     engine::contract(&contraction, operands)
         .map_err(|error| EinsumError::from_shape_error(spec, error))
 }
+
+/// The gradient of the einsum `spec` with respect to every operand, for an upstream gradient
+/// `g` shaped like the output: one array per operand, each of that operand's shape. This is
+/// the vector-Jacobian product of [`einsum_dyn`], itself computed as contractions (see
+/// [`engine::vjp`]).
+///
+/// A label summed in the forward pass broadcasts the gradient back along it; a diagonal
+/// receives the gradient on the diagonal and zeros elsewhere; an axis of extent 1 that
+/// broadcast receives the sum over the positions it stood for; an operand passed twice gets
+/// one gradient per position.
+///
+/// # Errors
+///
+/// As [`einsum_dyn`], and [`ShapeError::GradientShape`](crate::spec::ShapeError::GradientShape)
+/// when `g` does not have the output's shape.
+///
+/// ```
+/// use einsum_runtime::einsum_vjp_dyn;
+/// use ndarray::{array, arr0};
+///
+/// // d(trace A)/dA = I
+/// let a = array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
+/// let g = arr0(1.0).into_dyn();
+/// let grads = einsum_vjp_dyn("ii->", &[a.view()], g.view()).unwrap();
+/// assert_eq!(grads[0], array![[1.0, 0.0], [0.0, 1.0]].into_dyn());
+/// ```
+pub fn einsum_vjp_dyn<T: Element>(
+    spec: &str,
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+) -> Result<Vec<ArrayD<T>>, EinsumError> {
+    let parsed = Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
+    let ranks: Vec<usize> = operands.iter().map(|operand| operand.ndim()).collect();
+    let contraction = parsed
+        .resolve(&ranks)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    engine::vjp::vjp(&contraction, operands, g)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))
+}

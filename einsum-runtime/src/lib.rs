@@ -11,7 +11,7 @@ mod error;
 pub mod operand;
 pub mod support;
 
-pub use dynamic::einsum_dyn;
+pub use dynamic::{einsum_dyn, einsum_vjp_dyn};
 pub use einsum_spec as spec;
 pub use element::Element;
 pub use error::{EinsumError, EinsumErrorKind};

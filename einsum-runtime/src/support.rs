@@ -51,6 +51,62 @@ pub fn contract_static<T: Element, D: Dimension>(
     }
 }
 
+/// The gradients of a spec without `...` with respect to every ndarray operand, from the
+/// slot tables the macro computed (as [`contract_static`]), for the upstream gradient `g`.
+///
+/// # Errors
+///
+/// [`EinsumError`] when the operands do not fit the spec or `g` does not have the output's
+/// shape.
+///
+/// # Panics
+///
+/// Only if the tables are inconsistent, which the macro never emits.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let g = array![1.0, 1.0];
+/// let grads = einsum_runtime::support::vjp_static(
+///     "ij->i", &[&[0, 1]], &[0], &['i', 'j'], &[a.view().into_dyn()], g.view().into_dyn(),
+/// )
+/// .unwrap();
+/// assert_eq!(grads[0], array![[1.0, 1.0], [1.0, 1.0]].into_dyn());
+/// ```
+pub fn vjp_static<T: Element>(
+    spec: &str,
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+) -> Result<Vec<ndarray::ArrayD<T>>, EinsumError> {
+    let Some(contraction) = Contraction::from_labels(inputs, output, labels) else {
+        panic!("einsum `{spec}`: internal error: inconsistent contraction tables; please report this bug")
+    };
+    engine::vjp::vjp(&contraction, operands, g)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))
+}
+
+/// Converts a gradient computed with dynamic rank to its operand's dimensionality `D`.
+///
+/// # Panics
+///
+/// Only if the ranks differ, which generated code never asks for.
+///
+/// ```
+/// let g = ndarray::ArrayD::<f64>::zeros(vec![2, 3]);
+/// let g2: ndarray::Array2<f64> = einsum_runtime::support::into_dimension(g);
+/// assert_eq!(g2.shape(), &[2, 3]);
+/// ```
+#[must_use]
+pub fn into_dimension<T, D: Dimension>(array: ndarray::ArrayD<T>) -> Array<T, D> {
+    match array.into_dimensionality::<D>() {
+        Ok(array) => array,
+        Err(_) => panic!("einsum: internal error: gradient rank differs from its operand; please report this bug"),
+    }
+}
+
 /// Panics with the error's message at the caller's location (the `einsum!` invocation).
 ///
 /// # Panics

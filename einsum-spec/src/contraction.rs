@@ -92,6 +92,13 @@ pub enum ShapeError {
         /// The second operand and its extent.
         second: (usize, usize),
     },
+    /// The gradient passed for the output does not have the output's shape.
+    GradientShape {
+        /// The output's shape.
+        expected: Vec<usize>,
+        /// The gradient's shape.
+        actual: Vec<usize>,
+    },
     /// A label repeated within one term has unequal extents, so there is no diagonal.
     Diagonal {
         /// The label.
@@ -154,6 +161,11 @@ impl fmt::Display for ShapeError {
                 "the `...` axes do not broadcast: broadcast axis {k} is {} in operand {} but {} \
                  in operand {}",
                 first.1, first.0, second.1, second.0
+            ),
+            ShapeError::GradientShape { expected, actual } => write!(
+                f,
+                "the output gradient has shape {actual:?} but the output has shape {expected:?}: \
+                 the gradient must have the output's shape"
             ),
             ShapeError::Diagonal {
                 label,
@@ -267,14 +279,41 @@ impl Contraction {
             .iter()
             .map(|&c| Label::from_char(c).map(Slot::Named))
             .collect::<Option<_>>()?;
+        Contraction::from_parts(
+            inputs.iter().map(|t| t.to_vec()).collect(),
+            output.to_vec(),
+            slots,
+        )
+    }
+
+    /// A contraction from its parts: `inputs[k]` lists operand `k`'s slots, `output` the
+    /// output's, `slots[s]` what slot `s` stands for. This is how derived contractions (such as
+    /// gradients) are built.
+    ///
+    /// Returns `None` when a slot number is out of range, or the output repeats a slot or names
+    /// one that no input has.
+    ///
+    /// ```
+    /// use einsum_spec::{Contraction, Label, Slot};
+    /// let i = Slot::Named(Label::from_char('i').unwrap());
+    /// let c = Contraction::from_parts(vec![vec![0, 0]], vec![0], vec![i]).unwrap();
+    /// assert_eq!(c, einsum_spec::Spec::parse("ii->i").unwrap().resolve(&[2]).unwrap());
+    /// assert!(Contraction::from_parts(vec![vec![0]], vec![1], vec![i]).is_none());
+    /// ```
+    #[must_use]
+    pub fn from_parts(
+        inputs: Vec<Vec<usize>>,
+        output: Vec<usize>,
+        slots: Vec<Slot>,
+    ) -> Option<Contraction> {
         let in_range = |s: &usize| *s < slots.len();
         let inputs_ok = inputs.iter().all(|t| t.iter().all(in_range));
         let output_ok = output.iter().enumerate().all(|(n, s)| {
             in_range(s) && !output[..n].contains(s) && inputs.iter().any(|t| t.contains(s))
         });
-        (inputs_ok && output_ok).then(|| Contraction {
-            inputs: inputs.iter().map(|t| t.to_vec()).collect(),
-            output: output.to_vec(),
+        (inputs_ok && output_ok).then_some(Contraction {
+            inputs,
+            output,
             slots,
         })
     }

@@ -2,6 +2,7 @@
 //! the naive reference evaluator in `reference.rs`.
 #![allow(dead_code)]
 
+pub mod fd;
 pub mod reference;
 
 use ndarray::{ArrayD, IxDyn};

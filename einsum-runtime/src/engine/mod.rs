@@ -14,6 +14,7 @@
 
 mod pair;
 pub mod plan;
+pub mod vjp;
 
 use crate::Element;
 use einsum_spec::{Contraction, ShapeError};

@@ -1,0 +1,289 @@
+//! The gradient of a contraction with respect to each operand: its vector-Jacobian product.
+//!
+//! For `y = einsum(t_0, …, t_n -> o)` and an upstream gradient `g` shaped like `y`, the
+//! gradient of operand `k` is itself a contraction — `g` and every other operand, summed into
+//! `t_k` — followed by an [`Expansion`] that puts the result back into operand `k`'s shape:
+//!
+//! - a label only `t_k` has was summed in the forward pass, so every position along it
+//!   receives the same gradient (a broadcast);
+//! - a label repeated in `t_k` selected a diagonal, so the gradient lands on that diagonal and
+//!   is zero elsewhere;
+//! - an axis of extent 1 that broadcast against a longer extent contributed to every position
+//!   along it, so its gradient is the sum over them (the reduced contraction simply does not
+//!   keep that label, which sums it).
+//!
+//! The same operand passed twice gets two gradients, one per position; their sum is the total.
+
+use super::contract;
+use crate::Element;
+use einsum_spec::{Contraction, ShapeError};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+
+/// How to spread a reduced gradient (one axis per kept label) back to one operand's shape:
+/// broadcast along axes whose label was not kept, zeros off the diagonals of repeated labels.
+///
+/// ```
+/// use einsum_runtime::engine::vjp;
+/// use einsum_runtime::spec::Spec;
+/// use ndarray::array;
+///
+/// // `ii->`: the trace. Its gradient is the identity times the upstream gradient.
+/// let c = Spec::parse("ii->").unwrap().resolve(&[2]).unwrap();
+/// let (reduce, expansion) = vjp::plan(&c, 0, &[2], &[2, 2]);
+/// assert_eq!(reduce.output(), &[] as &[usize]); // `i` occurs nowhere else: nothing is kept
+/// let g = ndarray::arr0(3.0).into_dyn();
+/// assert_eq!(expansion.apply(g.view()), array![[3.0, 0.0], [0.0, 3.0]].into_dyn());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expansion {
+    /// For each axis of the operand, its slot.
+    target_slots: Vec<usize>,
+    /// The operand's shape.
+    target_shape: Vec<usize>,
+    /// The slots of the reduced gradient's axes, in order.
+    reduced_slots: Vec<usize>,
+    /// The extent of each reduced axis (a reduced result of extent 1 stretches to it).
+    reduced_shape: Vec<usize>,
+    /// What each slot of the originating contraction stands for.
+    slots: Vec<einsum_spec::Slot>,
+}
+
+impl Expansion {
+    /// The operand-shaped gradient for `reduced`, whose axes are the kept slots.
+    ///
+    /// # Panics
+    ///
+    /// When `reduced` does not have one axis per kept slot, each of extent 1 or the slot's
+    /// extent; [`plan`] and [`vjp`] always produce such arrays.
+    ///
+    /// ```
+    /// use einsum_runtime::engine::vjp;
+    /// use einsum_runtime::spec::Spec;
+    /// use ndarray::array;
+    ///
+    /// // `ij->i`: `j` was summed, so the gradient broadcasts along it.
+    /// let c = Spec::parse("ij->i").unwrap().resolve(&[2]).unwrap();
+    /// let (_, expansion) = vjp::plan(&c, 0, &[2, 3], &[2, 3]);
+    /// let grad = expansion.apply(array![1.0, 2.0].into_dyn().view());
+    /// assert_eq!(grad, array![[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]].into_dyn());
+    /// ```
+    #[must_use]
+    pub fn apply<T: Element>(&self, reduced: ArrayViewD<'_, T>) -> ArrayD<T> {
+        let Some(reduced) = reduced.broadcast(IxDyn(&self.reduced_shape)) else {
+            panic!(
+                "einsum gradient: reduced gradient of shape {:?} does not broadcast to {:?}",
+                reduced.shape(),
+                self.reduced_shape
+            )
+        };
+        let repeated = (0..self.target_slots.len())
+            .any(|a| self.target_slots[..a].contains(&self.target_slots[a]));
+        if repeated {
+            return self.apply_with_diagonals(&reduced);
+        }
+        // Each kept slot occurs once in the operand: permute the reduced axes into the
+        // operand's order, insert length-1 axes for the others, and broadcast.
+        let order: Vec<usize> = self
+            .target_slots
+            .iter()
+            .filter_map(|s| self.reduced_slots.iter().position(|r| r == s))
+            .collect();
+        let mut view = reduced.permuted_axes(order);
+        for (axis, slot) in self.target_slots.iter().enumerate() {
+            if !self.reduced_slots.contains(slot) {
+                view.insert_axis_inplace(Axis(axis));
+            }
+        }
+        match view.broadcast(IxDyn(&self.target_shape)) {
+            Some(full) => super::standard_copy(&full),
+            None => unreachable!("kept axes have the operand's extents, the others length 1"),
+        }
+    }
+
+    /// The general case: element by element, zero off the diagonals of repeated slots.
+    fn apply_with_diagonals<T: Element>(&self, reduced: &ArrayViewD<'_, T>) -> ArrayD<T> {
+        // For each reduced axis, the first operand axis with its slot.
+        let source_axis: Vec<usize> = self
+            .reduced_slots
+            .iter()
+            .map(|s| {
+                self.target_slots
+                    .iter()
+                    .position(|t| t == s)
+                    .unwrap_or_default()
+            })
+            .collect();
+        let mut source = vec![0; self.reduced_slots.len()];
+        ArrayD::from_shape_fn(IxDyn(&self.target_shape), |index| {
+            let on_diagonal = (0..self.target_slots.len()).all(|a| {
+                let first = self
+                    .target_slots
+                    .iter()
+                    .position(|t| *t == self.target_slots[a]);
+                first.is_none_or(|f| index[f] == index[a])
+            });
+            if !on_diagonal {
+                return T::zero();
+            }
+            for (p, &axis) in source_axis.iter().enumerate() {
+                source[p] = index[axis];
+            }
+            reduced[&source[..]]
+        })
+    }
+
+    /// The contraction that maps an operand-shaped array back to the reduced axes: the
+    /// derivative of [`apply`](Expansion::apply) (it sums along broadcast axes and takes
+    /// diagonals). Its single input has the operand's axes.
+    ///
+    /// ```
+    /// use einsum_runtime::engine::vjp;
+    /// use einsum_runtime::spec::Spec;
+    /// let c = Spec::parse("ii->").unwrap().resolve(&[2]).unwrap();
+    /// let (_, expansion) = vjp::plan(&c, 0, &[2], &[2, 2]);
+    /// let adjoint = expansion.adjoint(); // the trace again: sums the diagonal
+    /// assert_eq!(adjoint.inputs(), &[vec![0, 0]]);
+    /// assert_eq!(adjoint.output(), &[] as &[usize]);
+    /// ```
+    #[must_use]
+    pub fn adjoint(&self) -> Contraction {
+        match Contraction::from_parts(
+            vec![self.target_slots.clone()],
+            self.reduced_slots.clone(),
+            self.slots.clone(),
+        ) {
+            Some(contraction) => contraction,
+            None => unreachable!("kept slots are slots of the operand"),
+        }
+    }
+
+    /// The operand's shape, which [`apply`](Expansion::apply) produces.
+    ///
+    /// ```
+    /// use einsum_runtime::engine::vjp;
+    /// let c = einsum_runtime::spec::Spec::parse("ij->").unwrap().resolve(&[2]).unwrap();
+    /// assert_eq!(vjp::plan(&c, 0, &[2, 3], &[2, 3]).1.target_shape(), &[2, 3]);
+    /// ```
+    #[must_use]
+    pub fn target_shape(&self) -> &[usize] {
+        &self.target_shape
+    }
+}
+
+/// The contraction that computes operand `k`'s reduced gradient from the inputs
+/// `[g, operands except k (in order)]`, and the [`Expansion`] to apply to its result.
+/// `extents` are the contraction's bound extents, `shape_k` operand `k`'s shape.
+///
+/// The reduced gradient keeps each slot of operand `k` once, except slots that occur nowhere
+/// else (neither in the output nor in another operand) and slots along which operand `k` has
+/// extent 1 while the slot is longer: those are summed.
+///
+/// ```
+/// use einsum_runtime::engine::vjp;
+/// use einsum_runtime::spec::Spec;
+/// let c = Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap();
+/// let (reduce, _) = vjp::plan(&c, 1, &[2, 3, 4], &[3, 4]);
+/// // dB = einsum("ik,ij->jk", g, A)
+/// assert_eq!(reduce.inputs(), &[vec![0, 2], vec![0, 1]]);
+/// assert_eq!(reduce.output(), &[1, 2]);
+/// ```
+#[must_use]
+pub fn plan(
+    contraction: &Contraction,
+    k: usize,
+    extents: &[usize],
+    shape_k: &[usize],
+) -> (Contraction, Expansion) {
+    let axes = &contraction.inputs()[k];
+    let elsewhere = |slot: usize| {
+        contraction.output().contains(&slot)
+            || contraction
+                .inputs()
+                .iter()
+                .enumerate()
+                .any(|(j, t)| j != k && t.contains(&slot))
+    };
+    let mut kept: Vec<usize> = Vec::new();
+    for (axis, &slot) in axes.iter().enumerate() {
+        let broadcast = shape_k[axis] != extents[slot];
+        if !kept.contains(&slot) && !broadcast && elsewhere(slot) {
+            kept.push(slot);
+        }
+    }
+    let inputs: Vec<Vec<usize>> = std::iter::once(contraction.output().to_vec())
+        .chain(
+            contraction
+                .inputs()
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .map(|(_, t)| t.clone()),
+        )
+        .collect();
+    let slots = contraction.slots().to_vec();
+    let reduce = match Contraction::from_parts(inputs, kept.clone(), slots.clone()) {
+        Some(reduce) => reduce,
+        None => unreachable!("every kept slot occurs in the output or another operand"),
+    };
+    let expansion = Expansion {
+        target_slots: axes.clone(),
+        target_shape: shape_k.to_vec(),
+        reduced_shape: kept.iter().map(|&s| extents[s]).collect(),
+        reduced_slots: kept,
+        slots,
+    };
+    (reduce, expansion)
+}
+
+/// The gradient of `contraction` with respect to every operand, given the upstream gradient
+/// `g` (shaped like the output): one array per operand, each of its operand's shape.
+///
+/// # Errors
+///
+/// [`ShapeError`] when the operands do not fit the contraction or `g` does not have the
+/// output's shape.
+///
+/// ```
+/// use einsum_runtime::engine::vjp;
+/// use einsum_runtime::spec::Spec;
+/// use ndarray::array;
+///
+/// let c = Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap();
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let b = array![[5.0, 6.0], [7.0, 8.0]];
+/// let g = array![[1.0, 0.0], [0.0, 1.0]];
+/// let grads = vjp::vjp(&c, &[a.view().into_dyn(), b.view().into_dyn()], g.view().into_dyn()).unwrap();
+/// assert_eq!(grads[0], g.dot(&b.t()).into_dyn()); // dA = g B^T
+/// assert_eq!(grads[1], a.t().dot(&g).into_dyn()); // dB = A^T g
+/// ```
+pub fn vjp<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+) -> Result<Vec<ArrayD<T>>, ShapeError> {
+    let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
+    let extents = contraction.bind_extents(&shapes)?;
+    let expected: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
+    if g.shape() != expected.as_slice() {
+        return Err(ShapeError::GradientShape {
+            expected,
+            actual: g.shape().to_vec(),
+        });
+    }
+    (0..operands.len())
+        .map(|k| {
+            let (reduce, expansion) = plan(contraction, k, &extents, shapes[k]);
+            let inputs: Vec<ArrayViewD<'_, T>> = std::iter::once(g.view())
+                .chain(
+                    operands
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != k)
+                        .map(|(_, a)| a.view()),
+                )
+                .collect();
+            let reduced = contract(&reduce, &inputs)?;
+            Ok(expansion.apply(reduced.view()))
+        })
+        .collect()
+}

@@ -1,0 +1,78 @@
+//! Random valid specs, extents, values and layouts: the generated gradient of every operand
+//! (`engine::vjp`) must agree with central differences of `einsum_dyn`.
+//!
+//! With `L(ops) = sum(g * einsum(ops))` for a random `g`, `dL/d op_k` is exactly what `vjp`
+//! returns for operand `k`. `L` is linear in each operand, so central differences are exact
+//! up to rounding.
+
+#[path = "../../tests/common/fd.rs"]
+mod fd;
+mod random_specs;
+
+use einsum_runtime::engine::vjp::vjp;
+use einsum_runtime::{einsum_dyn, spec::Spec};
+use ndarray::{ArrayD, ArrayViewD};
+use proptest::prelude::*;
+use random_specs::{case, spec_and_shapes, values, Stored};
+
+/// `sum(g * einsum(spec, operands))`.
+fn loss(spec: &str, operands: &[ArrayD<f64>], g: &ArrayD<f64>) -> f64 {
+    let views: Vec<ArrayViewD<'_, f64>> = operands.iter().map(|a| a.view()).collect();
+    let y = einsum_dyn(spec, &views).expect("the case is valid");
+    (&y * g).sum()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn vjp_agrees_with_central_differences(case in case(), g_seed in any::<u64>()) {
+        let (spec, shapes) = spec_and_shapes(&case);
+        let stored: Vec<Stored> = case
+            .operands
+            .iter()
+            .zip(&shapes)
+            .map(|(op, shape)| Stored::new(&values(shape, op.seed), op.layout))
+            .collect();
+        let views: Vec<ArrayViewD<'_, f64>> = stored.iter().map(Stored::view).collect();
+        let owned: Vec<ArrayD<f64>> = views.iter().map(|v| v.as_standard_layout().into_owned()).collect();
+
+        let parsed = Spec::parse(&spec).expect("generated specs are valid");
+        let ranks: Vec<usize> = shapes.iter().map(Vec::len).collect();
+        let contraction = parsed.resolve(&ranks).expect("ranks fit");
+        let y = einsum_dyn(&spec, &views).expect("the case is valid");
+        let g = values(y.shape(), g_seed);
+        let grads = vjp(&contraction, &views, g.view());
+        prop_assert!(grads.is_ok(), "{spec} on {shapes:?}: {}", grads.unwrap_err());
+        let grads = grads.unwrap();
+
+        for (k, grad) in grads.iter().enumerate() {
+            let numeric = fd::central_difference(
+                |x| {
+                    let mut probe = owned.clone();
+                    probe[k] = x.clone();
+                    loss(&spec, &probe, &g)
+                },
+                &owned[k],
+                1e-3,
+            );
+            prop_assert_eq!(grad.shape(), numeric.shape(), "{} operand {}", spec, k);
+            for (a, n) in grad.iter().zip(numeric.iter()) {
+                prop_assert!((a - n).abs() <= 1e-7 * n.abs().max(1.0), "{spec} on {shapes:?}, operand {k}: {a} vs {n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn gradient_of_the_wrong_shape_is_an_error() {
+    let contraction = Spec::parse("ij->i").unwrap().resolve(&[2]).unwrap();
+    let a = ArrayD::<f64>::zeros(ndarray::IxDyn(&[2, 3]));
+    let g = ArrayD::<f64>::zeros(ndarray::IxDyn(&[3]));
+    let err = vjp(&contraction, &[a.view()], g.view()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the output gradient has shape [3] but the output has shape [2]: the gradient must have \
+         the output's shape"
+    );
+}
