@@ -14,6 +14,11 @@ pub(crate) fn kernel_trait() -> Ident {
     Ident::new("__EinsumKernel", Span::call_site())
 }
 
+/// The name of the trait gradient kernels implement (`einsum_vjp!` only).
+pub(crate) fn vjp_trait() -> Ident {
+    Ident::new("__EinsumVjp", Span::call_site())
+}
+
 /// `__EinsumElementK`: operand `k`'s elements are numbers (`Element`).
 pub(crate) fn element_trait(k: usize) -> Ident {
     format_ident!("__EinsumElement{}", k)
@@ -44,7 +49,7 @@ fn escape(text: &str) -> String {
 ///
 /// Input: the model. Output: item definitions, to be placed in the block that holds the
 /// kernels.
-pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
+pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenStream {
     let spec = escape(&model.text);
     let names: Vec<String> = model.operand_names.iter().map(|n| escape(n)).collect();
     let terms: Vec<String> = model
@@ -79,6 +84,20 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
             fn run(self) -> ::core::result::Result<Self::Output, #private::EinsumError>;
         }
     });
+    if vjp {
+        let vjp_trait = vjp_trait();
+        items.extend(quote! {
+            #[diagnostic::on_unimplemented(
+                message = #kernel_message,
+                label = "operand types `{Self}` do not fit the spec",
+                note = #kernel_note
+            )]
+            trait #vjp_trait: #kernel + ::core::clone::Clone {
+                type Grads;
+                fn vjp(self, gradient: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError>;
+            }
+        });
+    }
 
     for (k, (name, term)) in names.iter().zip(&terms).enumerate() {
         let element = element_trait(k);
@@ -112,6 +131,7 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
                 trait #same<T>: ::core::marker::Sized {
                     fn same(self) -> T;
                     fn same_view<'v, D>(view: #private::ndarray::ArrayView<'v, Self, D>) -> #private::ndarray::ArrayView<'v, T, D>;
+                    fn back_array<D>(array: #private::ndarray::Array<T, D>) -> #private::ndarray::Array<Self, D>;
                 }
                 impl<T> #same<T> for T {
                     #[inline(always)]
@@ -121,6 +141,10 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
                     #[inline(always)]
                     fn same_view<'v, D>(view: #private::ndarray::ArrayView<'v, T, D>) -> #private::ndarray::ArrayView<'v, T, D> {
                         view
+                    }
+                    #[inline(always)]
+                    fn back_array<D>(array: #private::ndarray::Array<T, D>) -> #private::ndarray::Array<T, D> {
+                        array
                     }
                 }
             });

@@ -38,34 +38,32 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
     let krate = &input.krate;
     let private = quote!(#krate::__private);
 
-    let diagnostics = diagnostics::generate(&model, krate);
+    let vjp = input.mode == Mode::Vjp;
+    let diagnostics = diagnostics::generate(&model, krate, vjp);
     let kernels = match &model.tables {
         Some(tables) => {
-            let fixed = gen_fixed::generate(tables, krate);
-            let nd = gen_nd::generate(&model, tables, krate);
+            let fixed = gen_fixed::generate(tables, krate, vjp);
+            let nd = gen_nd::generate(&model, tables, krate, vjp);
             quote!(#fixed #nd)
         }
-        None => gen_dyn::generate(&model, krate),
+        None => gen_dyn::generate(&model, krate, vjp),
     };
-    let kernel = diagnostics::kernel_trait();
     let operands = input
         .operands
         .iter()
         .map(|expr| quote_spanned!(expr.span()=> #private::AsOperand::as_operand(&(#expr))));
     let bound = Ident::new("__einsum_operands", Span::mixed_site());
+    let run = if vjp {
+        run_with_gradient(&private)
+    } else {
+        run_value(&private)
+    };
     let call = quote! {
         match (#(#operands,)*) {
             #bound => {
                 #diagnostics
                 #kernels
-                // Calling through a generic function gives one obligation, hence one error
-                // message, when the operands fit no kernel.
-                #[inline(always)]
-                fn __einsum_run<K: #kernel>(
-                    operands: K,
-                ) -> ::core::result::Result<K::Output, #private::EinsumError> {
-                    operands.run()
-                }
+                #run
                 __einsum_run(#bound)
             }
         }
@@ -83,7 +81,45 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
                 }
             }
         }
-        Mode::Try => call,
+        Mode::Try | Mode::Vjp => call,
+    }
+}
+
+/// `__einsum_run` for `einsum!` and `try_einsum!`: the kernel's `Result`. Calling through a
+/// generic function gives one obligation, hence one error message, when the operands fit no
+/// kernel.
+fn run_value(private: &TokenStream) -> TokenStream {
+    let kernel = diagnostics::kernel_trait();
+    quote! {
+        #[inline(always)]
+        fn __einsum_run<K: #kernel>(
+            operands: K,
+        ) -> ::core::result::Result<K::Output, #private::EinsumError> {
+            operands.run()
+        }
+    }
+}
+
+/// `__einsum_run` for `einsum_vjp!`: the value and a `back` closure that computes one
+/// gradient per operand. Shape errors panic: in the forward pass at once, in `back` when the
+/// gradient does not have the output's shape.
+fn run_with_gradient(private: &TokenStream) -> TokenStream {
+    let vjp_trait = diagnostics::vjp_trait();
+    quote! {
+        #[inline(always)]
+        fn __einsum_run<K: #vjp_trait>(
+            operands: K,
+        ) -> (K::Output, impl ::core::ops::Fn(&K::Output) -> K::Grads + ::core::clone::Clone) {
+            let output = match operands.clone().run() {
+                ::core::result::Result::Ok(output) => output,
+                ::core::result::Result::Err(error) => #private::panic_with(error),
+            };
+            let back = move |gradient: &K::Output| match operands.clone().vjp(gradient) {
+                ::core::result::Result::Ok(grads) => grads,
+                ::core::result::Result::Err(error) => #private::panic_with(error),
+            };
+            (output, back)
+        }
     }
 }
 

@@ -16,13 +16,15 @@
 //! The spec was checked at compile time; `...` can only be resolved once the ranks are known,
 //! so the run-time einsum does that. Fixed-size and ndarray operands may be mixed here.
 
-use crate::diagnostics::{kernel_trait, same_element_trait};
+use crate::diagnostics::{kernel_trait, same_element_trait, vjp_trait};
 use crate::model::Model;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// Generates the single, generic kernel impl for a spec with `...`.
-pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
+/// Generates the single, generic kernel impl for a spec with `...`, and with `vjp` its
+/// gradient (each operand's gradient has the operand's own type: fixed-size array, number or
+/// ndarray array).
+pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenStream {
     let private = quote!(#krate::__private);
     let kernel = kernel_trait();
     let spec = &model.text;
@@ -48,6 +50,41 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
         }
     }
 
+    let vjp_impl = vjp.then(|| {
+        let vjp_trait = vjp_trait();
+        let grads: Vec<Ident> = (0..count).map(|k| format_ident!("__g{}", k)).collect();
+        let conversions = params.iter().zip(&grads).enumerate().map(|(k, (param, grad))| {
+            if k == 0 {
+                quote!(<#param as #private::DynOperand>::grad_from(#grad))
+            } else {
+                let same = same_element_trait(k);
+                let elem = quote!(<#param as #private::DynOperand>::Elem);
+                quote!(<#param as #private::DynOperand>::grad_from(<#elem as #same<#elem0>>::back_array(#grad)))
+            }
+        });
+        quote! {
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
+            impl<#(#params),*> #vjp_trait for (#(#params,)*)
+            where
+                #(#bounds,)*
+                #(#params: ::core::clone::Clone,)*
+            {
+                type Grads = (#(<#params as #private::DynOperand>::Grad,)*);
+
+                #[inline]
+                fn vjp(self, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
+                    let (#(#vars,)*) = self;
+                    let grads = #private::einsum_vjp_dyn(#spec, &[#(#views),*], __grad.view())?;
+                    let [#(#grads),*]: [#private::ndarray::ArrayD<#elem0>; #count] = match grads.try_into() {
+                        ::core::result::Result::Ok(grads) => grads,
+                        ::core::result::Result::Err(_) => ::core::unreachable!("one gradient per operand"),
+                    };
+                    ::core::result::Result::Ok((#(#conversions,)*))
+                }
+            }
+        }
+    });
+
     quote! {
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
         impl<#(#params),*> #kernel for (#(#params,)*)
@@ -62,5 +99,6 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
                 #private::einsum_dyn(#spec, &[#(#views),*])
             }
         }
+        #vjp_impl
     }
 }

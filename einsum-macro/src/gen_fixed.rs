@@ -25,7 +25,9 @@
 //! own const generic, tied to the first by a diagnostic trait, so a mismatch is reported as
 //! an einsum error naming the label.
 
-use crate::diagnostics::{element_trait, extent_trait, kernel_trait, same_element_trait};
+use crate::diagnostics::{
+    element_trait, extent_trait, kernel_trait, same_element_trait, vjp_trait,
+};
 use crate::model::Tables;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -60,8 +62,8 @@ fn slot_extent(tables: &Tables, slot: usize) -> Ident {
     extent_param(k, axis)
 }
 
-/// Generates the fixed-size kernel impl for a spec without `...`.
-pub(crate) fn generate(tables: &Tables, krate: &TokenStream) -> TokenStream {
+/// Generates the fixed-size kernel impl for a spec without `...`, and with `vjp` its gradient.
+pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool) -> TokenStream {
     let private = quote!(#krate::__private);
     let kernel = kernel_trait();
     let operands = tables.inputs.len();
@@ -107,7 +109,37 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream) -> TokenStream {
         .collect();
     let output_type = nested_array(&quote!(#t0), &output_extents);
     let vars: Vec<Ident> = (0..operands).map(operand_var).collect();
-    let body = loop_nest(tables, &zero, &product(tables));
+    let body = loop_nest(tables, &zero, &product(tables, None));
+    let vjp_impl = vjp.then(|| {
+        let vjp_trait = vjp_trait();
+        let grad_types: Vec<TokenStream> = tables
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(k, axes)| {
+                let extents: Vec<Ident> = (0..axes.len()).map(|a| extent_param(k, a)).collect();
+                nested_array(&quote!(#t0), &extents)
+            })
+            .collect();
+        let gradient_body = gradient_nest(tables, &zero, &grad_types);
+        let grad_vars: Vec<Ident> = (0..operands).map(grad_var).collect();
+        quote! {
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types, unused_parens, unused_variables)]
+            impl<#(#generics),*> #vjp_trait for (#(#operand_types,)*)
+            where
+                #(#bounds,)*
+            {
+                type Grads = (#(#grad_types,)*);
+
+                #[inline]
+                fn vjp(self, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
+                    let (#(#vars,)*) = self;
+                    #gradient_body
+                    ::core::result::Result::Ok((#(#grad_vars,)*))
+                }
+            }
+        }
+    });
 
     quote! {
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types, unused_parens)]
@@ -124,29 +156,91 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream) -> TokenStream {
                 ::core::result::Result::Ok(__out)
             }
         }
+        #vjp_impl
     }
 }
 
-/// The product of one element of every operand at the current indices, each converted to
-/// operand 0's element type (an identity the diagnostic trait provides).
-fn product(tables: &Tables) -> TokenStream {
-    let factors = tables.inputs.iter().enumerate().map(|(k, axes)| {
-        let var = operand_var(k);
-        let element = if axes.is_empty() {
-            quote!((*#var))
+fn grad_var(k: usize) -> Ident {
+    format_ident!("__g{}", k)
+}
+
+/// One element of operand `k` (or of the output gradient, `k = None`) at the current indices.
+fn element(tables: &Tables, k: Option<usize>) -> TokenStream {
+    let (var, axes) = match k {
+        Some(k) => (operand_var(k), &tables.inputs[k]),
+        None => (format_ident!("__grad"), &tables.output),
+    };
+    if axes.is_empty() {
+        quote!((*#var))
+    } else {
+        let indices = axes.iter().map(|&s| slot_index(s));
+        quote!(#var #([#indices])*)
+    }
+}
+
+/// The gradient of every operand in one nest over all slots: operand `k`'s gradient at its
+/// indices gains the output gradient times every other operand. Labels summed in the forward
+/// pass thus spread the gradient along them, and a repeated label only ever visits the
+/// diagonal, which is exactly the derivative of the forward loop nest. Defines `__gK`.
+fn gradient_nest(tables: &Tables, zero: &TokenStream, grad_types: &[TokenStream]) -> TokenStream {
+    let mut declarations = TokenStream::new();
+    let mut updates = TokenStream::new();
+    for (k, (axes, grad_type)) in tables.inputs.iter().zip(grad_types).enumerate() {
+        let var = grad_var(k);
+        let extents: Vec<Ident> = (0..axes.len()).map(|a| extent_param(k, a)).collect();
+        let zeros = nested_array(zero, &extents);
+        declarations.extend(quote!(let mut #var: #grad_type = #zeros;));
+        let target = if axes.is_empty() {
+            quote!(#var)
         } else {
             let indices = axes.iter().map(|&s| slot_index(s));
             quote!(#var #([#indices])*)
         };
-        if k == 0 {
-            element
+        let upstream = element(tables, None);
+        let rest = product(tables, Some(k));
+        let contribution = if rest.is_empty() {
+            upstream
         } else {
-            let same = same_element_trait(k);
-            let elem = elem_param(k);
-            let t0 = elem_param(0);
-            quote!(<#elem as #same<#t0>>::same(#element))
-        }
-    });
+            quote!(#upstream * #rest)
+        };
+        updates.extend(quote!(#target = #target + #contribution;));
+    }
+    let all_slots: Vec<usize> = tables
+        .output
+        .iter()
+        .copied()
+        .chain(tables.summed())
+        .collect();
+    let nest = for_each_index(tables, &all_slots, updates);
+    quote!(#declarations #nest)
+}
+
+/// `for` loops over `slots` (outermost first) around `inner`, each bounded by its extent.
+fn for_each_index(tables: &Tables, slots: &[usize], inner: TokenStream) -> TokenStream {
+    slots.iter().rev().fold(inner, |inner, &s| {
+        let index = slot_index(s);
+        let bound = slot_extent(tables, s);
+        quote!(for #index in 0..#bound { #inner })
+    })
+}
+
+/// The product of one element of every operand (but `skip`) at the current indices, each
+/// converted to operand 0's element type (an identity the diagnostic trait provides). Empty
+/// when nothing is left.
+fn product(tables: &Tables, skip: Option<usize>) -> TokenStream {
+    let factors = (0..tables.inputs.len())
+        .filter(|&k| Some(k) != skip)
+        .map(|k| {
+            let element = element(tables, Some(k));
+            if k == 0 {
+                element
+            } else {
+                let same = same_element_trait(k);
+                let elem = elem_param(k);
+                let t0 = elem_param(0);
+                quote!(<#elem as #same<#t0>>::same(#element))
+            }
+        });
     factors.reduce(|a, b| quote!(#a * #b)).unwrap_or_default()
 }
 
@@ -154,13 +248,7 @@ fn product(tables: &Tables) -> TokenStream {
 /// kept in a local accumulator and stored once per output element. Defines `__out`.
 fn loop_nest(tables: &Tables, zero: &TokenStream, product: &TokenStream) -> TokenStream {
     let summed = tables.summed();
-    let loops = |slots: &[usize], inner: TokenStream| -> TokenStream {
-        slots.iter().rev().fold(inner, |inner, &s| {
-            let index = slot_index(s);
-            let bound = slot_extent(tables, s);
-            quote!(for #index in 0..#bound { #inner })
-        })
-    };
+    let loops = |slots: &[usize], inner: TokenStream| for_each_index(tables, slots, inner);
     let sum_into = |acc: TokenStream| loops(&summed, quote!(#acc = #acc + #product;));
     if tables.output.is_empty() {
         if summed.is_empty() {

@@ -18,13 +18,19 @@
 //! time, so the contraction itself is planned and run by the runtime's engine (pairwise
 //! steps, matrix products through a GEMM kernel).
 
-use crate::diagnostics::{element_trait, kernel_trait, rank_trait, same_element_trait};
+use crate::diagnostics::{element_trait, kernel_trait, rank_trait, same_element_trait, vjp_trait};
 use crate::model::{Model, Tables};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// Generates the ndarray kernel impl for a spec without `...`.
-pub(crate) fn generate(model: &Model, tables: &Tables, krate: &TokenStream) -> TokenStream {
+/// Generates the ndarray kernel impl for a spec without `...`, and with `vjp` its gradient
+/// (each operand's gradient has the operand's own dimensionality).
+pub(crate) fn generate(
+    model: &Model,
+    tables: &Tables,
+    krate: &TokenStream,
+    vjp: bool,
+) -> TokenStream {
     let private = quote!(#krate::__private);
     let kernel = kernel_trait();
     let spec = &model.text;
@@ -65,6 +71,40 @@ pub(crate) fn generate(model: &Model, tables: &Tables, krate: &TokenStream) -> T
     let output = &tables.output;
     let labels = &tables.labels;
 
+    let count = tables.inputs.len();
+    let vjp_impl = vjp.then(|| {
+        let vjp_trait = vjp_trait();
+        let dims: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__D{}", k)).collect();
+        let grads: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__g{}", k)).collect();
+        let inputs = tables.inputs.iter().map(|axes| quote!(&[#(#axes),*]));
+        quote! {
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
+            impl<'__a, #(#generics),*> #vjp_trait for (#(#operand_types,)*)
+            where
+                #(#bounds,)*
+            {
+                type Grads = (#(#private::ndarray::Array<#t0, #dims>,)*);
+
+                #[inline]
+                fn vjp(self, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
+                    let (#(#vars,)*) = self;
+                    let grads = #private::vjp_static::<#t0>(
+                        #spec,
+                        &[#(#inputs),*],
+                        &[#(#output),*],
+                        &[#(#labels),*],
+                        &[#(#views),*],
+                        __grad.view().into_dyn(),
+                    )?;
+                    let [#(#grads),*]: [#private::ndarray::ArrayD<#t0>; #count] = match grads.try_into() {
+                        ::core::result::Result::Ok(grads) => grads,
+                        ::core::result::Result::Err(_) => ::core::unreachable!("one gradient per operand"),
+                    };
+                    ::core::result::Result::Ok((#(#private::into_dimension::<#t0, #dims>(#grads),)*))
+                }
+            }
+        }
+    });
     quote! {
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
         impl<'__a, #(#generics),*> #kernel for (#(#operand_types,)*)
@@ -85,5 +125,6 @@ pub(crate) fn generate(model: &Model, tables: &Tables, krate: &TokenStream) -> T
                 )
             }
         }
+        #vjp_impl
     }
 }

@@ -13,6 +13,8 @@ pub(crate) enum Mode {
     Panic,
     /// `try_einsum!`: `Result<value, EinsumError>`.
     Try,
+    /// `einsum_vjp!`: `(value, back)`, `back(&g)` giving one gradient per operand.
+    Vjp,
 }
 
 /// One parsed invocation.
@@ -37,10 +39,11 @@ impl Parse for Input {
         let mode = match mode_ident.to_string().as_str() {
             "panic" => Mode::Panic,
             "result" => Mode::Try,
+            "vjp" => Mode::Vjp,
             _ => {
                 return Err(syn::Error::new(
                     mode_ident.span(),
-                    "einsum: unknown mode, expected `panic` or `result`",
+                    "einsum: unknown mode, expected `panic`, `result` or `vjp`",
                 ))
             }
         };

@@ -4,7 +4,7 @@
 //! dynamic-rank view for specs with `...`.
 
 use crate::Element;
-use ndarray::{ArrayBase, ArrayRef, ArrayView, ArrayViewD, Data, Dimension, IxDyn};
+use ndarray::{Array, ArrayBase, ArrayD, ArrayRef, ArrayView, ArrayViewD, Data, Dimension, IxDyn};
 use num_complex::Complex;
 
 /// Normalises an operand expression: references are looked through, ndarray arrays of any
@@ -41,14 +41,18 @@ pub trait AsOperand {
     fn as_operand(&self) -> Self::Operand<'_>;
 }
 
-impl<X: AsOperand + ?Sized> AsOperand for &X {
+/// A shared reference hands out its referent's operand for the reference's whole lifetime
+/// `'x`, not just for the borrow of the reference itself: `einsum_vjp!(…, &a)` can then keep
+/// the operand in its `back` closure.
+impl<'x, X: AsOperand + ?Sized> AsOperand for &'x X {
     type Operand<'a>
-        = X::Operand<'a>
+        = X::Operand<'x>
     where
         Self: 'a;
 
     fn as_operand(&self) -> Self::Operand<'_> {
-        (**self).as_operand()
+        let referent: &'x X = self;
+        referent.as_operand()
     }
 }
 
@@ -120,6 +124,7 @@ scalar_operand!(Complex<f32>, Complex<f64>);
 /// assert_eq!(shape, [2, 3, 4]);
 /// let a = [[1, 2, 3], [4, 5, 6]];
 /// assert_eq!(<[[i32; 3]; 2]>::flatten(core::slice::from_ref(&a)), &[1, 2, 3, 4, 5, 6]);
+/// assert_eq!(<[[i32; 3]; 2]>::from_elements(&mut (1..=6)), a);
 /// ```
 pub trait FixedArray: Sized {
     /// The element type at the bottom of the nesting.
@@ -130,6 +135,13 @@ pub trait FixedArray: Sized {
 
     /// All elements of `items`, in row-major order.
     fn flatten(items: &[Self]) -> &[Self::Elem];
+
+    /// A value built from the next elements of `elements`, in row-major order.
+    ///
+    /// # Panics
+    ///
+    /// When `elements` runs out first.
+    fn from_elements(elements: &mut dyn Iterator<Item = Self::Elem>) -> Self;
 }
 
 impl<T: Element> FixedArray for T {
@@ -139,6 +151,13 @@ impl<T: Element> FixedArray for T {
 
     fn flatten(items: &[Self]) -> &[T] {
         items
+    }
+
+    fn from_elements(elements: &mut dyn Iterator<Item = T>) -> T {
+        match elements.next() {
+            Some(element) => element,
+            None => panic!("einsum: too few elements for a fixed-size array"),
+        }
     }
 }
 
@@ -152,6 +171,10 @@ impl<U: FixedArray, const N: usize> FixedArray for [U; N] {
 
     fn flatten(items: &[Self]) -> &[Self::Elem] {
         U::flatten(items.as_flattened())
+    }
+
+    fn from_elements(elements: &mut dyn Iterator<Item = Self::Elem>) -> Self {
+        core::array::from_fn(|_| U::from_elements(elements))
     }
 }
 
@@ -170,12 +193,31 @@ pub trait DynOperand {
     /// The element type.
     type Elem: Element;
 
+    /// The type of this operand's gradient: an owned array of the same dimensionality, a
+    /// fixed-size array, or a number.
+    type Grad;
+
     /// The operand as a dynamic-rank view.
     fn view_dyn(&self) -> ArrayViewD<'_, Self::Elem>;
+
+    /// This operand's gradient from a dynamic-rank array of the operand's shape.
+    ///
+    /// # Panics
+    ///
+    /// When `gradient` does not have the operand's shape; `einsum_vjp!` never passes such.
+    fn grad_from(gradient: ArrayD<Self::Elem>) -> Self::Grad;
 }
 
 impl<A: Element, D: Dimension> DynOperand for ArrayView<'_, A, D> {
     type Elem = A;
+    type Grad = Array<A, D>;
+
+    fn grad_from(gradient: ArrayD<A>) -> Array<A, D> {
+        match gradient.into_dimensionality::<D>() {
+            Ok(gradient) => gradient,
+            Err(_) => panic!("einsum: internal error: gradient rank differs from its operand"),
+        }
+    }
 
     fn view_dyn(&self) -> ArrayViewD<'_, A> {
         self.view().into_dyn()
@@ -184,6 +226,12 @@ impl<A: Element, D: Dimension> DynOperand for ArrayView<'_, A, D> {
 
 impl<U: FixedArray, const N: usize> DynOperand for &[U; N] {
     type Elem = U::Elem;
+    type Grad = [U; N];
+
+    fn grad_from(gradient: ArrayD<Self::Elem>) -> [U; N] {
+        let mut elements = gradient.into_iter();
+        <[U; N]>::from_elements(&mut elements)
+    }
 
     fn view_dyn(&self) -> ArrayViewD<'_, Self::Elem> {
         let mut shape = Vec::new();
@@ -199,6 +247,14 @@ macro_rules! scalar_dyn_operand {
     ($($t:ty),* $(,)?) => {$(
         impl DynOperand for &$t {
             type Elem = $t;
+            type Grad = $t;
+
+            fn grad_from(gradient: ArrayD<$t>) -> $t {
+                match gradient.into_iter().next() {
+                    Some(value) => value,
+                    None => panic!("einsum: internal error: empty gradient for a number"),
+                }
+            }
 
             fn view_dyn(&self) -> ArrayViewD<'_, $t> {
                 ArrayView::from_shape(IxDyn(&[]), core::slice::from_ref(*self))
