@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod diagnostics;
+mod einsum_fn;
 mod expand;
 mod gen_dyn;
 mod gen_fixed;
@@ -31,4 +32,11 @@ mod model;
 #[proc_macro]
 pub fn einsum_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     expand::einsum(input.into()).into()
+}
+
+/// Expands one `einsum_fn!` invocation: `FACADE_PATH; fn definitions…`. Use it through the
+/// `einsum` facade's `einsum_fn!`.
+#[proc_macro]
+pub fn einsum_fn_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    einsum_fn::expand(input.into()).into()
 }
