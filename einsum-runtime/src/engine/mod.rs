@@ -72,6 +72,12 @@ pub fn contract<T: Element>(
     for step in plan::greedy_order(&slot_lists, output, &extents) {
         let right = tensors.remove(step.right);
         let left = tensors.remove(step.left);
+        // The last step lays its result out as [batch, left-free, right-free]; when the other
+        // role order gives the output's order, take it and save the final permuting copy.
+        let swap = tensors.is_empty()
+            && pair::result_order(&left.slots, &right.slots, &step.result) != output
+            && pair::result_order(&right.slots, &left.slots, &step.result) == output;
+        let (left, right) = if swap { (right, left) } else { (left, right) };
         tensors.push(pair::contract_pair(left, right, &step.result));
     }
     Ok(match tensors.pop() {
@@ -212,11 +218,33 @@ fn finish<T: Element>(
 }
 
 /// An owned copy of `view` in standard layout. (`as_standard_layout` would copy element by
-/// element through dynamic indices; `assign` copies along the innermost axis.)
+/// element through dynamic indices; `assign` copies along the innermost axis.) Views of rank
+/// up to 6 are copied with their static dimensionality, whose index arithmetic is far cheaper
+/// than `IxDyn`'s when the layout is permuted.
 fn standard_copy<T: Element>(view: &ArrayViewD<'_, T>) -> ArrayD<T> {
-    let mut copy = ArrayD::zeros(view.raw_dim());
-    copy.assign(view);
-    copy
+    fn copy_static<T: Element, D: ndarray::Dimension>(
+        view: &ArrayViewD<'_, T>,
+    ) -> Option<ArrayD<T>> {
+        let view = view.view().into_dimensionality::<D>().ok()?;
+        let mut copy = ndarray::Array::<T, D>::zeros(view.raw_dim());
+        copy.assign(&view);
+        Some(copy.into_dyn())
+    }
+    let copied = match view.ndim() {
+        0 => copy_static::<T, ndarray::Ix0>(view),
+        1 => copy_static::<T, ndarray::Ix1>(view),
+        2 => copy_static::<T, ndarray::Ix2>(view),
+        3 => copy_static::<T, ndarray::Ix3>(view),
+        4 => copy_static::<T, ndarray::Ix4>(view),
+        5 => copy_static::<T, ndarray::Ix5>(view),
+        6 => copy_static::<T, ndarray::Ix6>(view),
+        _ => None,
+    };
+    copied.unwrap_or_else(|| {
+        let mut copy = ArrayD::zeros(view.raw_dim());
+        copy.assign(view);
+        copy
+    })
 }
 
 #[cfg(test)]

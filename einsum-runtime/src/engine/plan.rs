@@ -1,4 +1,4 @@
-//! The contraction order: which two operands to contract next, chosen greedily by cost.
+//! The contraction order: which two operands to contract next, chosen by cost.
 //!
 //! This module is a pure function of slot lists and extents, with no ndarray in sight, so that
 //! it can move to `einsum-spec` and serve the macro as well.
@@ -23,13 +23,25 @@ pub struct Step {
     /// The slots the result keeps, in order of first appearance in `left` then `right`: those
     /// that the output or another remaining operand needs. The other shared slots are summed.
     pub result: Vec<usize>,
-    /// Multiply-adds of the step: the product of the extents of every slot either operand has
-    /// (saturating, so it never overflows).
+    /// The step's cost: its multiply-adds (the product of the extents of every slot either
+    /// operand has) plus the elements it must copy into matrix layout (saturating, so it never
+    /// overflows).
     pub cost: u128,
 }
 
-/// Chooses a pairwise contraction order greedily: at each step, the pair with the fewest
-/// multiply-adds, ties broken by the smallest result, then by the earliest pair.
+/// Up to this many operands, every pairwise order is tried and the cheapest kept; beyond, the
+/// order is built greedily.
+const EXHAUSTIVE_UP_TO: usize = 5;
+
+/// Chooses a pairwise contraction order by cost: for up to five operands the cheapest of all
+/// orders, beyond that greedily the cheapest step first. Ties go to the order with the smaller
+/// largest intermediate, then to the earliest pairs.
+///
+/// A step's cost is its multiply-adds, plus the size of each operand that the step must copy
+/// because the slots it groups into batch, free and contracted axes are not adjacent in that
+/// operand's axis order (the engine flattens each group into one axis of a batched matrix
+/// product; see `pair.rs`). The planner thus prefers orders that feed matrix products without
+/// transposing large operands.
 ///
 /// `operands[k]` lists the slots of operand `k`'s axes, `output` the output's slots, and
 /// `extents[s]` is the extent of slot `s`. The order has one step fewer than there are operands
@@ -37,8 +49,8 @@ pub struct Step {
 ///
 /// ```
 /// use einsum_runtime::engine::plan::greedy_order;
-/// // `i,ij,j->`: contracting the two vectors first would be an outer product; the greedy
-/// // order contracts the matrix with a vector, then the two vectors that remain.
+/// // `i,ij,j->`: contracting the two vectors first would be an outer product; the order
+/// // contracts the matrix with a vector, then the two vectors that remain.
 /// let steps = greedy_order(&[vec![0], vec![0, 1], vec![1]], &[], &[10, 10]);
 /// assert_eq!((steps[0].left, steps[0].right), (0, 1));
 /// assert_eq!(steps[0].result, vec![1]);
@@ -46,51 +58,151 @@ pub struct Step {
 /// ```
 #[must_use]
 pub fn greedy_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
+    if operands.len() <= EXHAUSTIVE_UP_TO {
+        if let Some((_, _, steps)) = cheapest_order(operands.to_vec(), output, extents) {
+            return steps;
+        }
+        return Vec::new();
+    }
     let mut current: Vec<Vec<usize>> = operands.to_vec();
     let mut steps = Vec::with_capacity(current.len().saturating_sub(1));
-    let size = |slots: &[usize]| {
-        slots
-            .iter()
-            .fold(1u128, |acc, &s| acc.saturating_mul(extents[s] as u128))
-    };
     while current.len() > 1 {
-        // (cost, result size, left, right, result slots) of the best pair so far.
-        let mut best: Option<(u128, u128, usize, usize, Vec<usize>)> = None;
-        for left in 0..current.len() {
-            for right in left + 1..current.len() {
-                let union =
-                    distinct(&[current[left].as_slice(), current[right].as_slice()].concat());
-                let needed = |s: &usize| {
-                    output.contains(s)
-                        || current
-                            .iter()
-                            .enumerate()
-                            .any(|(k, t)| k != left && k != right && t.contains(s))
-                };
-                let result: Vec<usize> = union.iter().copied().filter(needed).collect();
-                let (cost, result_size) = (size(&union), size(&result));
-                if best
-                    .as_ref()
-                    .is_none_or(|b| (cost, result_size) < (b.0, b.1))
-                {
-                    best = Some((cost, result_size, left, right, result));
-                }
+        let mut best: Option<(u128, u128, Step)> = None;
+        for step in candidate_steps(&current, output, extents) {
+            let key = (step.cost, size(&step.result, extents));
+            if best.as_ref().is_none_or(|b| key < (b.0, b.1)) {
+                best = Some((key.0, key.1, step));
             }
         }
-        let Some((cost, _, left, right, result)) = best else {
-            break;
-        };
-        current.remove(right);
-        current.remove(left);
-        current.push(result.clone());
-        steps.push(Step {
-            left,
-            right,
-            result,
-            cost,
-        });
+        let Some((_, _, step)) = best else { break };
+        apply(&mut current, &step);
+        steps.push(step);
     }
     steps
+}
+
+/// The cheapest complete order from `current`: (total cost, largest intermediate, steps), or
+/// `None` when nothing is left to contract.
+fn cheapest_order(
+    current: Vec<Vec<usize>>,
+    output: &[usize],
+    extents: &[usize],
+) -> Option<(u128, u128, Vec<Step>)> {
+    if current.len() < 2 {
+        return Some((0, 0, Vec::new()));
+    }
+    let mut best: Option<(u128, u128, Vec<Step>)> = None;
+    for step in candidate_steps(&current, output, extents) {
+        let mut next = current.clone();
+        apply(&mut next, &step);
+        let Some((rest_cost, rest_largest, rest)) = cheapest_order(next, output, extents) else {
+            continue;
+        };
+        let total = step.cost.saturating_add(rest_cost);
+        let largest = size(&step.result, extents).max(rest_largest);
+        if best.as_ref().is_none_or(|b| (total, largest) < (b.0, b.1)) {
+            let mut steps = vec![step];
+            steps.extend(rest);
+            best = Some((total, largest, steps));
+        }
+    }
+    best
+}
+
+/// Every pair of the current operands as a step, with its result and cost.
+fn candidate_steps(current: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for left in 0..current.len() {
+        for right in left + 1..current.len() {
+            let union = distinct(&[current[left].as_slice(), current[right].as_slice()].concat());
+            let needed = |s: &usize| {
+                output.contains(s)
+                    || current
+                        .iter()
+                        .enumerate()
+                        .any(|(k, t)| k != left && k != right && t.contains(s))
+            };
+            let result: Vec<usize> = union.iter().copied().filter(needed).collect();
+            let cost = size(&union, extents).saturating_add(copy_cost(
+                &current[left],
+                &current[right],
+                &result,
+                extents,
+            ));
+            steps.push(Step {
+                left,
+                right,
+                result,
+                cost,
+            });
+        }
+    }
+    steps
+}
+
+/// Removes a step's operands from the list and appends its result, as the engine does.
+fn apply(current: &mut Vec<Vec<usize>>, step: &Step) {
+    current.remove(step.right);
+    current.remove(step.left);
+    current.push(step.result.clone());
+}
+
+/// The number of elements of an operand with these slots (saturating).
+fn size(slots: &[usize], extents: &[usize]) -> u128 {
+    slots
+        .iter()
+        .fold(1u128, |acc, &s| acc.saturating_mul(extents[s] as u128))
+}
+
+/// The elements the engine copies to lay the two operands out as batched matrices: an
+/// operand is copied when one of its groups (batch, free, contracted; batch and contracted
+/// slots in `left`'s order, as the engine groups them) is not a run of adjacent axes in
+/// increasing order. Axes of extent 1 are ignored, as the engine ignores them.
+fn copy_cost(left: &[usize], right: &[usize], result: &[usize], extents: &[usize]) -> u128 {
+    let shared = |s: &usize| right.contains(s);
+    let batch: Vec<usize> = left
+        .iter()
+        .copied()
+        .filter(|s| shared(s) && result.contains(s))
+        .collect();
+    let contracted: Vec<usize> = left
+        .iter()
+        .copied()
+        .filter(|s| shared(s) && !result.contains(s))
+        .collect();
+    let left_free: Vec<usize> = left.iter().copied().filter(|s| !shared(s)).collect();
+    let right_free: Vec<usize> = right
+        .iter()
+        .copied()
+        .filter(|s| !left.contains(s))
+        .collect();
+    let mut cost = 0u128;
+    if !groupable(left, &[&batch, &left_free, &contracted], extents) {
+        cost = cost.saturating_add(size(left, extents));
+    }
+    if !groupable(right, &[&batch, &contracted, &right_free], extents) {
+        cost = cost.saturating_add(size(right, extents));
+    }
+    cost
+}
+
+/// Whether every group's slots sit at consecutive, increasing axes of `axes`.
+fn groupable(axes: &[usize], groups: &[&Vec<usize>], extents: &[usize]) -> bool {
+    groups.iter().all(|group| {
+        let positions: Vec<usize> = group
+            .iter()
+            .filter(|&&s| extents[s] != 1)
+            .filter_map(|s| axes.iter().position(|a| a == s))
+            .collect();
+        let kept_axes: Vec<usize> = (0..axes.len()).filter(|&a| extents[axes[a]] != 1).collect();
+        positions.windows(2).all(|w| {
+            let (i, j) = (
+                kept_axes.iter().position(|&a| a == w[0]),
+                kept_axes.iter().position(|&a| a == w[1]),
+            );
+            matches!((i, j), (Some(i), Some(j)) if j == i + 1)
+        })
+    })
 }
 
 /// The slots of `slots` without repeats, in order of first appearance.
@@ -136,6 +248,28 @@ mod tests {
         // vector, whereas `i` with `j` leaves a matrix.
         let steps = greedy_order(&[vec![0], vec![1], vec![0, 1]], &[], &[4, 4]);
         assert_eq!((steps[0].left, steps[0].right), (0, 2));
+    }
+
+    #[test]
+    fn orders_that_would_transpose_a_large_operand_lose_ties() {
+        // The gradient of `bi,bjik,bk->bj` for the first `x`: `bj,bjik,bk->bi`. Contracting
+        // the two small operands first costs the same multiply-adds, but then `bjik` must be
+        // copied to group `j` and `k`; contracting `bj` with `bjik` first needs no copy.
+        let (b, i, j, k) = (0, 1, 2, 3);
+        let steps = greedy_order(
+            &[vec![b, j], vec![b, j, i, k], vec![b, k]],
+            &[b, i],
+            &[256, 16, 16, 16],
+        );
+        assert_eq!((steps[0].left, steps[0].right), (0, 1));
+        assert_eq!(steps[0].result, vec![b, i, k]);
+    }
+
+    #[test]
+    fn six_operands_are_ordered_greedily() {
+        let chain: Vec<Vec<usize>> = (0..6).map(|n| vec![n, n + 1]).collect();
+        let steps = greedy_order(&chain, &[0, 6], &[3; 7]);
+        assert_eq!(steps.len(), 5);
     }
 
     #[test]

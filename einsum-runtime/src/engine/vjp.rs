@@ -100,6 +100,30 @@ impl Expansion {
         }
     }
 
+    /// As [`apply`](Expansion::apply), but takes the reduced gradient by value and returns it
+    /// as it is when it already has the operand's axes, shape and standard layout (no label to
+    /// spread, no diagonal, no reordering), saving a copy of a possibly large array.
+    ///
+    /// ```
+    /// use einsum_runtime::engine::vjp;
+    /// use einsum_runtime::spec::Spec;
+    /// let c = Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap();
+    /// let (_, expansion) = vjp::plan(&c, 0, &[2, 3, 4], &[2, 3]);
+    /// let reduced = ndarray::ArrayD::<f64>::ones(vec![2, 3]);
+    /// assert_eq!(expansion.apply_owned(reduced.clone()), reduced);
+    /// ```
+    #[must_use]
+    pub fn apply_owned<T: Element>(&self, reduced: ArrayD<T>) -> ArrayD<T> {
+        let unchanged = self.reduced_slots == self.target_slots
+            && reduced.shape() == self.target_shape.as_slice()
+            && reduced.is_standard_layout();
+        if unchanged {
+            reduced
+        } else {
+            self.apply(reduced.view())
+        }
+    }
+
     /// The general case: element by element, zero off the diagonals of repeated slots.
     fn apply_with_diagonals<T: Element>(&self, reduced: &ArrayViewD<'_, T>) -> ArrayD<T> {
         // For each reduced axis, the first operand axis with its slot.
@@ -283,7 +307,7 @@ pub fn vjp<T: Element>(
                 )
                 .collect();
             let reduced = contract(&reduce, &inputs)?;
-            Ok(expansion.apply(reduced.view()))
+            Ok(expansion.apply_owned(reduced))
         })
         .collect()
 }
