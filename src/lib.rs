@@ -85,6 +85,7 @@
 //!
 //! For specs known only at run time, [`einsum_dyn`] applies the same rules and errors.
 
+pub use einsum_runtime::autograd;
 pub use einsum_runtime::operand;
 pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, EinsumErrorKind, Element};
 pub use einsum_runtime::{ndarray, spec};
@@ -280,6 +281,7 @@ macro_rules! einsum_fn {
 #[doc(hidden)]
 pub mod __private {
     pub use einsum_macro::{einsum_fn_impl, einsum_impl};
+    pub use einsum_runtime::autograd::{Float, Var};
     pub use einsum_runtime::ndarray;
     pub use einsum_runtime::operand::{AsOperand, DynOperand};
     pub use einsum_runtime::support::{contract_static, into_dimension, panic_with, vjp_static};

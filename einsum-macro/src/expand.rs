@@ -2,7 +2,7 @@
 //! call the kernel that the operands' types select.
 
 use crate::input::{Input, Mode};
-use crate::{diagnostics, gen_dyn, gen_fixed, gen_nd, model};
+use crate::{diagnostics, gen_dyn, gen_fixed, gen_nd, gen_var, model};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -44,7 +44,9 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
         Some(tables) => {
             let fixed = gen_fixed::generate(tables, krate, vjp);
             let nd = gen_nd::generate(&model, tables, krate, vjp);
-            quote!(#fixed #nd)
+            // `einsum_vjp!` has no `Var` kernel: a `Var` records its own gradient.
+            let var = (!vjp).then(|| gen_var::generate(&model, krate));
+            quote!(#fixed #nd #var)
         }
         None => gen_dyn::generate(&model, krate, vjp),
     };

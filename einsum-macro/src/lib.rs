@@ -17,6 +17,7 @@ mod expand;
 mod gen_dyn;
 mod gen_fixed;
 mod gen_nd;
+mod gen_var;
 mod input;
 mod model;
 

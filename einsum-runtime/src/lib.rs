@@ -4,6 +4,7 @@
 //! Most users depend on the `einsum` crate, which re-exports everything here.
 #![deny(unsafe_code)]
 
+pub mod autograd;
 mod dynamic;
 mod element;
 pub mod engine;

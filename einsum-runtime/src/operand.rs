@@ -89,6 +89,18 @@ impl<A, D: Dimension> AsOperand for ArrayRef<A, D> {
     }
 }
 
+/// An autograd variable is its own operand: `einsum!` on `Var`s records one contraction node.
+impl<T: crate::autograd::Float> AsOperand for crate::autograd::Var<T> {
+    type Operand<'a>
+        = &'a crate::autograd::Var<T>
+    where
+        Self: 'a;
+
+    fn as_operand(&self) -> Self::Operand<'_> {
+        self
+    }
+}
+
 impl<U, const N: usize> AsOperand for [U; N] {
     type Operand<'a>
         = &'a [U; N]

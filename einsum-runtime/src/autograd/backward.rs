@@ -1,0 +1,261 @@
+//! The backward pass: gradients of one output with respect to everything it depends on.
+
+use super::grad_mode::with_grad_mode;
+use super::{Float, Var};
+use ndarray::{ArrayD, IxDyn};
+use std::collections::{HashMap, HashSet};
+
+/// Gradients being accumulated during a backward pass, keyed by node id.
+pub(crate) struct Accumulator<T: Float> {
+    grads: HashMap<u64, Var<T>>,
+}
+
+impl<T: Float> Accumulator<T> {
+    /// Adds the contribution `grad()` to `input`'s gradient, when `input` requires grad (else
+    /// `grad` is not even called). A value used several times gets the sum of contributions.
+    pub(crate) fn add(&mut self, input: &Var<T>, grad: impl FnOnce() -> Var<T>) {
+        if !input.requires_grad() {
+            return;
+        }
+        let grad = grad();
+        debug_assert_eq!(grad.shape(), input.shape(), "gradient shape of {input:?}");
+        let total = match self.grads.remove(&input.id()) {
+            Some(previous) => &previous + &grad,
+            None => grad,
+        };
+        self.grads.insert(input.id(), total);
+    }
+}
+
+/// The gradients of one output with respect to every `Var` it depends on that requires grad:
+/// leaves and intermediate results alike. Made by [`Var::backward`],
+/// [`Var::backward_with_graph`] and [`Var::backward_with`].
+///
+/// ```
+/// use einsum_runtime::autograd::Var;
+/// use ndarray::array;
+///
+/// let x = Var::new(array![1.0, 2.0]);
+/// let y = x.exp();
+/// let grads = y.sum().backward();
+/// assert_eq!(grads.grad(&x).unwrap(), x.value().mapv(f64::exp)); // d(sum e^x)/dx = e^x
+/// assert_eq!(grads.grad(&y).unwrap(), array![1.0, 1.0].into_dyn()); // intermediate results too
+/// ```
+#[derive(Clone, Debug)]
+pub struct Gradients<T: Float> {
+    grads: HashMap<u64, Var<T>>,
+}
+
+impl<T: Float> Gradients<T> {
+    /// The gradient with respect to `var`, shaped like `var`; `None` when the output does not
+    /// depend on `var` or `var` does not require grad.
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// use ndarray::arr0;
+    /// let x = Var::new(arr0(2.0));
+    /// let unused = Var::new(arr0(5.0));
+    /// let grads = x.powi(3).backward(); // 3 x^2
+    /// assert_eq!(grads.grad(&x).unwrap()[[]], 12.0);
+    /// assert!(grads.grad(&unused).is_none());
+    /// ```
+    #[must_use]
+    pub fn grad(&self, var: &Var<T>) -> Option<ArrayD<T>> {
+        self.grads.get(&var.id()).map(|g| g.value().clone())
+    }
+
+    /// The gradient with respect to `var` as a `Var`. After
+    /// [`backward_with_graph`](Var::backward_with_graph) it is recorded and can be
+    /// differentiated again; after [`backward`](Var::backward) it is a constant.
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// use ndarray::arr0;
+    /// let x = Var::new(arr0(2.0));
+    /// let dy = x.powi(3).backward_with_graph().grad_var(&x).unwrap(); // 3 x^2
+    /// let d2y = dy.backward().grad(&x).unwrap(); // 6 x
+    /// assert_eq!(d2y[[]], 12.0);
+    /// ```
+    #[must_use]
+    pub fn grad_var(&self, var: &Var<T>) -> Option<Var<T>> {
+        self.grads.get(&var.id()).cloned()
+    }
+
+    /// How many `Var`s have a gradient.
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// let x = Var::new(ndarray::arr0(2.0));
+    /// assert_eq!(x.exp().backward().len(), 2); // e^x and x
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.grads.len()
+    }
+
+    /// Whether no `Var` has a gradient (the output does not require grad).
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// assert!(Var::scalar(2.0).exp().backward().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.grads.is_empty()
+    }
+}
+
+impl<T: Float> Var<T> {
+    /// Gradients of this one-element output (of any shape, usually a scalar loss) with respect
+    /// to every `Var` it depends on. Gradients of a value used several times are summed.
+    /// Nothing is recorded: the gradients are constants.
+    ///
+    /// # Panics
+    ///
+    /// When the value does not have exactly one element; use [`backward_with`](Var::backward_with)
+    /// with a seed for other outputs.
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// use ndarray::arr0;
+    /// // x is used twice: d(x*x + x)/dx = 2x + 1
+    /// let x = Var::new(arr0(3.0));
+    /// let y = &(&x * &x) + &x;
+    /// assert_eq!(y.backward().grad(&x).unwrap()[[]], 7.0);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn backward(&self) -> Gradients<T> {
+        self.backward_with(self.one_seed(), false)
+    }
+
+    /// As [`backward`](Var::backward), but the backward pass is recorded (PyTorch's
+    /// `create_graph=True`): each gradient, from [`Gradients::grad_var`], is a `Var` that can be
+    /// differentiated again.
+    ///
+    /// # Panics
+    ///
+    /// When the value does not have exactly one element.
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// use ndarray::arr0;
+    /// let x = Var::new(arr0(0.5));
+    /// let dsin = x.sin().backward_with_graph().grad_var(&x).unwrap(); // cos x
+    /// let d2sin = dsin.backward().grad(&x).unwrap(); // -sin x
+    /// assert_eq!(d2sin[[]], -(0.5f64).sin());
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn backward_with_graph(&self) -> Gradients<T> {
+        self.backward_with(self.one_seed(), true)
+    }
+
+    /// The vector-Jacobian product: gradients of `sum(seed * self)`, for a `seed` shaped like
+    /// this value, with respect to everything it depends on. With `create_graph`, the backward
+    /// pass is recorded, as in [`backward_with_graph`](Var::backward_with_graph).
+    ///
+    /// # Panics
+    ///
+    /// When `seed` does not have this value's shape.
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// use ndarray::array;
+    /// let x = Var::new(array![1.0, 2.0, 3.0]);
+    /// let y = &x * &x; // dy_i/dx_i = 2 x_i
+    /// let grads = y.backward_with(array![1.0, 0.0, 1.0].into_dyn(), false);
+    /// assert_eq!(grads.grad(&x).unwrap(), array![2.0, 0.0, 6.0].into_dyn());
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn backward_with(&self, seed: ArrayD<T>, create_graph: bool) -> Gradients<T> {
+        assert!(
+            seed.shape() == self.shape(),
+            "autograd: the seed of a backward pass must have the output's shape {:?}, not {:?}",
+            self.shape(),
+            seed.shape()
+        );
+        let mut acc = Accumulator {
+            grads: HashMap::new(),
+        };
+        if !self.requires_grad() {
+            return Gradients { grads: acc.grads };
+        }
+        acc.grads.insert(self.id(), Var::constant(seed));
+        with_grad_mode(create_graph, || {
+            for node in self.reverse_topological() {
+                let Some(op) = node.op() else { continue };
+                if let Some(g) = acc.grads.get(&node.id()).cloned() {
+                    op.backward(&node, &g, &mut acc);
+                }
+            }
+        });
+        Gradients { grads: acc.grads }
+    }
+
+    /// `self` and every `Var` it depends on that requires grad, by decreasing id: each node
+    /// comes before its inputs, because inputs are always created first.
+    fn reverse_topological(&self) -> Vec<Var<T>> {
+        let mut seen = HashSet::from([self.id()]);
+        let mut stack = vec![self.clone()];
+        let mut nodes = Vec::new();
+        while let Some(node) = stack.pop() {
+            if let Some(op) = node.op() {
+                for input in op.inputs() {
+                    if input.requires_grad() && seen.insert(input.id()) {
+                        stack.push(input.clone());
+                    }
+                }
+            }
+            nodes.push(node);
+        }
+        nodes.sort_unstable_by_key(|node| core::cmp::Reverse(node.id()));
+        nodes
+    }
+
+    #[track_caller]
+    fn one_seed(&self) -> ArrayD<T> {
+        assert!(
+            self.len() == 1,
+            "autograd: `backward` needs an output with one element, not shape {:?}; use \
+             `backward_with` and a seed for other outputs",
+            self.shape()
+        );
+        ArrayD::from_elem(IxDyn(self.shape()), T::one())
+    }
+}
+
+/// The gradients of the one-element `output` with respect to `inputs`, recorded so that they
+/// can be differentiated again (PyTorch's `autograd.grad(..., create_graph=True)`). An input
+/// the output does not depend on gets a constant zero gradient.
+///
+/// # Panics
+///
+/// When `output` does not have exactly one element.
+///
+/// ```
+/// use einsum_runtime::autograd::{grad_vars, Var};
+/// use ndarray::arr0;
+///
+/// let x = Var::new(arr0(2.0));
+/// let y = Var::new(arr0(3.0));
+/// let f = &x.powi(2) * &y; // f = x^2 y
+/// let [fx, fy] = <[Var<f64>; 2]>::try_from(grad_vars(&f, &[&x, &y])).unwrap();
+/// assert_eq!((fx.item(), fy.item()), (12.0, 4.0)); // 2xy, x^2
+/// // The mixed second derivative: d(2xy)/dy = 2x.
+/// assert_eq!(grad_vars(&fx, &[&y])[0].item(), 4.0);
+/// ```
+#[must_use]
+#[track_caller]
+pub fn grad_vars<T: Float>(output: &Var<T>, inputs: &[&Var<T>]) -> Vec<Var<T>> {
+    let grads = output.backward_with_graph();
+    inputs
+        .iter()
+        .map(|input| {
+            grads
+                .grad_var(input)
+                .unwrap_or_else(|| Var::constant(ArrayD::zeros(IxDyn(input.shape()))))
+        })
+        .collect()
+}
