@@ -1,8 +1,12 @@
-//! The shared finite-difference checker for autograd tests, included by each
+//! The gradient checks shared by the autograd tests (built on the project's one central-difference
+//! checker, `tests/common/fd.rs`), included by each
 //! `autograd_*.rs` test file with `#[path = "autograd_common.rs"] mod common;`.
 //!
 //! Cargo also builds this file as a test crate of its own; it has no tests.
 #![allow(dead_code)]
+
+#[path = "../../tests/common/fd.rs"]
+mod fd;
 
 use einsum_runtime::autograd::{grad_vars, no_grad, Var};
 use ndarray::{ArrayD, IxDyn};
@@ -111,17 +115,15 @@ pub fn check_gradients(name: &str, f: impl Fn(&[Var<f64>]) -> Var<f64>, inputs: 
             1e-12,
             &format!("{name}: operand {k}: backward_with_graph disagrees with backward"),
         );
-        let mut numeric = ArrayD::zeros(IxDyn(input.shape()));
-        for (n, slot) in numeric.iter_mut().enumerate() {
-            let shifted = |delta: f64| {
+        let numeric = fd::central_difference(
+            |x| {
                 let mut moved = inputs.to_vec();
-                if let Some(x) = moved[k].iter_mut().nth(n) {
-                    *x += delta;
-                }
+                moved[k] = x.clone();
                 (evaluate(f, &moved).value() * &w).sum()
-            };
-            *slot = (shifted(STEP) - shifted(-STEP)) / (2.0 * STEP);
-        }
+            },
+            input,
+            STEP,
+        );
         assert_close(
             &plain[k],
             &numeric,

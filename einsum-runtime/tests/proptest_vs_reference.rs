@@ -5,7 +5,7 @@ mod random_specs;
 #[path = "../../tests/common/reference.rs"]
 mod reference;
 
-use einsum_runtime::einsum_dyn;
+use einsum_runtime::{einsum_dyn, engine, spec::Spec};
 use ndarray::{ArrayD, ArrayViewD};
 use proptest::prelude::*;
 use random_specs::{case, layout, spec_and_shapes, values, Stored};
@@ -34,6 +34,17 @@ proptest! {
         prop_assert_eq!(got.shape(), want.shape(), "{} on {:?}", spec, shapes);
         for (g, w) in got.iter().zip(want.iter()) {
             prop_assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{spec} on {shapes:?}: {g} vs reference {w}");
+        }
+
+        // These cases are small enough for the engine's direct loop; the pairwise plan must
+        // agree on them too.
+        let ranks: Vec<usize> = shapes.iter().map(Vec::len).collect();
+        let contraction = Spec::parse(&spec).unwrap().resolve(&ranks).unwrap();
+        let planned = engine::contract_planned(&contraction, &views).unwrap();
+        prop_assert!(planned.is_standard_layout(), "{spec} on {shapes:?}: planned result not in standard layout");
+        prop_assert_eq!(planned.shape(), want.shape(), "{} on {:?}", spec, shapes);
+        for (g, w) in planned.iter().zip(want.iter()) {
+            prop_assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{spec} on {shapes:?}, pairwise: {g} vs reference {w}");
         }
     }
 }

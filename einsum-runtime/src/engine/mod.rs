@@ -14,6 +14,7 @@
 
 mod pair;
 pub mod plan;
+mod small;
 pub mod vjp;
 
 use crate::Element;
@@ -57,19 +58,73 @@ pub fn contract<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
 ) -> Result<ArrayD<T>, ShapeError> {
+    contract_with(contraction, operands, Strategy::Auto)
+}
+
+/// How [`contract_with`] evaluates a contraction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    /// The direct loop for tiny contractions, the pairwise plan otherwise.
+    Auto,
+    /// Always the pairwise plan.
+    Pairwise,
+}
+
+/// Binds extents, then evaluates by `strategy`.
+fn contract_with<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    strategy: Strategy,
+) -> Result<ArrayD<T>, ShapeError> {
     let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
     let extents = contraction.bind_extents(&shapes)?;
-    let output = contraction.output();
-    let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
     if extents.contains(&0) {
         // Some index ranges over nothing: either the output is empty, or every output element
         // is a sum over an empty range.
+        let output_shape: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
         return Ok(ArrayD::zeros(IxDyn(&output_shape)));
     }
+    let small = small::combinations(&extents).is_some_and(|n| n <= small::SMALL_PRODUCTS);
+    if strategy == Strategy::Auto && small {
+        return Ok(small::contract_small(contraction, operands, &extents));
+    }
+    Ok(contract_pairwise(contraction, operands, &extents))
+}
 
-    let mut tensors = prepare(contraction, operands, &extents);
+/// As [`contract`], but always by the pairwise plan, however small the operands: what
+/// [`contract`] does above a few thousand index combinations. Exposed so that tests can check
+/// both strategies on the same small cases.
+///
+/// # Errors
+///
+/// As [`contract`].
+///
+/// ```
+/// use einsum_runtime::{engine, spec::Spec};
+/// use ndarray::array;
+/// let c = Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap();
+/// let a = array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
+/// let planned = engine::contract_planned(&c, &[a.view(), a.view()]).unwrap();
+/// assert_eq!(planned, engine::contract(&c, &[a.view(), a.view()]).unwrap());
+/// ```
+pub fn contract_planned<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+) -> Result<ArrayD<T>, ShapeError> {
+    contract_with(contraction, operands, Strategy::Pairwise)
+}
+
+/// Stages 1 to 3 on operands whose `extents` are bound and non-zero.
+fn contract_pairwise<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    extents: &[usize],
+) -> ArrayD<T> {
+    let output = contraction.output();
+    let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
+    let mut tensors = prepare(contraction, operands, extents);
     let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
-    for step in plan::greedy_order(&slot_lists, output, &extents) {
+    for step in plan::greedy_order(&slot_lists, output, extents) {
         let right = tensors.remove(step.right);
         let left = tensors.remove(step.left);
         // The last step lays its result out as [batch, left-free, right-free]; when the other
@@ -80,11 +135,11 @@ pub fn contract<T: Element>(
         let (left, right) = if swap { (right, left) } else { (left, right) };
         tensors.push(pair::contract_pair(left, right, &step.result));
     }
-    Ok(match tensors.pop() {
+    match tensors.pop() {
         Some(last) => finish(last, output, &output_shape),
         // Only a hand-built contraction has no operands; its output is the empty product.
         None => ArrayD::from_elem(IxDyn(&output_shape), T::one()),
-    })
+    }
 }
 
 /// Stage 1: each operand as a [`Tensor`] with broadcast axes dropped, diagonals taken and the
