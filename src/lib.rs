@@ -84,6 +84,47 @@
 //! ```
 //!
 //! For specs known only at run time, [`einsum_dyn`] applies the same rules and errors.
+//!
+//! # Gradients
+//!
+//! Every einsum has an exact gradient generated from its spec: [`einsum_vjp!`] returns the
+//! value and a `back` closure, [`einsum_fn!`] defines named functions and their gradients,
+//! and [`einsum_vjp_dyn`] does the same for run-time specs.
+//!
+//! The [`autograd`] module records computations on [`autograd::Var`]s; `einsum!` on `Var`s
+//! is one node whose backward is the contraction's own gradient. Gradients can be recorded
+//! and differentiated again, so Jacobians and Hessians are exact:
+//!
+//! ```
+//! use einsum::autograd::{hessian, jacobian, Var};
+//! use einsum::einsum;
+//! use ndarray::array;
+//!
+//! // z = x * y^5 at x = 3, y = 7.
+//! let x = Var::new(ndarray::arr0(3.0));
+//! let y = Var::new(ndarray::arr0(7.0));
+//! let z = &x * &y.powi(5);
+//! let grads = z.backward();
+//! assert_eq!(grads.grad(&x).unwrap()[[]], 16807.0); // y^5
+//! assert_eq!(grads.grad(&y).unwrap()[[]], 36015.0); // 5 x y^4
+//!
+//! // A contraction inside a model: one node.
+//! let w = Var::new(array![[1.0, 2.0], [3.0, 4.0]]);
+//! let v = Var::constant(array![1.0, -1.0]);
+//! let loss = einsum!("ij,j->", &w, &v); // sum_ij w_ij v_j
+//! assert_eq!(loss.backward().grad(&w).unwrap(), array![[1.0, -1.0], [1.0, -1.0]].into_dyn());
+//!
+//! // f(x) = (x C)^2 for one row x: Jacobian [j, i] = 2 (xC)_j C_ij, Hessian [j, i, k] = 2 C_ij C_kj.
+//! let c = Var::constant(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
+//! let f = |x: &Var<f64>| einsum!("i,ij->j", x, &c).powi(2);
+//! let x0 = array![1.0, 1.0, 1.0];
+//! let jac = jacobian(f, &x0);
+//! assert_eq!(jac.shape(), &[3, 3]);
+//! assert_eq!(jac[[0, 1]], 2.0 * 12.0 * 4.0); // (xC)_0 = 12, C_10 = 4
+//! let hess = hessian(f, &x0);
+//! assert_eq!(hess.shape(), &[3, 3, 3]);
+//! assert_eq!(hess[[2, 0, 1]], 2.0 * 3.0 * 6.0); // 2 C_02 C_12
+//! ```
 
 pub use einsum_runtime::autograd;
 pub use einsum_runtime::operand;
