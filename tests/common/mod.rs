@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fd;
+pub mod fixed_check;
 pub mod reference;
 
 use ndarray::{ArrayD, IxDyn};
