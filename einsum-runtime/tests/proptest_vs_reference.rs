@@ -8,7 +8,7 @@ mod reference;
 use einsum_runtime::{einsum_dyn, engine, spec::Spec};
 use ndarray::{ArrayD, ArrayViewD};
 use proptest::prelude::*;
-use random_specs::{case, layout, spec_and_shapes, values, Stored};
+use random_specs::{case, layout, spec_and_shapes, values, Layout, Stored};
 use reference::reference_einsum;
 
 proptest! {
@@ -59,10 +59,55 @@ const GEMM_SPECS: [&str; 6] = [
     "ij,jk,kl->il",
 ];
 
+/// Specs whose pairwise steps are (batched) matrix-vector products; with extents of 24 and
+/// more each product exceeds the plain-loop threshold and takes the matrix-vector kernel.
+const GEMV_SPECS: [&str; 4] = ["ij,j->i", "i,ij->j", "bij,bj->bi", "bi,bij->bj"];
+
+/// Runs `spec` with the pairwise plan forced on operands of the given extents (per label of
+/// `bijkl`) and layouts, and compares with the reference.
+fn check_planned(
+    spec: &str,
+    extents: &[usize],
+    layouts: &[Layout],
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let extent = |c: char| extents["bijkl".find(c).expect("a label of the spec lists")];
+    let (inputs, _) = spec.split_once("->").expect("explicit output");
+    let shapes: Vec<Vec<usize>> = inputs
+        .split(',')
+        .map(|t| t.chars().map(extent).collect())
+        .collect();
+    let stored: Vec<Stored> = shapes
+        .iter()
+        .zip(layouts)
+        .enumerate()
+        .map(|(k, (shape, &layout))| Stored::new(&values(shape, seed ^ k as u64), layout))
+        .collect();
+    let views: Vec<ArrayViewD<'_, f64>> = stored.iter().map(Stored::view).collect();
+    let owned: Vec<ArrayD<f64>> = views
+        .iter()
+        .map(|v| v.as_standard_layout().into_owned())
+        .collect();
+    let want = reference_einsum(spec, &owned);
+    let ranks: Vec<usize> = shapes.iter().map(Vec::len).collect();
+    let contraction = Spec::parse(spec).unwrap().resolve(&ranks).unwrap();
+    let got = engine::contract_planned(&contraction, &views)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(got.shape(), want.shape());
+    for (g, w) in got.iter().zip(want.iter()) {
+        prop_assert!(
+            (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+            "{spec} on {shapes:?}: {g} vs reference {w}"
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// Extents of 5 to 12 put every step on the GEMM path, with operands in every layout.
+    /// Extents of 5 to 12 put every step on the GEMM path, with operands in every layout; the
+    /// pairwise plan is forced, since small cases would take the direct loop.
     #[test]
     fn gemm_path_agrees_with_reference_on_any_layout(
         spec in prop::sample::select(GEMM_SPECS.to_vec()),
@@ -70,22 +115,16 @@ proptest! {
         layouts in prop::collection::vec(layout(), 3),
         seed in any::<u64>(),
     ) {
-        let extent = |c: char| extents["bijkl".find(c).expect("a label of GEMM_SPECS")];
-        let (inputs, _) = spec.split_once("->").expect("explicit output");
-        let shapes: Vec<Vec<usize>> = inputs.split(',').map(|t| t.chars().map(extent).collect()).collect();
-        let stored: Vec<Stored> = shapes
-            .iter()
-            .zip(&layouts)
-            .enumerate()
-            .map(|(k, (shape, &layout))| Stored::new(&values(shape, seed ^ k as u64), layout))
-            .collect();
-        let views: Vec<ArrayViewD<'_, f64>> = stored.iter().map(Stored::view).collect();
-        let owned: Vec<ArrayD<f64>> = views.iter().map(|v| v.as_standard_layout().into_owned()).collect();
-        let want = reference_einsum(spec, &owned);
-        let got = einsum_dyn(spec, &views).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(got.shape(), want.shape());
-        for (g, w) in got.iter().zip(want.iter()) {
-            prop_assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{spec} on {shapes:?}: {g} vs reference {w}");
-        }
+        check_planned(spec, &extents, &layouts, seed)?;
+    }
+
+    #[test]
+    fn matrix_vector_path_agrees_with_reference_on_any_layout(
+        spec in prop::sample::select(GEMV_SPECS.to_vec()),
+        extents in prop::collection::vec(24..=48usize, 5),
+        layouts in prop::collection::vec(layout(), 3),
+        seed in any::<u64>(),
+    ) {
+        check_planned(spec, &extents, &layouts, seed)?;
     }
 }

@@ -15,7 +15,7 @@
 
 use super::{standard_copy, sum_out, Tensor};
 use crate::Element;
-use ndarray::linalg::general_mat_mul;
+use ndarray::linalg::{general_mat_mul, general_mat_vec_mul};
 use ndarray::{s, Array3, ArrayView3, ArrayViewD, Axis, CowArray, Ix3, IxDyn, Zip};
 
 /// Below this many multiply-adds per batch, a plain loop beats the set-up cost of GEMM
@@ -190,6 +190,16 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>, c: 
                         .fold(T::zero(), |sum, (&x, &y)| sum + x * y);
                 }
             }
+        }
+    } else if m == 1 {
+        // A row times a matrix per batch: a matrix-vector product needs no packing buffers,
+        // which general_mat_mul would set up once per batch index.
+        for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
+            general_mat_vec_mul(T::one(), &b.t(), &a.row(0), T::zero(), &mut c.row_mut(0));
+        }
+    } else if n == 1 {
+        for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
+            general_mat_vec_mul(T::one(), &a, &b.column(0), T::zero(), &mut c.column_mut(0));
         }
     } else {
         for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
