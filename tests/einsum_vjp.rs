@@ -4,24 +4,11 @@
 
 mod common;
 
-use common::fd::{assert_gradient_close, central_difference};
+use common::fd::assert_gradient_close;
 use common::reference::reference_einsum;
-use common::{fixed_to_dyn, random};
+use common::{fixed_to_dyn, random, reference_gradient};
 use einsum::einsum_vjp;
 use ndarray::{ArrayD, Ix2};
-
-/// `dL/d op_k` by central differences, `L = sum(g * reference(spec, ops))`.
-fn numeric_gradient(spec: &str, ops: &[ArrayD<f64>], g: &ArrayD<f64>, k: usize) -> ArrayD<f64> {
-    central_difference(
-        |x| {
-            let mut probe = ops.to_vec();
-            probe[k] = x.clone();
-            (&reference_einsum(spec, &probe) * g).sum()
-        },
-        &ops[k],
-        1e-3,
-    )
-}
 
 /// Random `ArrayD` operands of the given shapes and a random upstream gradient; compares
 /// every gradient `einsum_vjp!` returns with central differences. One arm per operand count.
@@ -34,7 +21,7 @@ macro_rules! check {
         let g = g.into_dyn();
         assert_gradient_close(
             &g0.into_dyn(),
-            &numeric_gradient($spec, &ops, &g, 0),
+            &reference_gradient($spec, &ops, &g, 0),
             1e-7,
             $spec,
         );
@@ -47,13 +34,13 @@ macro_rules! check {
         let g = g.into_dyn();
         assert_gradient_close(
             &g0.into_dyn(),
-            &numeric_gradient($spec, &ops, &g, 0),
+            &reference_gradient($spec, &ops, &g, 0),
             1e-7,
             $spec,
         );
         assert_gradient_close(
             &g1.into_dyn(),
-            &numeric_gradient($spec, &ops, &g, 1),
+            &reference_gradient($spec, &ops, &g, 1),
             1e-7,
             $spec,
         );
@@ -66,19 +53,19 @@ macro_rules! check {
         let g = g.into_dyn();
         assert_gradient_close(
             &g0.into_dyn(),
-            &numeric_gradient($spec, &ops, &g, 0),
+            &reference_gradient($spec, &ops, &g, 0),
             1e-7,
             $spec,
         );
         assert_gradient_close(
             &g1.into_dyn(),
-            &numeric_gradient($spec, &ops, &g, 1),
+            &reference_gradient($spec, &ops, &g, 1),
             1e-7,
             $spec,
         );
         assert_gradient_close(
             &g2.into_dyn(),
-            &numeric_gradient($spec, &ops, &g, 2),
+            &reference_gradient($spec, &ops, &g, 2),
             1e-7,
             $spec,
         );
@@ -163,13 +150,13 @@ fn static_rank_operands_get_static_rank_gradients_in_any_layout() {
     let gd = g.into_dyn();
     assert_gradient_close(
         &ga.into_dyn(),
-        &numeric_gradient("ji,jk->ik", &ops, &gd, 0),
+        &reference_gradient("ji,jk->ik", &ops, &gd, 0),
         1e-7,
         "transposed",
     );
     assert_gradient_close(
         &gb.into_dyn(),
-        &numeric_gradient("ji,jk->ik", &ops, &gd, 1),
+        &reference_gradient("ji,jk->ik", &ops, &gd, 1),
         1e-7,
         "reversed",
     );
@@ -193,13 +180,13 @@ fn fixed_size_gradients_are_fixed_size_arrays() {
     );
     assert_gradient_close(
         &fixed_to_dyn(&[2, 3], ga.as_flattened()),
-        &numeric_gradient("ij,jk->ik", &ops, &gd, 0),
+        &reference_gradient("ij,jk->ik", &ops, &gd, 0),
         1e-9,
         "dA",
     );
     assert_gradient_close(
         &fixed_to_dyn(&[3, 2], gb.as_flattened()),
-        &numeric_gradient("ij,jk->ik", &ops, &gd, 1),
+        &reference_gradient("ij,jk->ik", &ops, &gd, 1),
         1e-9,
         "dB",
     );

@@ -13,7 +13,7 @@ use einsum_runtime::engine::vjp::vjp;
 use einsum_runtime::{einsum_dyn, spec::Spec};
 use ndarray::{ArrayD, ArrayViewD};
 use proptest::prelude::*;
-use random_specs::{case, spec_and_shapes, values, Stored};
+use random_specs::{case, spec_and_shapes, standard_copies, stored_operands, values, Stored};
 
 /// `sum(g * einsum(spec, operands))`.
 fn loss(spec: &str, operands: &[ArrayD<f64>], g: &ArrayD<f64>) -> f64 {
@@ -28,14 +28,9 @@ proptest! {
     #[test]
     fn vjp_agrees_with_central_differences(case in case(), g_seed in any::<u64>()) {
         let (spec, shapes) = spec_and_shapes(&case);
-        let stored: Vec<Stored> = case
-            .operands
-            .iter()
-            .zip(&shapes)
-            .map(|(op, shape)| Stored::new(&values(shape, op.seed), op.layout))
-            .collect();
+        let stored = stored_operands(&case, &shapes);
         let views: Vec<ArrayViewD<'_, f64>> = stored.iter().map(Stored::view).collect();
-        let owned: Vec<ArrayD<f64>> = views.iter().map(|v| v.as_standard_layout().into_owned()).collect();
+        let owned = standard_copies(&views);
 
         let parsed = Spec::parse(&spec).expect("generated specs are valid");
         let ranks: Vec<usize> = shapes.iter().map(Vec::len).collect();

@@ -8,7 +8,9 @@ mod reference;
 use einsum_runtime::{einsum_dyn, engine, spec::Spec};
 use ndarray::{ArrayD, ArrayViewD};
 use proptest::prelude::*;
-use random_specs::{case, layout, spec_and_shapes, values, Layout, Stored};
+use random_specs::{
+    case, layout, spec_and_shapes, standard_copies, stored_operands, values, Layout, Stored,
+};
 use reference::reference_einsum;
 
 proptest! {
@@ -17,15 +19,10 @@ proptest! {
     #[test]
     fn einsum_dyn_agrees_with_reference(case in case()) {
         let (spec, shapes) = spec_and_shapes(&case);
-        let stored: Vec<Stored> = case
-            .operands
-            .iter()
-            .zip(&shapes)
-            .map(|(op, shape)| Stored::new(&values(shape, op.seed), op.layout))
-            .collect();
+        let stored = stored_operands(&case, &shapes);
         let views: Vec<ArrayViewD<'_, f64>> = stored.iter().map(Stored::view).collect();
         // The reference sees the same logical values, in standard layout.
-        let owned: Vec<ArrayD<f64>> = views.iter().map(|v| v.as_standard_layout().into_owned()).collect();
+        let owned = standard_copies(&views);
         let want = reference_einsum(&spec, &owned);
         let got = einsum_dyn(&spec, &views);
         prop_assert!(got.is_ok(), "{spec} on {shapes:?}: {}", got.unwrap_err());

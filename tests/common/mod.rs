@@ -49,3 +49,22 @@ pub fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>, what: &str) {
 pub fn fixed_to_dyn(shape: &[usize], elements: &[f64]) -> ArrayD<f64> {
     ArrayD::from_shape_vec(IxDyn(shape), elements.to_vec()).expect("shape and elements agree")
 }
+
+/// `dL/d ops[k]` by central differences of the reference evaluator, for
+/// `L = sum(g * reference(spec, ops))`: what an einsum's gradient for operand `k` must be.
+pub fn reference_gradient(
+    spec: &str,
+    ops: &[ArrayD<f64>],
+    g: &ArrayD<f64>,
+    k: usize,
+) -> ArrayD<f64> {
+    fd::central_difference(
+        |x| {
+            let mut probe = ops.to_vec();
+            probe[k] = x.clone();
+            (&reference::reference_einsum(spec, &probe) * g).sum()
+        },
+        &ops[k],
+        1e-3,
+    )
+}

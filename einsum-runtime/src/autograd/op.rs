@@ -106,35 +106,10 @@ impl<T: Float> Op<T> {
         }
     }
 
-    /// The inputs, by value (to drop a graph without recursion).
+    /// The inputs, by value (to drop a graph without recursion): clones of the handles, so
+    /// that they outlive `self`.
     pub(crate) fn into_inputs(self) -> Vec<Var<T>> {
-        match self {
-            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Dot(a, b) => {
-                vec![a, b]
-            }
-            Op::Neg(a)
-            | Op::AddScalar(a, _)
-            | Op::MulScalar(a, _)
-            | Op::DivScalar(a, _)
-            | Op::PowI(a, _)
-            | Op::PowF(a, _)
-            | Op::Exp(a)
-            | Op::Ln(a)
-            | Op::Sqrt(a)
-            | Op::Sin(a)
-            | Op::Cos(a)
-            | Op::Tanh(a)
-            | Op::Abs(a)
-            | Op::Sum(a)
-            | Op::SumAxis(a, _)
-            | Op::Row(a, _)
-            | Op::ScatterRow(a, _, _)
-            | Op::Reshape(a, _)
-            | Op::BroadcastTo(a, _)
-            | Op::SumTo(a, _)
-            | Op::Expand(_, a) => vec![a],
-            Op::StackRows(vars) | Op::Contract(_, vars) => vars,
-        }
+        self.inputs().into_iter().cloned().collect()
     }
 
     /// The value. Shapes were checked when the operation was created.

@@ -243,3 +243,20 @@ impl Stored {
         }
     }
 }
+
+/// Each operand of `case` (of the given shapes) stored in its layout, with deterministic values.
+pub fn stored_operands(case: &Case, shapes: &[Vec<usize>]) -> Vec<Stored> {
+    case.operands
+        .iter()
+        .zip(shapes)
+        .map(|(op, shape)| Stored::new(&values(shape, op.seed), op.layout))
+        .collect()
+}
+
+/// The logical values of `views`, in standard layout, as the reference evaluator takes them.
+pub fn standard_copies(views: &[ArrayViewD<'_, f64>]) -> Vec<ArrayD<f64>> {
+    views
+        .iter()
+        .map(|v| v.as_standard_layout().into_owned())
+        .collect()
+}
