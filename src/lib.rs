@@ -128,6 +128,7 @@
 
 pub use einsum_runtime::autograd;
 pub use einsum_runtime::operand;
+pub use einsum_runtime::optim;
 pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, EinsumErrorKind, Element};
 pub use einsum_runtime::{ndarray, spec};
 

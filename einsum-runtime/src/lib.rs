@@ -10,6 +10,7 @@ mod element;
 pub mod engine;
 mod error;
 pub mod operand;
+pub mod optim;
 pub mod support;
 
 pub use dynamic::{einsum_dyn, einsum_vjp_dyn};
