@@ -17,6 +17,9 @@
 //! for a machine-readable last line). The loss curve is written to
 //! `target/plots/cross_product_loss.svg`.
 
+mod common;
+
+use common::{json_line, plot_lines, plot_path, Mode};
 use einsum::autograd::Var;
 use einsum::einsum;
 use einsum::optim::{train_step, Adam, AdamConfig, Exponential, Scheduled};
@@ -56,42 +59,9 @@ fn loss(eps: &Var<f64>, a: &Var<f64>, b: &Var<f64>, c: &Var<f64>) -> Var<f64> {
     (&error * &error).mean()
 }
 
-/// The loss per step, on a log scale, as an SVG file.
-fn plot(losses: &[f64], path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
-    use plotters::prelude::*;
-    let floor = losses
-        .iter()
-        .copied()
-        .filter(|l| *l > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let top = losses.iter().copied().fold(0.0, f64::max);
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(20)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0..losses.len(), (floor..top).log_scale())?;
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .y_desc("loss (log scale)")
-        .draw()?;
-    chart.draw_series(LineSeries::new(
-        losses
-            .iter()
-            .enumerate()
-            .map(|(step, &l)| (step, l.max(floor))),
-        &BLUE,
-    ))?;
-    root.present()?;
-    Ok(())
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let quick = std::env::args().any(|arg| arg == "--quick");
-    let json = std::env::args().any(|arg| arg == "--json");
-    let steps = if quick { 2_000 } else { 10_000 };
+    let mode = Mode::from_args();
+    let steps = if mode.quick { 2_000 } else { 10_000 };
     let mut rng = StdRng::seed_from_u64(2026);
 
     // The model: one 3x3x3 tensor, drawn at random.
@@ -106,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let gamma = 1e-3_f64.powf(1.0 / steps as f64);
     let mut optimizer = Scheduled::new(adam, Exponential { gamma });
 
-    let progress = (!quick && !json).then(|| indicatif::ProgressBar::new(steps as u64));
+    let progress = mode.progress(steps);
     let started = Instant::now();
     let mut losses = Vec::with_capacity(steps);
     for _ in 0..steps {
@@ -136,10 +106,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .fold(0.0_f64, |m, d| m.max(d.abs()));
 
-    let plots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/plots");
-    std::fs::create_dir_all(&plots)?;
-    let plot_path = plots.join("cross_product_loss.svg");
-    plot(&losses, &plot_path)?;
+    let plot_path = plot_path("cross_product_loss.svg")?;
+    let curve: Vec<(f64, f64)> = losses
+        .iter()
+        .enumerate()
+        .map(|(step, &l)| (step as f64, l))
+        .collect();
+    plot_lines(
+        &plot_path,
+        "step",
+        "loss (log scale)",
+        &[("training loss", curve)],
+        true,
+    )?;
 
     println!("learned eps (rounded to 6 decimals), one 3x3 slice per i:");
     for i in 0..3 {
@@ -161,9 +140,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("final loss on fresh pairs: {final_loss:.3e}");
     println!("largest |eps - Levi-Civita|: {max_abs_error:.3e}");
     println!("loss curve: {}", plot_path.display());
-    if json {
+    if mode.json {
         println!(
-            "{{\"final_loss\": {final_loss:e}, \"max_abs_error\": {max_abs_error:e}, \"steps\": {steps}, \"seconds\": {seconds}}}"
+            "{}",
+            json_line(&[
+                ("final_loss", format!("{final_loss:e}")),
+                ("max_abs_error", format!("{max_abs_error:e}")),
+                ("steps", steps.to_string()),
+                ("seconds", seconds.to_string()),
+            ])
         );
     }
 
