@@ -27,6 +27,22 @@ impl Mode {
     }
 }
 
+/// The value after `flag` on the command line (`--n 20`), or `default` when the flag is absent.
+///
+/// # Panics
+///
+/// When the flag is given without a value that parses.
+pub fn flag_value<T: std::str::FromStr>(flag: &str, default: T) -> T {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|arg| arg == flag) {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("{flag} needs a value")),
+        None => default,
+    }
+}
+
 /// `target/plots/NAME`, the directory created if needed.
 pub fn plot_path(name: &str) -> std::io::Result<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/plots");
