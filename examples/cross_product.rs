@@ -43,13 +43,21 @@ fn levi_civita() -> ArrayD<f64> {
 
 /// A batch of random vector pairs (rows) and their cross products, by the textbook formula.
 fn batch(rng: &mut StdRng) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
-    let a = Array2::from_shape_fn((BATCH, 3), |_| rng.random_range(-1.0..1.0));
-    let b = Array2::from_shape_fn((BATCH, 3), |_| rng.random_range(-1.0..1.0));
-    let c = Array2::from_shape_fn((BATCH, 3), |(n, i)| {
-        let (j, k) = ((i + 1) % 3, (i + 2) % 3);
-        a[[n, j]] * b[[n, k]] - a[[n, k]] * b[[n, j]]
-    });
-    (a, b, c)
+    let mut random_rows = || -> Vec<f64> {
+        (0..BATCH * 3)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect()
+    };
+    let (a, b) = (random_rows(), random_rows());
+    let c: Vec<f64> = (0..BATCH * 3)
+        .map(|at| {
+            let (row, i) = (at - at % 3, at % 3);
+            let (j, k) = (row + (i + 1) % 3, row + (i + 2) % 3);
+            a[j] * b[k] - a[k] * b[j]
+        })
+        .collect();
+    let rows = |values| Array2::from_shape_vec((BATCH, 3), values).expect("BATCH rows of 3");
+    (rows(a), rows(b), rows(c))
 }
 
 /// The mean squared error of `eps` on one batch: the loss the optimizer minimises.

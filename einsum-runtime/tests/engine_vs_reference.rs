@@ -162,6 +162,34 @@ fn chains_of_three_to_seven_operands() {
     check("ij,ij,ij->j", &[&[3, 4], &[3, 4], &[3, 4]]);
 }
 
+/// Each innermost-loop kernel of the direct loop for small contractions (the longest label
+/// is innermost): contiguous lanes for one to three operands, strided lanes, four or more
+/// moving operands, operands constant along the loop, a diagonal along it, and an output that
+/// does or does not move along it (a local sum, unit or larger stride).
+#[test]
+fn small_contraction_kernels() {
+    // contiguous lanes, output moving with stride 1 / summed into a local
+    check("ij->ij", &[&[2, 7]]);
+    check("ij,ij->i", &[&[3, 7], &[3, 7]]);
+    check("ij,ij,ij->i", &[&[3, 7], &[3, 7], &[3, 7]]);
+    check("ij,ij,ij->ij", &[&[3, 7], &[3, 7], &[3, 7]]);
+    // strided lanes: the innermost label `b` is not last, output stride 3 or a local sum
+    check("ijk,bj,bk->bi", &[&[3, 3, 3], &[16, 3], &[16, 3]]);
+    check("bi,bj,bk->ijk", &[&[16, 3], &[16, 3], &[16, 3]]);
+    check("bi,bj->ij", &[&[9, 2], &[9, 2]]);
+    check("bi->i", &[&[9, 2]]);
+    // four and five operands moving together
+    check("bi,bj,bk,bl->ijkl", &[&[6, 2], &[6, 2], &[6, 2], &[6, 2]]);
+    check("ib,b,b,b,b->i", &[&[2, 6], &[6], &[6], &[6], &[6]]);
+    // no operand moves: the innermost label only in the output
+    check("i,j->ij", &[&[2], &[5]]);
+    // a diagonal along the innermost label
+    check("bb,b->b", &[&[7, 7], &[7]]);
+    check("bbi->i", &[&[7, 7, 2]]);
+    // every term a scalar
+    check(",->", &[&[], &[]]);
+}
+
 #[test]
 fn implicit_outputs_sort_upper_case_first() {
     check("ij,jk", &[&[2, 3], &[3, 4]]);

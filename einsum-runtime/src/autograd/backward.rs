@@ -3,6 +3,7 @@
 use super::grad_mode::with_grad_mode;
 use super::{Float, Var};
 use ndarray::{ArrayD, IxDyn};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 /// Gradients being accumulated during a backward pass, keyed by node id.
@@ -19,11 +20,15 @@ impl<T: Float> Accumulator<T> {
         }
         let grad = grad();
         debug_assert_eq!(grad.shape(), input.shape(), "gradient shape of {input:?}");
-        let total = match self.grads.remove(&input.id()) {
-            Some(previous) => &previous + &grad,
-            None => grad,
-        };
-        self.grads.insert(input.id(), total);
+        match self.grads.entry(input.id()) {
+            Entry::Occupied(mut previous) => {
+                let total = previous.get() + &grad;
+                previous.insert(total);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(grad);
+            }
+        }
     }
 }
 
@@ -176,15 +181,18 @@ impl<T: Float> Var<T> {
             self.shape(),
             seed.shape()
         );
-        let mut acc = Accumulator {
-            grads: HashMap::new(),
-        };
         if !self.requires_grad() {
-            return Gradients { grads: acc.grads };
+            return Gradients {
+                grads: HashMap::new(),
+            };
         }
+        let nodes = self.reverse_topological();
+        let mut acc = Accumulator {
+            grads: HashMap::with_capacity(nodes.len()),
+        };
         acc.grads.insert(self.id(), Var::constant(seed));
         with_grad_mode(create_graph, || {
-            for node in self.reverse_topological() {
+            for node in nodes {
                 let Some(op) = node.op() else { continue };
                 if let Some(g) = acc.grads.get(&node.id()).cloned() {
                     op.backward(&node, &g, &mut acc);

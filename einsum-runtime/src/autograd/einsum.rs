@@ -5,7 +5,57 @@ use super::{Float, Var};
 use crate::engine::vjp::Expansion;
 use crate::EinsumError;
 use einsum_spec::{Contraction, Spec};
+use std::cell::RefCell;
 use std::rc::Rc;
+
+/// How many resolved specs each thread keeps: a model uses a handful of specs, each called
+/// on every step.
+const CACHED_SPECS: usize = 32;
+
+/// A resolved spec and what it was resolved from.
+struct CachedSpec {
+    spec: Box<str>,
+    ranks: Box<[usize]>,
+    contraction: Rc<Contraction>,
+}
+
+thread_local! {
+    /// The specs resolved most recently on this thread, the most recent last. Parsing and
+    /// resolving a spec costs as much as a tiny contraction, and a training loop records the
+    /// same einsum on every step.
+    static RESOLVED: RefCell<Vec<CachedSpec>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `spec` parsed and resolved for operands of these ranks, from this thread's cache when it
+/// was resolved recently.
+fn resolved(spec: &str, ranks: &[usize]) -> Result<Rc<Contraction>, EinsumError> {
+    let hit = RESOLVED.with_borrow(|cache| {
+        cache
+            .iter()
+            .rev()
+            .find(|entry| &*entry.spec == spec && &*entry.ranks == ranks)
+            .map(|entry| Rc::clone(&entry.contraction))
+    });
+    if let Some(contraction) = hit {
+        return Ok(contraction);
+    }
+    let contraction = Spec::parse(spec)
+        .map_err(|errors| EinsumError::from_spec_errors(spec, errors))?
+        .resolve(ranks)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    let contraction = Rc::new(contraction);
+    RESOLVED.with_borrow_mut(|cache| {
+        if cache.len() == CACHED_SPECS {
+            cache.remove(0);
+        }
+        cache.push(CachedSpec {
+            spec: spec.into(),
+            ranks: ranks.into(),
+            contraction: Rc::clone(&contraction),
+        });
+    });
+    Ok(contraction)
+}
 
 impl<T: Float> Var<T> {
     /// The einsum `spec` of `operands` (numpy.einsum semantics, as [`einsum_dyn`](crate::einsum_dyn)),
@@ -43,15 +93,14 @@ impl<T: Float> Var<T> {
     /// assert!(Var::einsum("ij,jk->ik", &[&a]).is_err());
     /// ```
     pub fn einsum(spec: &str, operands: &[&Var<T>]) -> Result<Var<T>, EinsumError> {
-        let parsed =
-            Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
         let ranks: Vec<usize> = operands.iter().map(|v| v.ndim()).collect();
-        let shape_error = |error| EinsumError::from_shape_error(spec, error);
-        let contraction = parsed.resolve(&ranks).map_err(shape_error)?;
+        let contraction = resolved(spec, &ranks)?;
         let shapes: Vec<&[usize]> = operands.iter().map(|v| v.shape()).collect();
-        contraction.bind_extents(&shapes).map_err(shape_error)?;
+        contraction
+            .bind_extents(&shapes)
+            .map_err(|error| EinsumError::from_shape_error(spec, error))?;
         let operands = operands.iter().map(|&v| v.clone()).collect();
-        Ok(Var::contract(Rc::new(contraction), operands))
+        Ok(Var::contract(contraction, operands))
     }
 
     /// Records a contraction whose operands are known to fit it.
@@ -59,8 +108,13 @@ impl<T: Float> Var<T> {
         Var::from_op(Op::Contract(contraction, operands))
     }
 
-    /// Records an expansion of a reduced gradient to its operand's shape.
+    /// Records an expansion of a reduced gradient to its operand's shape; when the expansion
+    /// changes nothing, `self` is the result and no node is recorded.
     pub(crate) fn expand(&self, expansion: Rc<Expansion>) -> Var<T> {
-        Var::from_op(Op::Expand(expansion, self.clone()))
+        if expansion.is_identity() && self.shape() == expansion.target_shape() {
+            self.clone()
+        } else {
+            Var::from_op(Op::Expand(expansion, self.clone()))
+        }
     }
 }

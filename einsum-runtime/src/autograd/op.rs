@@ -75,11 +75,11 @@ pub(crate) enum Op<T: Float> {
 }
 
 impl<T: Float> Op<T> {
-    /// The inputs, in order.
-    pub(crate) fn inputs(&self) -> Vec<&Var<T>> {
-        match self {
+    /// The inputs, in order (without allocating: this runs for every recorded node).
+    pub(crate) fn inputs(&self) -> impl Iterator<Item = &Var<T>> {
+        let (first, many): ([Option<&Var<T>>; 2], &[Var<T>]) = match self {
             Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Dot(a, b) => {
-                vec![a, b]
+                ([Some(a), Some(b)], &[])
             }
             Op::Neg(a)
             | Op::AddScalar(a, _)
@@ -101,15 +101,16 @@ impl<T: Float> Op<T> {
             | Op::Reshape(a, _)
             | Op::BroadcastTo(a, _)
             | Op::SumTo(a, _)
-            | Op::Expand(_, a) => vec![a],
-            Op::StackRows(vars) | Op::Contract(_, vars) => vars.iter().collect(),
-        }
+            | Op::Expand(_, a) => ([Some(a), None], &[]),
+            Op::StackRows(vars) | Op::Contract(_, vars) => ([None, None], vars.as_slice()),
+        };
+        first.into_iter().flatten().chain(many)
     }
 
     /// The inputs, by value (to drop a graph without recursion): clones of the handles, so
     /// that they outlive `self`.
     pub(crate) fn into_inputs(self) -> Vec<Var<T>> {
-        self.inputs().into_iter().cloned().collect()
+        self.inputs().cloned().collect()
     }
 
     /// The value. Shapes were checked when the operation was created.
@@ -157,11 +158,14 @@ impl<T: Float> Op<T> {
                 .to_shape((IxDyn(shape), Order::RowMajor))
                 .expect("lengths checked by `reshape`")
                 .into_owned(),
-            Op::BroadcastTo(a, shape) => a
-                .value()
-                .broadcast(IxDyn(shape))
-                .expect("shapes checked by `broadcast_to`")
-                .to_owned(),
+            Op::BroadcastTo(a, shape) => match a.value().as_slice() {
+                Some(&[value]) => ArrayD::from_elem(IxDyn(shape), value),
+                _ => a
+                    .value()
+                    .broadcast(IxDyn(shape))
+                    .expect("shapes checked by `broadcast_to`")
+                    .map(|&x| x),
+            },
             Op::SumTo(a, shape) => sum_to(a.value(), shape),
             Op::Contract(contraction, vars) => {
                 let views: Vec<ArrayViewD<'_, T>> = vars.iter().map(|v| v.value().view()).collect();
@@ -289,6 +293,14 @@ impl<T: Float> Op<T> {
 
 /// `f` applied elementwise to `a` and `b` broadcast to a common shape.
 fn zip_broadcast<T: Float>(a: &Var<T>, b: &Var<T>, f: impl Fn(T, T) -> T) -> ArrayD<T> {
+    // The common case, equal shapes in standard layout, as one loop over two slices.
+    if a.shape() == b.shape() {
+        if let (Some(x), Some(y)) = (a.value().as_slice(), b.value().as_slice()) {
+            let values = x.iter().zip(y).map(|(&x, &y)| f(x, y)).collect();
+            return ArrayD::from_shape_vec(a.value().raw_dim(), values)
+                .expect("one value per element of `a`");
+        }
+    }
     let shape = broadcast_shape(a.shape(), b.shape()).expect("shapes checked by the operation");
     let a = a.value().broadcast(IxDyn(&shape)).expect("broadcasts");
     let b = b.value().broadcast(IxDyn(&shape)).expect("broadcasts");

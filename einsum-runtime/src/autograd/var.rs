@@ -40,6 +40,10 @@ pub(crate) struct Node<T: Float> {
 impl<T: Float> Drop for Node<T> {
     fn drop(&mut self) {
         let Some(op) = self.op.take() else { return };
+        if op.inputs().all(|input| Rc::strong_count(&input.0) > 1) {
+            // Each input outlives this node, so dropping `op` drops no node: no recursion.
+            return;
+        }
         let mut pending = op.into_inputs();
         while let Some(var) = pending.pop() {
             if let Ok(mut node) = Rc::try_unwrap(var.0) {
@@ -137,7 +141,7 @@ impl<T: Float> Var<T> {
     /// and grad mode is on. Otherwise the result is a constant.
     pub(crate) fn from_op(op: Op<T>) -> Var<T> {
         let value = op.forward();
-        if is_grad_enabled() && op.inputs().iter().any(|v| v.requires_grad()) {
+        if is_grad_enabled() && op.inputs().any(Var::requires_grad) {
             Var::from_node(value, Some(op), true)
         } else {
             Var::from_node(value, None, false)

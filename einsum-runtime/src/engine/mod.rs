@@ -276,7 +276,7 @@ fn finish<T: Element>(
 /// element through dynamic indices; `assign` copies along the innermost axis.) Views of rank
 /// up to 6 are copied with their static dimensionality, whose index arithmetic is far cheaper
 /// than `IxDyn`'s when the layout is permuted.
-fn standard_copy<T: Element>(view: &ArrayViewD<'_, T>) -> ArrayD<T> {
+pub(super) fn standard_copy<T: Element>(view: &ArrayViewD<'_, T>) -> ArrayD<T> {
     fn copy_static<T: Element, D: ndarray::Dimension>(
         view: &ArrayViewD<'_, T>,
     ) -> Option<ArrayD<T>> {

@@ -1,17 +1,27 @@
-//! Contractions too small for pairwise planning to pay off: one loop over every combination
-//! of slot values, the operands read through precomputed strides.
+//! Contractions too small for pairwise planning to pay off: one loop nest over every
+//! combination of slot values, the operands read through precomputed strides.
 //!
 //! Planning, grouping and matrix set-up cost microseconds per call; a 3x3x3 contraction has 27
 //! products. Below [`SMALL_PRODUCTS`] index combinations the engine runs this direct loop
-//! instead, which allocates only the output and, for operands not already in standard layout,
-//! one contiguous copy.
+//! instead, which allocates only the output (its index tables live on the stack) and, for
+//! operands not already in standard layout, one contiguous copy.
+//!
+//! The longest slot is the innermost loop. Operands that do not depend on it are one factor
+//! per run of that loop; the others are read by running indices, or as zipped slices when all
+//! of them have stride 1 along it. When the output does not depend on the innermost slot, a
+//! run sums into a local. The other slots advance by an odometer once per run.
 
 use crate::Element;
 use einsum_spec::Contraction;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use smallvec::SmallVec;
 
 /// Up to this many combinations of slot values, [`contract_small`] is used.
 pub(super) const SMALL_PRODUCTS: usize = 4096;
+
+/// A short list of indices or strides, on the stack unless unusually long. (A heap allocation
+/// and its release cost about as much as a hundred iterations of the innermost loop.)
+type Table = SmallVec<[usize; 24]>;
 
 /// The number of combinations of slot values, if it does not overflow.
 pub(super) fn combinations(extents: &[usize]) -> Option<usize> {
@@ -21,80 +31,213 @@ pub(super) fn combinations(extents: &[usize]) -> Option<usize> {
 }
 
 /// Computes the contraction by iterating over every combination of slot values, summing the
-/// products of the operands' elements into the output. `extents` are the bound extents.
+/// products of the operands' elements into the output. `extents` are the bound extents, none
+/// of them zero.
 pub(super) fn contract_small<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
     extents: &[usize],
 ) -> ArrayD<T> {
     let slots = extents.len();
-    // Every operand as a contiguous slice, and its stride along each slot: the sum of the
-    // standard strides of its axes with that slot (a diagonal), 0 where the axis broadcasts.
-    let contiguous: Vec<_> = operands.iter().map(|a| a.as_standard_layout()).collect();
-    let mut data: Vec<&[T]> = Vec::with_capacity(operands.len());
+    let n = operands.len();
+    // Every operand as a contiguous slice.
+    let contiguous: SmallVec<[_; 4]> = operands.iter().map(|a| a.as_standard_layout()).collect();
+    let mut data: SmallVec<[&[T]; 4]> = SmallVec::with_capacity(n);
     for array in &contiguous {
         match array.as_slice() {
             Some(slice) => data.push(slice),
             None => unreachable!("an array in standard layout is contiguous"),
         }
     }
-    let slot_strides: Vec<Vec<isize>> = contraction
-        .inputs()
-        .iter()
-        .zip(operands)
-        .map(|(axes, operand)| {
-            let mut strides = vec![0isize; slots];
-            let shape = operand.shape();
-            let mut stride = 1isize;
-            for axis in (0..axes.len()).rev() {
-                if shape[axis] == extents[axes[axis]] {
-                    strides[axes[axis]] += stride;
-                }
-                stride *= shape[axis] as isize;
+    // One row per slot: each operand's stride along it, then the output's (column `n`). An
+    // operand's stride is the sum of the standard strides of its axes with that slot (a
+    // diagonal), 0 where the axis broadcasts.
+    let width = n + 1;
+    let mut strides: Table = smallvec::smallvec![0; slots * width];
+    for (k, (axes, operand)) in contraction.inputs().iter().zip(operands).enumerate() {
+        let shape = operand.shape();
+        let mut stride = 1usize;
+        for axis in (0..axes.len()).rev() {
+            if shape[axis] == extents[axes[axis]] {
+                strides[axes[axis] * width + k] += stride;
             }
-            strides
-        })
-        .collect();
-    let output_shape: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
-    let mut output_strides = vec![0isize; slots];
-    let mut stride = 1isize;
-    for (axis, &slot) in contraction.output().iter().enumerate().rev() {
-        output_strides[slot] = stride;
-        stride *= output_shape[axis] as isize;
+            stride *= shape[axis];
+        }
     }
-    let mut out = vec![T::zero(); output_shape.iter().product()];
+    let output = contraction.output();
+    let mut output_shape = IxDyn::zeros(output.len());
+    let mut stride = 1usize;
+    for (axis, &slot) in output.iter().enumerate().rev() {
+        output_shape[axis] = extents[slot];
+        strides[slot * width + n] = stride;
+        stride *= extents[slot];
+    }
+    let mut out = vec![T::zero(); stride];
 
-    // An odometer over the slots, the last slot fastest, with every offset kept up to date.
-    let mut index = vec![0usize; slots];
-    let mut offsets = vec![0isize; operands.len()];
-    let mut out_offset = 0isize;
-    let total = combinations(extents).unwrap_or(0);
-    for _ in 0..total {
+    // The innermost loop runs along the longest slot (the last of equals: it tends to have the
+    // smallest strides). A contraction without slots (every term a scalar) is one product.
+    let Some(inner) = (0..slots).max_by_key(|&s| (extents[s], s)) else {
         let product = data
             .iter()
-            .zip(&offsets)
-            .fold(T::one(), |acc, (d, &o)| acc * d[o as usize]);
-        let target = &mut out[out_offset as usize];
-        *target = *target + product;
-        for s in (0..slots).rev() {
+            .fold(T::one(), |product, values| product * values[0]);
+        return ArrayD::from_elem(output_shape, product);
+    };
+    let line = Line::new(extents[inner], &strides[inner * width..(inner + 1) * width]);
+
+    // An odometer over the other slots, the last fastest, with every offset (the output's
+    // last) kept up to date.
+    let outer = || (0..slots).rev().filter(|&s| s != inner);
+    let runs: usize = outer().map(|s| extents[s]).product();
+    let mut index: Table = smallvec::smallvec![0; slots];
+    let mut offsets: Table = smallvec::smallvec![0; width];
+    for _ in 0..runs {
+        line.run(&data, &offsets, &mut out);
+        for s in outer() {
+            let row = &strides[s * width..(s + 1) * width];
             index[s] += 1;
             if index[s] < extents[s] {
-                for (offset, strides) in offsets.iter_mut().zip(&slot_strides) {
-                    *offset += strides[s];
+                for (offset, stride) in offsets.iter_mut().zip(row) {
+                    *offset += stride;
                 }
-                out_offset += output_strides[s];
                 break;
             }
-            let back = (extents[s] - 1) as isize;
-            for (offset, strides) in offsets.iter_mut().zip(&slot_strides) {
-                *offset -= back * strides[s];
+            let back = extents[s] - 1;
+            for (offset, stride) in offsets.iter_mut().zip(row) {
+                *offset -= back * stride;
             }
-            out_offset -= back * output_strides[s];
             index[s] = 0;
         }
     }
-    match ArrayD::from_shape_vec(IxDyn(&output_shape), out) {
+    match ArrayD::from_shape_vec(output_shape, out) {
         Ok(array) => array,
         Err(_) => unreachable!("the output has one element per combination of output slots"),
+    }
+}
+
+/// The innermost loop: `len` steps along one slot, each operand advancing by its stride and
+/// the output by its own (0 when the output does not depend on the slot). Operands that do
+/// not move along the slot (stride 0) are one factor per run, multiplied in once.
+struct Line<'a> {
+    len: usize,
+    /// Each operand's stride along the line, then the output's.
+    strides: &'a [usize],
+    /// The operands that move along the line.
+    moving: Table,
+    /// Whether every moving operand, and the output if it moves, has stride 1.
+    contiguous: bool,
+}
+
+impl<'a> Line<'a> {
+    fn new(len: usize, strides: &'a [usize]) -> Line<'a> {
+        let (out_stride, operands) = strides.split_last().unwrap_or((&0, &[]));
+        let moving: Table = (0..operands.len()).filter(|&k| operands[k] != 0).collect();
+        let contiguous = *out_stride <= 1 && moving.iter().all(|&k| operands[k] == 1);
+        Line {
+            len,
+            strides,
+            moving,
+            contiguous,
+        }
+    }
+
+    /// Adds `len` products to the output, starting at `offsets` (the operands', then the
+    /// output's).
+    fn run<T: Element>(&self, data: &[&[T]], offsets: &[usize], out: &mut [T]) {
+        let start = offsets[data.len()];
+        let factor = (0..data.len())
+            .filter(|&k| self.strides[k] == 0)
+            .fold(T::one(), |acc, k| acc * data[k][offsets[k]]);
+        if self.contiguous {
+            // Zipped slices: no bounds check or index arithmetic per element.
+            let lane = |k: usize| &data[k][offsets[k]..offsets[k] + self.len];
+            match *self.moving.as_slice() {
+                [a] => return self.accumulate(out, start, lane(a).iter().map(|&x| factor * x)),
+                [a, b] => {
+                    let terms = lane(a).iter().zip(lane(b)).map(|(&x, &y)| factor * x * y);
+                    return self.accumulate(out, start, terms);
+                }
+                [a, b, c] => {
+                    let terms = (lane(a).iter().zip(lane(b)).zip(lane(c)))
+                        .map(|((&x, &y), &z)| factor * x * y * z);
+                    return self.accumulate(out, start, terms);
+                }
+                _ => {}
+            }
+        }
+        // Running indices: one predictable bounds check per element, no multiplication.
+        let lane = |k: usize| (data[k], offsets[k], self.strides[k]);
+        match *self.moving.as_slice() {
+            [] => self.accumulate(out, start, core::iter::repeat_n(factor, self.len)),
+            [a] => {
+                let (da, mut ia, sa) = lane(a);
+                self.accumulate(
+                    out,
+                    start,
+                    (0..self.len).map(move |_| {
+                        let term = factor * da[ia];
+                        ia += sa;
+                        term
+                    }),
+                );
+            }
+            [a, b] => {
+                let ((da, mut ia, sa), (db, mut ib, sb)) = (lane(a), lane(b));
+                self.accumulate(
+                    out,
+                    start,
+                    (0..self.len).map(move |_| {
+                        let term = factor * da[ia] * db[ib];
+                        (ia, ib) = (ia + sa, ib + sb);
+                        term
+                    }),
+                );
+            }
+            [a, b, c] => {
+                let ((da, mut ia, sa), (db, mut ib, sb)) = (lane(a), lane(b));
+                let (dc, mut ic, sc) = lane(c);
+                self.accumulate(
+                    out,
+                    start,
+                    (0..self.len).map(move |_| {
+                        let term = factor * da[ia] * db[ib] * dc[ic];
+                        (ia, ib, ic) = (ia + sa, ib + sb, ic + sc);
+                        term
+                    }),
+                );
+            }
+            ref moving => self.accumulate(
+                out,
+                start,
+                (0..self.len).map(|t| {
+                    moving.iter().fold(factor, |acc, &k| {
+                        acc * data[k][offsets[k] + t * self.strides[k]]
+                    })
+                }),
+            ),
+        }
+    }
+
+    /// Adds the `len` terms to the output from `start`: into one element through a local sum
+    /// when the output does not move along the line, element by element otherwise.
+    #[inline(always)]
+    fn accumulate<T: Element>(&self, out: &mut [T], start: usize, terms: impl Iterator<Item = T>) {
+        match self.strides[self.strides.len() - 1] {
+            0 => {
+                let sum = terms.fold(T::zero(), |sum, term| sum + term);
+                out[start] = out[start] + sum;
+            }
+            1 => {
+                for (target, term) in out[start..start + self.len].iter_mut().zip(terms) {
+                    *target = *target + term;
+                }
+            }
+            stride => {
+                let mut index = start;
+                for term in terms {
+                    out[index] = out[index] + term;
+                    index += stride;
+                }
+            }
+        }
     }
 }

@@ -114,7 +114,7 @@ impl Expansion {
     /// ```
     #[must_use]
     pub fn apply_owned<T: Element>(&self, reduced: ArrayD<T>) -> ArrayD<T> {
-        let unchanged = self.reduced_slots == self.target_slots
+        let unchanged = self.is_identity()
             && reduced.shape() == self.target_shape.as_slice()
             && reduced.is_standard_layout();
         if unchanged {
@@ -122,6 +122,22 @@ impl Expansion {
         } else {
             self.apply(reduced.view())
         }
+    }
+
+    /// Whether expanding changes nothing: the reduced gradient already has the operand's axes
+    /// in order and its shape (no label to spread, no diagonal, no axis of extent 1 to stretch).
+    ///
+    /// ```
+    /// use einsum_runtime::engine::vjp;
+    /// use einsum_runtime::spec::Spec;
+    /// let matmul = Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap();
+    /// assert!(vjp::plan(&matmul, 0, &[2, 3, 4], &[2, 3]).1.is_identity());
+    /// let trace = Spec::parse("ii->").unwrap().resolve(&[2]).unwrap();
+    /// assert!(!vjp::plan(&trace, 0, &[2], &[2, 2]).1.is_identity());
+    /// ```
+    #[must_use]
+    pub fn is_identity(&self) -> bool {
+        self.reduced_slots == self.target_slots && self.reduced_shape == self.target_shape
     }
 
     /// The general case: element by element, zero off the diagonals of repeated slots.
