@@ -19,7 +19,7 @@
 
 mod common;
 
-use common::{json_line, plot_lines, plot_path, Mode};
+use common::{json_line, levi_civita, max_abs, plot_lines, plot_path, Mode};
 use einsum::autograd::Var;
 use einsum::einsum;
 use einsum::optim::{train_step, Adam, AdamConfig, Exponential, Scheduled};
@@ -30,16 +30,6 @@ use std::time::Instant;
 
 /// Vector pairs per step.
 const BATCH: usize = 16;
-
-/// The Levi-Civita tensor, to compare the learned one with.
-fn levi_civita() -> ArrayD<f64> {
-    let mut eps = ArrayD::zeros(IxDyn(&[3, 3, 3]));
-    for (i, j, k) in [(0, 1, 2), (1, 2, 0), (2, 0, 1)] {
-        eps[[i, j, k]] = 1.0; // even permutations
-        eps[[i, k, j]] = -1.0; // one swap makes them odd
-    }
-    eps
-}
 
 /// A batch of random vector pairs (rows) and their cross products, by the textbook formula.
 fn batch(rng: &mut StdRng) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
@@ -110,9 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &Var::constant(c),
     )
     .item();
-    let max_abs_error = (&eps - &levi_civita())
-        .iter()
-        .fold(0.0_f64, |m, d| m.max(d.abs()));
+    let max_abs_error = max_abs(&(&eps - &levi_civita()));
 
     let plot_path = plot_path("cross_product_loss.svg")?;
     let curve: Vec<(f64, f64)> = losses

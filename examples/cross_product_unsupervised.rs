@@ -37,7 +37,7 @@
 
 mod common;
 
-use common::{json_line, plot_lines, plot_path, Mode};
+use common::{json_line, levi_civita, max_abs, plot_lines, plot_path, Mode};
 use einsum::autograd::Var;
 use einsum::einsum;
 use einsum::optim::{train_step, Adam, AdamConfig};
@@ -184,7 +184,7 @@ fn identity_violations(eps: &ArrayD<f64>, rng: &mut StdRng) -> [(&'static str, f
     let n = eps.shape()[0];
     let cross =
         |x: &Array2<f64>, y: &Array2<f64>| -> Array2<f64> { einsum!("ijk,bj,bk->bi", eps, x, y) };
-    let largest = |x: Array1<f64>| x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let largest = |x: Array1<f64>| max_abs(&x);
     let rows = |x: &Array2<f64>, y: &Array2<f64>| (x * y).sum_axis(Axis(1));
     let (a, b, c) = (
         unit_vectors(rng, CHECK, n),
@@ -228,17 +228,7 @@ fn jacobi_violation(eps: &ArrayD<f64>, rng: &mut StdRng) -> f64 {
         unit_vectors(rng, CHECK, n),
     );
     let sum = cross(&a, &cross(&b, &c)) + cross(&b, &cross(&c, &a)) + cross(&c, &cross(&a, &b));
-    sum.iter().fold(0.0_f64, |m, v| m.max(v.abs()))
-}
-
-/// The Levi-Civita tensor, to compare the learned 3-D tensor with.
-fn levi_civita() -> ArrayD<f64> {
-    let mut eps = ArrayD::zeros(IxDyn(&[3, 3, 3]));
-    for (i, j, k) in [(0, 1, 2), (1, 2, 0), (2, 0, 1)] {
-        eps[[i, j, k]] = 1.0; // even permutations
-        eps[[i, k, j]] = -1.0; // one swap makes them odd
-    }
-    eps
+    max_abs(&sum)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -307,9 +297,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let three_d = (n == 3).then(|| {
         let lc = levi_civita();
         let sign = if (&eps * &lc).sum() >= 0.0 { 1.0 } else { -1.0 };
-        let max_abs_error = (&eps - &(sign * &lc))
-            .iter()
-            .fold(0.0_f64, |m, d| m.max(d.abs()));
+        let max_abs_error = max_abs(&(&eps - &(sign * &lc)));
         (sign, max_abs_error)
     });
 

@@ -1,7 +1,24 @@
 //! What every demo shares: its command-line mode, its plots, its JSON line.
 #![allow(dead_code)]
 
+use ndarray::{ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
+
+/// The Levi-Civita tensor `eps_ijk`: +1 on even permutations of (0, 1, 2), -1 on odd ones,
+/// 0 wherever an index repeats. `c_i = sum_jk eps_ijk a_j b_k` is the cross product.
+pub fn levi_civita() -> ArrayD<f64> {
+    let mut eps = ArrayD::zeros(IxDyn(&[3, 3, 3]));
+    for (i, j, k) in [(0, 1, 2), (1, 2, 0), (2, 0, 1)] {
+        eps[[i, j, k]] = 1.0; // even permutations
+        eps[[i, k, j]] = -1.0; // one swap makes them odd
+    }
+    eps
+}
+
+/// The largest absolute value among `values` (0 for none): the error measure of the demos.
+pub fn max_abs<'a>(values: impl IntoIterator<Item = &'a f64>) -> f64 {
+    values.into_iter().fold(0.0_f64, |m, v| m.max(v.abs()))
+}
 
 /// How a demo was asked to run.
 pub struct Mode {
