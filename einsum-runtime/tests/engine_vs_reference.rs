@@ -191,6 +191,45 @@ fn small_contraction_kernels() {
 }
 
 #[test]
+fn pairwise_kernels_in_every_layout() {
+    // Sizes above the direct loop's limit, so each case runs the pairwise kernels; every
+    // operand is checked both as stored and transposed (which flips which kernel runs).
+    let cases: &[(&str, &[&[usize]])] = &[
+        // a row times a matrix, and a matrix times a column, batched and not
+        ("j,jk->k", &[&[48], &[48, 100]]),
+        ("bj,bjk->bk", &[&[6, 24], &[6, 24, 40]]),
+        ("ij,j->i", &[&[100, 48], &[48]]),
+        ("bij,bj->bi", &[&[6, 40, 24], &[6, 24]]),
+        // outer products: nothing summed
+        ("bi,bj->bij", &[&[6, 30], &[6, 40]]),
+        ("i,j->ij", &[&[70], &[90]]),
+        ("bi,bj,bk->bjik", &[&[8, 12], &[8, 12], &[8, 12]]),
+        // the gradients of `bi,bjik,bk->bj`
+        ("bj,bjik,bk->bi", &[&[4, 10], &[4, 10, 10, 10], &[4, 10]]),
+        ("bi,bjik,bj->bk", &[&[4, 10], &[4, 10, 10, 10], &[4, 10]]),
+    ];
+    for &(spec, shapes) in cases {
+        check(spec, shapes);
+        let operands: Vec<ArrayD<f64>> = shapes
+            .iter()
+            .enumerate()
+            .map(|(k, shape)| {
+                let reversed: Vec<usize> = shape.iter().rev().copied().collect();
+                random(&reversed, k as u64 + 7).reversed_axes()
+            })
+            .collect();
+        let views: Vec<ArrayViewD<'_, f64>> = operands.iter().map(|a| a.view()).collect();
+        let got = einsum_dyn(spec, &views).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        let owned: Vec<ArrayD<f64>> = operands.iter().map(|a| a.to_owned()).collect();
+        assert_close(
+            &got,
+            &reference_einsum(spec, &owned),
+            &format!("{spec}, transposed"),
+        );
+    }
+}
+
+#[test]
 fn implicit_outputs_sort_upper_case_first() {
     check("ij,jk", &[&[2, 3], &[3, 4]]);
     check("ba", &[&[2, 3]]);

@@ -16,7 +16,10 @@
 use super::{standard_copy, sum_out, Tensor};
 use crate::Element;
 use ndarray::linalg::{general_mat_mul, general_mat_vec_mul};
-use ndarray::{s, Array3, ArrayView3, ArrayViewD, Axis, CowArray, Ix3, IxDyn, Zip};
+use ndarray::{
+    Array3, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, Axis, CowArray, Ix3,
+    IxDyn,
+};
 
 /// Below this many multiply-adds per batch, a plain loop beats the set-up cost of GEMM
 /// (packing buffers are allocated on every call).
@@ -87,8 +90,7 @@ pub(super) fn contract_pair<'r, T: Element>(
         [batch.len(), contracted.len(), right_free.len()],
         (nb, k, n),
     );
-    let mut c = Array3::<T>::zeros((nb, m, n));
-    batched_mat_mul(&a.view(), &b.view(), &mut c);
+    let c = batched_mat_mul(&a.view(), &b.view());
 
     let slots: Vec<usize> = [batch, left_free, right_free].concat();
     let shape: Vec<usize> = slots.iter().map(|&s| extent(s)).collect();
@@ -157,29 +159,23 @@ fn to_3d<'v, T: Element>(
     }
 }
 
-/// `c[b] = a[b] · b[b]` for every batch index `b`.
-fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>, c: &mut Array3<T>) {
+/// `c[b] = a[b] · b[b]` for every batch index `b`, as a new array in standard layout.
+///
+/// Each shape class has its own kernel: products with nothing to sum are written once,
+/// without zeroing the result first; a row times a matrix (or a matrix times a column) whose
+/// matrix runs contiguously along the result accumulates whole rows (`c += a_k · b[k, ..]`),
+/// which reads memory in order where a dot product per result element would stride across
+/// it; tiny products are plain loops; the rest is GEMM.
+fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> Array3<T> {
     let (nb, m, k) = a.dim();
     let n = b.dim().2;
+    if k == 1 {
+        // Nothing to sum (an outer product per batch; elementwise when m = n = 1).
+        return batched_outer_product(a, b);
+    }
+    let mut c = Array3::<T>::zeros((nb, m, n));
     if k == 0 {
         // Every product is an empty sum: `c` is already zero.
-    } else if m == 1 && n == 1 && k == 1 {
-        // Elementwise: one product per batch index.
-        let (a, b) = (a.slice(s![.., 0, 0]), b.slice(s![.., 0, 0]));
-        Zip::from(c.slice_mut(s![.., 0, 0]))
-            .and(a)
-            .and(b)
-            .for_each(|c, &x, &y| *c = x * y);
-    } else if k == 1 {
-        // Nothing to sum: an outer product per batch, elementwise when m = n = 1.
-        let (a, b) = (a.slice(s![.., .., 0..1]), b.slice(s![.., 0..1, ..]));
-        let (Some(a), Some(b)) = (a.broadcast((nb, m, n)), b.broadcast((nb, m, n))) else {
-            unreachable!("axes of extent 1 broadcast")
-        };
-        Zip::from(c)
-            .and(&a)
-            .and(&b)
-            .for_each(|c, &x, &y| *c = x * y);
     } else if m.saturating_mul(n).saturating_mul(k) <= SMALL_PRODUCT {
         for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
             for (row, mut c_row) in a.outer_iter().zip(c.outer_iter_mut()) {
@@ -192,18 +188,72 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>, c: 
             }
         }
     } else if m == 1 {
-        // A row times a matrix per batch: a matrix-vector product needs no packing buffers,
-        // which general_mat_mul would set up once per batch index.
+        // A row times a matrix per batch.
         for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
-            general_mat_vec_mul(T::one(), &b.t(), &a.row(0), T::zero(), &mut c.row_mut(0));
+            let (a, mut c) = (a.row(0), c.row_mut(0));
+            if b.strides()[1] == 1 {
+                accumulate_rows(&a, &b, &mut c);
+            } else {
+                // Columns of `b` are contiguous: one dot product per result element reads
+                // them in order. (A matrix-vector product needs no packing buffers, which
+                // general_mat_mul would set up once per batch index.)
+                general_mat_vec_mul(T::one(), &b.t(), &a, T::zero(), &mut c);
+            }
         }
     } else if n == 1 {
+        // A matrix times a column per batch: the same two cases, transposed.
         for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
-            general_mat_vec_mul(T::one(), &a, &b.column(0), T::zero(), &mut c.column_mut(0));
+            let (b, mut c) = (b.column(0), c.column_mut(0));
+            if a.strides()[0] == 1 && a.strides()[1] != 1 {
+                accumulate_rows(&b, &a.t(), &mut c);
+            } else {
+                general_mat_vec_mul(T::one(), &a, &b, T::zero(), &mut c);
+            }
         }
     } else {
         for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
             general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
         }
+    }
+    c
+}
+
+/// `c += sum_k x[k] · rows[k, ..]`: a vector times a matrix, one whole row at a time, so that
+/// a matrix stored row by row is read in order and the inner loop vectorises.
+fn accumulate_rows<T: Element>(
+    x: &ArrayView1<'_, T>,
+    rows: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut1<'_, T>,
+) {
+    for (&weight, row) in x.iter().zip(rows.outer_iter()) {
+        match (c.as_slice_mut(), row.as_slice()) {
+            (Some(c), Some(row)) => {
+                for (c, &y) in c.iter_mut().zip(row) {
+                    *c = *c + weight * y;
+                }
+            }
+            _ => c.scaled_add(weight, &row),
+        }
+    }
+}
+
+/// `c[b, i, j] = a[b, i, 0] · b[b, 0, j]`: an outer product per batch index, each element
+/// written once into a fresh buffer (no zeroing pass over a possibly large result).
+fn batched_outer_product<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> Array3<T> {
+    let (nb, m, _) = a.dim();
+    let n = b.dim().2;
+    let mut values = Vec::with_capacity(nb.saturating_mul(m).saturating_mul(n));
+    for (a, b) in a.outer_iter().zip(b.outer_iter()) {
+        let row = b.row(0);
+        for &x in a.column(0) {
+            match row.as_slice() {
+                Some(row) => values.extend(row.iter().map(|&y| x * y)),
+                None => values.extend(row.iter().map(|&y| x * y)),
+            }
+        }
+    }
+    match Array3::from_shape_vec((nb, m, n), values) {
+        Ok(c) => c,
+        Err(_) => unreachable!("one value per (batch, row, column)"),
     }
 }

@@ -109,6 +109,36 @@ fn cheapest_order(
     best
 }
 
+/// The cost of permuting the last step's result into the output's axis order: its size when
+/// neither role order of the pair lays the result out as the output wants, else nothing.
+/// (Orders that end on a matching layout win ties, which saves copying the largest array of
+/// the whole contraction.)
+fn final_copy_cost(
+    left: &[usize],
+    right: &[usize],
+    result: &[usize],
+    output: &[usize],
+    extents: &[usize],
+) -> u128 {
+    let kept: Vec<usize> = output
+        .iter()
+        .copied()
+        .filter(|&s| extents[s] != 1)
+        .collect();
+    let lays_out = |first: &[usize], second: &[usize]| {
+        let order: Vec<usize> = super::pair::result_order(first, second, result)
+            .into_iter()
+            .filter(|&s| extents[s] != 1)
+            .collect();
+        order == kept
+    };
+    if lays_out(left, right) || lays_out(right, left) {
+        0
+    } else {
+        size(result, extents)
+    }
+}
+
 /// Every pair of the current operands as a step, with its result and cost.
 fn candidate_steps(current: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
     let mut steps = Vec::new();
@@ -123,12 +153,21 @@ fn candidate_steps(current: &[Vec<usize>], output: &[usize], extents: &[usize]) 
                         .any(|(k, t)| k != left && k != right && t.contains(s))
             };
             let result: Vec<usize> = union.iter().copied().filter(needed).collect();
-            let cost = size(&union, extents).saturating_add(copy_cost(
+            let mut cost = size(&union, extents).saturating_add(copy_cost(
                 &current[left],
                 &current[right],
                 &result,
                 extents,
             ));
+            if current.len() == 2 {
+                cost = cost.saturating_add(final_copy_cost(
+                    &current[left],
+                    &current[right],
+                    &result,
+                    output,
+                    extents,
+                ));
+            }
             steps.push(Step {
                 left,
                 right,
@@ -263,6 +302,19 @@ mod tests {
         );
         assert_eq!((steps[0].left, steps[0].right), (0, 1));
         assert_eq!(steps[0].result, vec![b, i, k]);
+    }
+
+    #[test]
+    fn orders_that_end_on_the_output_layout_win_ties() {
+        // `bi,bj,bk->bjik`: every order costs the same multiply-adds, but only pairing the two
+        // `x` first lets the last step write `b, j, (i k)` directly.
+        let (b, i, j, k) = (0, 1, 2, 3);
+        let steps = greedy_order(
+            &[vec![b, i], vec![b, j], vec![b, k]],
+            &[b, j, i, k],
+            &[256, 16, 16, 16],
+        );
+        assert_eq!((steps[0].left, steps[0].right), (0, 2));
     }
 
     #[test]
