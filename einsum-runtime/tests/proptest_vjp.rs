@@ -71,3 +71,64 @@ fn gradient_of_the_wrong_shape_is_an_error() {
          the output's shape"
     );
 }
+
+/// With three operands or more, `vjp` evaluates the gradients over one pool and reuses their
+/// common pairwise intermediates; each gradient must equal its own contraction computed alone
+/// (whose agreement with central differences the property above checks). Extents are large
+/// enough for the pairwise plan, where sharing happens.
+#[test]
+fn shared_intermediates_give_each_gradient_unchanged() {
+    use einsum_runtime::engine::{self, vjp::plan};
+    let cases: &[(&str, &[&[usize]])] = &[
+        // the same array twice; both `x` gradients start from `sum_j g_bj h_bjik`
+        ("bi,bjik,bk->bj", &[&[4, 10], &[4, 10, 10, 10], &[4, 10]]),
+        (
+            "ij,jk,kl,lm->im",
+            &[&[20, 21], &[21, 22], &[22, 23], &[23, 24]],
+        ),
+        (
+            "bij,bjk,bkl->bil",
+            &[&[3, 12, 13], &[3, 13, 14], &[3, 14, 15]],
+        ),
+        // an axis of extent 1 that broadcasts, and a diagonal
+        ("ab,ab,bc->ac", &[&[1, 20], &[30, 20], &[20, 25]]),
+        ("ii,ij,jk->k", &[&[20, 20], &[20, 21], &[21, 22]]),
+    ];
+    for (n, &(spec, shapes)) in cases.iter().enumerate() {
+        let operands: Vec<ArrayD<f64>> = shapes
+            .iter()
+            .enumerate()
+            .map(|(k, shape)| values(shape, (10 * n + k) as u64))
+            .collect();
+        let mut views: Vec<ArrayViewD<'_, f64>> = operands.iter().map(|a| a.view()).collect();
+        if spec == "bi,bjik,bk->bj" {
+            views[2] = operands[0].view(); // the same array in both places
+        }
+        let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+        let contraction = Spec::parse(spec).unwrap().resolve(&ranks).unwrap();
+        let y = einsum_dyn(spec, &views).unwrap();
+        let g = values(y.shape(), 99);
+        let shared = vjp(&contraction, &views, g.view()).unwrap();
+
+        let shape_refs: Vec<&[usize]> = views.iter().map(|v| v.shape()).collect();
+        let extents = contraction.bind_extents(&shape_refs).unwrap();
+        for (k, got) in shared.iter().enumerate() {
+            let (reduce, expansion) = plan(&contraction, k, &extents, views[k].shape());
+            let inputs: Vec<ArrayViewD<'_, f64>> = std::iter::once(g.view())
+                .chain(
+                    (0..views.len())
+                        .filter(|&j| j != k)
+                        .map(|j| views[j].view()),
+                )
+                .collect();
+            let alone = expansion.apply(engine::contract(&reduce, &inputs).unwrap().view());
+            assert_eq!(got.shape(), alone.shape(), "{spec}, operand {k}");
+            for (a, b) in got.iter().zip(alone.iter()) {
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                    "{spec}, operand {k}: {a} shared, {b} alone"
+                );
+            }
+        }
+    }
+}

@@ -14,8 +14,11 @@
 
 mod pair;
 pub mod plan;
+mod shared;
 mod small;
 pub mod vjp;
+
+pub use shared::Intermediates;
 
 use crate::Element;
 use einsum_spec::{Contraction, ShapeError};
@@ -70,11 +73,74 @@ enum Strategy {
     Pairwise,
 }
 
+/// As [`contract`], for one of several contractions over a common pool of arrays whose
+/// pairwise intermediates may coincide (the gradients of one contraction are such a family):
+/// operand `n` is `pool[pool_indices[n]]`, and every intermediate step is looked up in, or
+/// added to, `shared` (see [`Intermediates`]). The final step is never stored.
+///
+/// Every contraction evaluated with the same `shared` must label each pool index the same
+/// way (the same labels, in the same order, for the same array); that is what makes a stored
+/// intermediate valid for the next contraction.
+///
+/// # Errors
+///
+/// As [`contract`].
+///
+/// # Panics
+///
+/// When `pool_indices` does not have one index into `pool` per operand.
+///
+/// ```
+/// use einsum_runtime::engine::{self, Intermediates};
+/// use einsum_runtime::spec::Spec;
+/// use ndarray::Array1;
+/// let v = Array1::<f64>::linspace(0.0, 1.0, 100);
+/// let c = Spec::parse("i,i,i->").unwrap().resolve(&[1, 1, 1]).unwrap();
+/// let pool = [v.view().into_dyn()];
+/// let mut shared = Intermediates::new();
+/// let cube = engine::contract_sharing(&c, &pool, &[0, 0, 0], &mut shared).unwrap();
+/// assert!((cube[[]] - v.iter().map(|x| x * x * x).sum::<f64>()).abs() < 1e-12);
+/// ```
+pub fn contract_sharing<T: Element>(
+    contraction: &Contraction,
+    pool: &[ArrayViewD<'_, T>],
+    pool_indices: &[usize],
+    shared: &mut Intermediates<T>,
+) -> Result<ArrayD<T>, ShapeError> {
+    let operands: Vec<ArrayViewD<'_, T>> = pool_indices.iter().map(|&p| pool[p].view()).collect();
+    let origins: Vec<u64> = pool_indices
+        .iter()
+        .map(|&p| if p < 64 { 1 << p } else { 0 })
+        .collect();
+    let sharing = Sharing {
+        origins: &origins,
+        intermediates: shared,
+    };
+    evaluate(contraction, &operands, Strategy::Auto, Some(sharing))
+}
+
+/// The pool origin of each operand (one bit per pool index; 0 when it cannot be tracked) and
+/// the store of intermediates, for [`contract_sharing`].
+struct Sharing<'s, T> {
+    origins: &'s [u64],
+    intermediates: &'s mut Intermediates<T>,
+}
+
 /// Binds extents, then evaluates by `strategy`.
 fn contract_with<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
     strategy: Strategy,
+) -> Result<ArrayD<T>, ShapeError> {
+    evaluate(contraction, operands, strategy, None)
+}
+
+/// Binds extents, then evaluates by `strategy`, sharing intermediates when asked.
+fn evaluate<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    strategy: Strategy,
+    sharing: Option<Sharing<'_, T>>,
 ) -> Result<ArrayD<T>, ShapeError> {
     let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
     let extents = contraction.bind_extents(&shapes)?;
@@ -88,7 +154,7 @@ fn contract_with<T: Element>(
     if strategy == Strategy::Auto && small {
         return Ok(small::contract_small(contraction, operands, &extents));
     }
-    Ok(contract_pairwise(contraction, operands, &extents))
+    Ok(contract_pairwise(contraction, operands, &extents, sharing))
 }
 
 /// As [`contract`], but always by the pairwise plan, however small the operands: what
@@ -119,21 +185,69 @@ fn contract_pairwise<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
     extents: &[usize],
+    mut sharing: Option<Sharing<'_, T>>,
 ) -> ArrayD<T> {
     let output = contraction.output();
     let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
     let mut tensors = prepare(contraction, operands, extents);
+    // Which pool operands each tensor combines, when sharing (0: not tracked).
+    let mut origins: Vec<u64> = match &sharing {
+        Some(sharing) => sharing.origins.to_vec(),
+        None => vec![0; tensors.len()],
+    };
     let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
-    for step in plan::greedy_order(&slot_lists, output, extents) {
+    let order = match &sharing {
+        Some(sharing) => {
+            let known = |operands: u64, slots: &[usize]| {
+                sharing.intermediates.contains(&shared::Key {
+                    operands,
+                    slots: slots.to_vec(),
+                    shape: slots.iter().map(|&s| extents[s]).collect(),
+                })
+            };
+            plan::order_reusing(&slot_lists, &origins, output, extents, &known)
+        }
+        None => plan::greedy_order(&slot_lists, output, extents),
+    };
+    for step in order {
         let right = tensors.remove(step.right);
         let left = tensors.remove(step.left);
+        let (right_origin, left_origin) = (origins.remove(step.right), origins.remove(step.left));
+        let last = tensors.is_empty();
         // The last step lays its result out as [batch, left-free, right-free]; when the other
         // role order gives the output's order, take it and save the final permuting copy.
-        let swap = tensors.is_empty()
-            && pair::result_order(&left.slots, &right.slots, &step.result) != output
-            && pair::result_order(&right.slots, &left.slots, &step.result) == output;
+        let swap = last
+            && plan::result_order(&left.slots, &right.slots, &step.result) != output
+            && plan::result_order(&right.slots, &left.slots, &step.result) == output;
         let (left, right) = if swap { (right, left) } else { (left, right) };
-        tensors.push(pair::contract_pair(left, right, &step.result));
+        let origin = left_origin | right_origin;
+        let tracked = left_origin != 0 && right_origin != 0 && !last;
+        let store = sharing.as_mut().filter(|_| tracked);
+        let result = match store {
+            Some(sharing) => {
+                let slots = plan::result_order(&left.slots, &right.slots, &step.result);
+                let key = shared::Key {
+                    operands: origin,
+                    shape: slots.iter().map(|&s| extents[s]).collect(),
+                    slots,
+                };
+                match sharing.intermediates.get(&key) {
+                    Some(data) => Tensor {
+                        data: CowArray::from(data),
+                        slots: key.slots,
+                    },
+                    None => {
+                        let result = pair::contract_pair(left, right, &step.result);
+                        debug_assert_eq!(result.slots, key.slots);
+                        sharing.intermediates.insert(key, result.data.to_owned());
+                        result
+                    }
+                }
+            }
+            None => pair::contract_pair(left, right, &step.result),
+        };
+        tensors.push(result);
+        origins.push(if tracked { origin } else { 0 });
     }
     match tensors.pop() {
         Some(last) => finish(last, output, &output_shape),

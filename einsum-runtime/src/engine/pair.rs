@@ -105,21 +105,6 @@ pub(super) fn contract_pair<'r, T: Element>(
     }
 }
 
-/// The slot order of [`contract_pair`]'s result for operands with these slots: batch slots
-/// (in `left`'s order), then `left`'s free slots, then `right`'s, keeping only `result`'s.
-pub(super) fn result_order(left: &[usize], right: &[usize], result: &[usize]) -> Vec<usize> {
-    let batch = left
-        .iter()
-        .filter(|s| right.contains(s) && result.contains(s));
-    let left_free = left
-        .iter()
-        .filter(|s| !right.contains(s) && result.contains(s));
-    let right_free = right
-        .iter()
-        .filter(|s| !left.contains(s) && result.contains(s));
-    batch.chain(left_free).chain(right_free).copied().collect()
-}
-
 /// A view of `tensor` with its axes permuted into the order of `groups`, concatenated.
 fn grouped<'v, T>(tensor: &'v Tensor<'_, T>, groups: [&[usize]; 3]) -> ArrayViewD<'v, T> {
     let order: Vec<usize> = groups

@@ -58,17 +58,47 @@ const EXHAUSTIVE_UP_TO: usize = 5;
 /// ```
 #[must_use]
 pub fn greedy_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
-    if operands.len() <= EXHAUSTIVE_UP_TO {
-        if let Some((_, _, steps)) = cheapest_order(operands.to_vec(), output, extents) {
+    let untracked = vec![0; operands.len()];
+    order_reusing(operands, &untracked, output, extents, &|_, _| false)
+}
+
+/// As [`greedy_order`], when some intermediates are already computed: `origins[k]` says which
+/// pool operands operand `k` stands for (one bit each; 0 when untracked), and
+/// `known(origin, slots)` whether the contraction of those pool operands keeping `slots` (in
+/// that axis order) is stored. Such a step costs only the copy of its result, so orders that
+/// reuse what an earlier contraction computed win (see `shared.rs`). A last step is never
+/// taken from the store.
+pub(super) fn order_reusing(
+    operands: &[Vec<usize>],
+    origins: &[u64],
+    output: &[usize],
+    extents: &[usize],
+    known: &dyn Fn(u64, &[usize]) -> bool,
+) -> Vec<Step> {
+    let problem = Problem {
+        output,
+        extents,
+        known,
+    };
+    let current: Vec<Operand> = operands
+        .iter()
+        .zip(origins)
+        .map(|(slots, &origin)| Operand {
+            slots: slots.clone(),
+            origin,
+        })
+        .collect();
+    if current.len() <= EXHAUSTIVE_UP_TO {
+        if let Some((_, _, steps)) = cheapest_order(current, &problem) {
             return steps;
         }
         return Vec::new();
     }
-    let mut current: Vec<Vec<usize>> = operands.to_vec();
+    let mut current = current;
     let mut steps = Vec::with_capacity(current.len().saturating_sub(1));
     while current.len() > 1 {
         let mut best: Option<(u128, u128, Step)> = None;
-        for step in candidate_steps(&current, output, extents) {
+        for step in candidate_steps(&current, &problem) {
             let key = (step.cost, size(&step.result, extents));
             if best.as_ref().is_none_or(|b| key < (b.0, b.1)) {
                 best = Some((key.0, key.1, step));
@@ -81,25 +111,35 @@ pub fn greedy_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]
     steps
 }
 
+/// What stays fixed while an order is searched.
+struct Problem<'p> {
+    output: &'p [usize],
+    extents: &'p [usize],
+    known: &'p dyn Fn(u64, &[usize]) -> bool,
+}
+
+/// An operand of the search: its slots, and the pool operands it combines (0: untracked).
+#[derive(Clone)]
+struct Operand {
+    slots: Vec<usize>,
+    origin: u64,
+}
+
 /// The cheapest complete order from `current`: (total cost, largest intermediate, steps), or
 /// `None` when nothing is left to contract.
-fn cheapest_order(
-    current: Vec<Vec<usize>>,
-    output: &[usize],
-    extents: &[usize],
-) -> Option<(u128, u128, Vec<Step>)> {
+fn cheapest_order(current: Vec<Operand>, problem: &Problem<'_>) -> Option<(u128, u128, Vec<Step>)> {
     if current.len() < 2 {
         return Some((0, 0, Vec::new()));
     }
     let mut best: Option<(u128, u128, Vec<Step>)> = None;
-    for step in candidate_steps(&current, output, extents) {
+    for step in candidate_steps(&current, problem) {
         let mut next = current.clone();
         apply(&mut next, &step);
-        let Some((rest_cost, rest_largest, rest)) = cheapest_order(next, output, extents) else {
+        let Some((rest_cost, rest_largest, rest)) = cheapest_order(next, problem) else {
             continue;
         };
         let total = step.cost.saturating_add(rest_cost);
-        let largest = size(&step.result, extents).max(rest_largest);
+        let largest = size(&step.result, problem.extents).max(rest_largest);
         if best.as_ref().is_none_or(|b| (total, largest) < (b.0, b.1)) {
             let mut steps = vec![step];
             steps.extend(rest);
@@ -126,7 +166,7 @@ fn final_copy_cost(
         .filter(|&s| extents[s] != 1)
         .collect();
     let lays_out = |first: &[usize], second: &[usize]| {
-        let order: Vec<usize> = super::pair::result_order(first, second, result)
+        let order: Vec<usize> = result_order(first, second, result)
             .into_iter()
             .filter(|&s| extents[s] != 1)
             .collect();
@@ -140,32 +180,37 @@ fn final_copy_cost(
 }
 
 /// Every pair of the current operands as a step, with its result and cost.
-fn candidate_steps(current: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
+fn candidate_steps(current: &[Operand], problem: &Problem<'_>) -> Vec<Step> {
+    let (output, extents) = (problem.output, problem.extents);
+    let last = current.len() == 2;
     let mut steps = Vec::new();
     for left in 0..current.len() {
         for right in left + 1..current.len() {
-            let union = distinct(&[current[left].as_slice(), current[right].as_slice()].concat());
+            let (l, r) = (&current[left], &current[right]);
+            let union = distinct(&[l.slots.as_slice(), r.slots.as_slice()].concat());
             let needed = |s: &usize| {
                 output.contains(s)
                     || current
                         .iter()
                         .enumerate()
-                        .any(|(k, t)| k != left && k != right && t.contains(s))
+                        .any(|(k, t)| k != left && k != right && t.slots.contains(s))
             };
             let result: Vec<usize> = union.iter().copied().filter(needed).collect();
-            let mut cost = size(&union, extents).saturating_add(copy_cost(
-                &current[left],
-                &current[right],
-                &result,
-                extents,
-            ));
-            if current.len() == 2 {
+            let origin = l.origin | r.origin;
+            let stored = !last
+                && l.origin != 0
+                && r.origin != 0
+                && (problem.known)(origin, &result_order(&l.slots, &r.slots, &result));
+            let mut cost = if stored {
+                // Taken from the store: only its copy costs.
+                size(&result, extents)
+            } else {
+                size(&union, extents)
+                    .saturating_add(copy_cost(&l.slots, &r.slots, &result, extents))
+            };
+            if last {
                 cost = cost.saturating_add(final_copy_cost(
-                    &current[left],
-                    &current[right],
-                    &result,
-                    output,
-                    extents,
+                    &l.slots, &r.slots, &result, output, extents,
                 ));
             }
             steps.push(Step {
@@ -179,11 +224,34 @@ fn candidate_steps(current: &[Vec<usize>], output: &[usize], extents: &[usize]) 
     steps
 }
 
-/// Removes a step's operands from the list and appends its result, as the engine does.
-fn apply(current: &mut Vec<Vec<usize>>, step: &Step) {
-    current.remove(step.right);
-    current.remove(step.left);
-    current.push(step.result.clone());
+/// Removes a step's operands from the list and appends its result, with its axes in the
+/// order the engine lays them out (see [`result_order`]), as the engine does.
+fn apply(current: &mut Vec<Operand>, step: &Step) {
+    let right = current.remove(step.right);
+    let left = current.remove(step.left);
+    current.push(Operand {
+        slots: result_order(&left.slots, &right.slots, &step.result),
+        origin: if left.origin != 0 && right.origin != 0 {
+            left.origin | right.origin
+        } else {
+            0
+        },
+    });
+}
+
+/// The slot order of a pairwise step's result (`pair::contract_pair`) for operands with these slots: batch slots
+/// (in `left`'s order), then `left`'s free slots, then `right`'s, keeping only `result`'s.
+pub(super) fn result_order(left: &[usize], right: &[usize], result: &[usize]) -> Vec<usize> {
+    let batch = left
+        .iter()
+        .filter(|s| right.contains(s) && result.contains(s));
+    let left_free = left
+        .iter()
+        .filter(|s| !right.contains(s) && result.contains(s));
+    let right_free = right
+        .iter()
+        .filter(|s| !left.contains(s) && result.contains(s));
+    batch.chain(left_free).chain(right_free).copied().collect()
 }
 
 /// The number of elements of an operand with these slots (saturating).
@@ -315,6 +383,26 @@ mod tests {
             &[256, 16, 16, 16],
         );
         assert_eq!((steps[0].left, steps[0].right), (0, 2));
+    }
+
+    #[test]
+    fn stored_intermediates_are_reused() {
+        // The second `x` gradient of `bi,bjik,bk->bj`: `bj,bi,bjik->bk`. Alone, it pairs
+        // `g` with `x` first (a tie); when `g · h` keeping `b, i, k` is stored, it takes that.
+        let (b, i, j, k) = (0, 1, 2, 3);
+        let operands = [vec![b, j], vec![b, i], vec![b, j, i, k]];
+        let extents = [256, 16, 16, 16];
+        let alone = greedy_order(&operands, &[b, k], &extents);
+        assert_eq!((alone[0].left, alone[0].right), (0, 1));
+        let known = |origin: u64, slots: &[usize]| origin == 0b101 && slots == [b, i, k];
+        let origins = [0b001, 0b010, 0b100];
+        let reusing = order_reusing(&operands, &origins, &[b, k], &extents, &known);
+        assert_eq!((reusing[0].left, reusing[0].right), (0, 2));
+        assert_eq!(
+            reusing[0].cost,
+            256 * 16 * 16,
+            "only the copy of the stored result"
+        );
     }
 
     #[test]

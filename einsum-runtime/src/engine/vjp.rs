@@ -14,7 +14,7 @@
 //!
 //! The same operand passed twice gets two gradients, one per position; their sum is the total.
 
-use super::contract;
+use super::{contract, contract_sharing, Intermediates};
 use crate::Element;
 use einsum_spec::{Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
@@ -310,19 +310,27 @@ pub fn vjp<T: Element>(
             actual: g.shape().to_vec(),
         });
     }
+    // Every gradient contracts `g` with the other operands, so with three operands or more
+    // their pairwise intermediates can coincide (both `x` gradients of `bi,bjik,bk->bj` start
+    // from `sum_j g_bj h_bjik`): evaluate them over one pool `[g, operands…]` and share.
+    let pool: Vec<ArrayViewD<'_, T>> = std::iter::once(g.view())
+        .chain(operands.iter().map(|a| a.view()))
+        .collect();
+    let mut shared = Intermediates::new();
     (0..operands.len())
         .map(|k| {
             let (reduce, expansion) = plan(contraction, k, &extents, shapes[k]);
-            let inputs: Vec<ArrayViewD<'_, T>> = std::iter::once(g.view())
-                .chain(
-                    operands
-                        .iter()
-                        .enumerate()
-                        .filter(|&(j, _)| j != k)
-                        .map(|(_, a)| a.view()),
-                )
+            // `g`, then every operand but `k`, as `plan` orders the inputs.
+            let pool_indices: Vec<usize> = std::iter::once(0)
+                .chain((0..operands.len()).filter(|&j| j != k).map(|j| j + 1))
                 .collect();
-            let reduced = contract(&reduce, &inputs)?;
+            let reduced = if operands.len() >= 3 {
+                contract_sharing(&reduce, &pool, &pool_indices, &mut shared)?
+            } else {
+                let inputs: Vec<ArrayViewD<'_, T>> =
+                    pool_indices.iter().map(|&p| pool[p].view()).collect();
+                contract(&reduce, &inputs)?
+            };
             Ok(expansion.apply_owned(reduced))
         })
         .collect()
