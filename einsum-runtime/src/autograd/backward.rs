@@ -5,10 +5,36 @@ use super::{Float, Var};
 use ndarray::{ArrayD, IxDyn};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes a node id by one multiplication. Ids are distinct counters chosen by this crate,
+/// not by an adversary, so the default SipHash (a tenth of a tiny training step) buys nothing.
+#[derive(Clone, Copy, Debug, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        // Fibonacci hashing: spreads consecutive ids over the high bits as well.
+        self.0 = (self.0 ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by node id.
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 /// Gradients being accumulated during a backward pass, keyed by node id.
 pub(crate) struct Accumulator<T: Float> {
-    grads: HashMap<u64, Var<T>>,
+    grads: IdMap<Var<T>>,
 }
 
 impl<T: Float> Accumulator<T> {
@@ -48,7 +74,7 @@ impl<T: Float> Accumulator<T> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Gradients<T: Float> {
-    grads: HashMap<u64, Var<T>>,
+    grads: IdMap<Var<T>>,
 }
 
 impl<T: Float> Gradients<T> {
@@ -183,12 +209,12 @@ impl<T: Float> Var<T> {
         );
         if !self.requires_grad() {
             return Gradients {
-                grads: HashMap::new(),
+                grads: IdMap::default(),
             };
         }
         let nodes = self.reverse_topological();
         let mut acc = Accumulator {
-            grads: HashMap::with_capacity(nodes.len()),
+            grads: IdMap::with_capacity_and_hasher(nodes.len(), Default::default()),
         };
         acc.grads.insert(self.id(), Var::constant(seed));
         with_grad_mode(create_graph, || {
@@ -205,7 +231,8 @@ impl<T: Float> Var<T> {
     /// `self` and every `Var` it depends on that requires grad, by decreasing id: each node
     /// comes before its inputs, because inputs are always created first.
     fn reverse_topological(&self) -> Vec<Var<T>> {
-        let mut seen = HashSet::from([self.id()]);
+        let mut seen: HashSet<u64, BuildHasherDefault<IdHasher>> = HashSet::default();
+        seen.insert(self.id());
         let mut stack = vec![self.clone()];
         let mut nodes = Vec::new();
         while let Some(node) = stack.pop() {

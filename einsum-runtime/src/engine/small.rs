@@ -82,16 +82,20 @@ pub(super) fn contract_small<T: Element>(
             .fold(T::one(), |product, values| product * values[0]);
         return ArrayD::from_elem(output_shape, product);
     };
+    // Plain slices from here on: indexing a SmallVec checks where its data lives every time.
+    let strides: &[usize] = &strides;
     let line = Line::new(extents[inner], &strides[inner * width..(inner + 1) * width]);
 
     // An odometer over the other slots, the last fastest, with every offset (the output's
     // last) kept up to date.
     let outer = || (0..slots).rev().filter(|&s| s != inner);
     let runs: usize = outer().map(|s| extents[s]).product();
-    let mut index: Table = smallvec::smallvec![0; slots];
-    let mut offsets: Table = smallvec::smallvec![0; width];
+    let mut index_table: Table = smallvec::smallvec![0; slots];
+    let mut offset_table: Table = smallvec::smallvec![0; width];
+    let (index, offsets) = (&mut index_table[..], &mut offset_table[..]);
+    let data: &[&[T]] = &data;
     for _ in 0..runs {
-        line.run(&data, &offsets, &mut out);
+        line.run(data, offsets, &mut out);
         for s in outer() {
             let row = &strides[s * width..(s + 1) * width];
             index[s] += 1;
@@ -144,13 +148,14 @@ impl<'a> Line<'a> {
     /// output's).
     fn run<T: Element>(&self, data: &[&[T]], offsets: &[usize], out: &mut [T]) {
         let start = offsets[data.len()];
+        let moving: &[usize] = &self.moving;
         let factor = (0..data.len())
             .filter(|&k| self.strides[k] == 0)
             .fold(T::one(), |acc, k| acc * data[k][offsets[k]]);
         if self.contiguous {
             // Zipped slices: no bounds check or index arithmetic per element.
             let lane = |k: usize| &data[k][offsets[k]..offsets[k] + self.len];
-            match *self.moving.as_slice() {
+            match *moving {
                 [a] => return self.accumulate(out, start, lane(a).iter().map(|&x| factor * x)),
                 [a, b] => {
                     let terms = lane(a).iter().zip(lane(b)).map(|(&x, &y)| factor * x * y);
@@ -166,7 +171,7 @@ impl<'a> Line<'a> {
         }
         // Running indices: one predictable bounds check per element, no multiplication.
         let lane = |k: usize| (data[k], offsets[k], self.strides[k]);
-        match *self.moving.as_slice() {
+        match *moving {
             [] => self.accumulate(out, start, core::iter::repeat_n(factor, self.len)),
             [a] => {
                 let (da, mut ia, sa) = lane(a);
