@@ -11,7 +11,9 @@
 //! 3. measures the mean squared error, and lets Adam (with a learning rate that decays
 //!    exponentially over the run) move `eps` down its gradient.
 //!
-//! At the end `eps` must be the Levi-Civita tensor to within 1e-4, with a loss below 1e-8.
+//! At the end `eps` must be the Levi-Civita tensor to within 1e-4, with a loss below 1e-8
+//! (`Report::check`; the test at the bottom of this file runs the `--quick` mode and checks
+//! the same claims).
 //!
 //! Run: `cargo run --release --example cross_product` (add `--quick` for a short run, `--json`
 //! for a machine-readable last line). The loss curve is written to
@@ -19,17 +21,45 @@
 
 mod common;
 
-use common::{json_line, levi_civita, max_abs, plot_lines, plot_path, Mode};
+use common::{claim, conclude, levi_civita, max_abs, options, plot_losses};
+use common::{Args, ClaimFailed, Mode, Outcome, Training};
 use einsum::autograd::Var;
 use einsum::einsum;
 use einsum::optim::{train_step, Adam, AdamConfig, Exponential, Scheduled};
 use ndarray::{Array2, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use std::time::Instant;
+use std::error::Error;
 
 /// Vector pairs per step.
 const BATCH: usize = 16;
+
+/// How to run: `--quick` trains for 2,000 steps instead of 10,000; `--json` ends the output
+/// with one JSON line.
+struct Options {
+    mode: Mode,
+    steps: usize,
+}
+
+impl Options {
+    fn parse(args: &Args) -> Result<Options, String> {
+        let mode = args.mode();
+        let steps = if mode.quick { 2_000 } else { 10_000 };
+        Ok(Options { mode, steps })
+    }
+}
+
+/// What the run found.
+struct Report {
+    /// The learned tensor.
+    eps: ArrayD<f64>,
+    /// The loss on fresh pairs, after training.
+    final_loss: f64,
+    /// The largest `|eps - Levi-Civita|`.
+    max_abs_error: f64,
+    /// The training loss of every step, and the time the training took.
+    training: Training<f64>,
+}
 
 /// A batch of random vector pairs (rows) and their cross products, by the textbook formula.
 fn batch(rng: &mut StdRng) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
@@ -57,9 +87,9 @@ fn loss(eps: &Var<f64>, a: &Var<f64>, b: &Var<f64>, c: &Var<f64>) -> Var<f64> {
     (&error * &error).mean()
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mode = Mode::from_args();
-    let steps = if mode.quick { 2_000 } else { 10_000 };
+/// The training, and how close it gets.
+fn run(options: &Options) -> Result<Report, Box<dyn Error>> {
+    let steps = options.steps;
     let mut rng = StdRng::seed_from_u64(2026);
 
     // The model: one 3x3x3 tensor, drawn at random.
@@ -74,22 +104,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let gamma = 1e-3_f64.powf(1.0 / steps as f64);
     let mut optimizer = Scheduled::new(adam, Exponential { gamma });
 
-    let progress = mode.progress(steps);
-    let started = Instant::now();
-    let mut losses = Vec::with_capacity(steps);
-    for _ in 0..steps {
+    // Each step: a fresh batch, its loss, one Adam step down the gradient.
+    let training = Training::run(&options.mode, steps, || {
         let (a, b, c) = batch(&mut rng);
         let (a, b, c) = (Var::constant(a), Var::constant(b), Var::constant(c));
-        let value = train_step(&mut eps, &mut optimizer, |p| loss(&p[0], &a, &b, &c))?;
-        losses.push(value);
-        if let Some(bar) = &progress {
-            bar.inc(1);
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+        Ok(train_step(&mut eps, &mut optimizer, |p| {
+            loss(&p[0], &a, &b, &c)
+        })?)
+    })?;
 
     // How good is it? The loss on fresh pairs, and the distance to the Levi-Civita tensor.
     let (a, b, c) = batch(&mut rng);
@@ -101,20 +123,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .item();
     let max_abs_error = max_abs(&(&eps - &levi_civita()));
+    Ok(Report {
+        eps,
+        final_loss,
+        max_abs_error,
+        training,
+    })
+}
 
-    let plot_path = plot_path("cross_product_loss.svg")?;
-    let curve: Vec<(f64, f64)> = losses
-        .iter()
-        .enumerate()
-        .map(|(step, &l)| (step as f64, l))
-        .collect();
-    plot_lines(
-        &plot_path,
-        "step",
-        "loss (log scale)",
-        &[("training loss", curve)],
-        true,
-    )?;
+impl Outcome for Report {
+    fn figures(&self) -> Vec<(&'static str, String)> {
+        let mut figures = vec![
+            ("final_loss", format!("{:e}", self.final_loss)),
+            ("max_abs_error", format!("{:e}", self.max_abs_error)),
+        ];
+        figures.extend(self.training.figures());
+        figures
+    }
+
+    /// The claims: the loss ends below 1e-8, and `eps` is the Levi-Civita tensor to 1e-4.
+    fn check(&self) -> Result<(), ClaimFailed> {
+        let (loss, error) = (self.final_loss, self.max_abs_error);
+        claim(loss < 1e-8, || {
+            format!("the loss must end below 1e-8, not {loss:e}")
+        })?;
+        claim(error < 1e-4, || {
+            format!("eps must be within 1e-4 of Levi-Civita, not {error:e}")
+        })
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let options = options(Options::parse);
+    let report = run(&options)?;
+    let eps = &report.eps;
 
     println!("learned eps (rounded to 6 decimals), one 3x3 slice per i:");
     for i in 0..3 {
@@ -128,33 +170,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("    {}", row.join(" "));
         }
     }
-    println!(
-        "steps: {steps}, {:.3} s ({:.1} µs a step)",
-        seconds,
-        seconds * 1e6 / steps as f64
-    );
-    println!("final loss on fresh pairs: {final_loss:.3e}");
-    println!("largest |eps - Levi-Civita|: {max_abs_error:.3e}");
-    println!("loss curve: {}", plot_path.display());
-    if mode.json {
-        println!(
-            "{}",
-            json_line(&[
-                ("final_loss", format!("{final_loss:e}")),
-                ("max_abs_error", format!("{max_abs_error:e}")),
-                ("steps", steps.to_string()),
-                ("seconds", seconds.to_string()),
-            ])
-        );
-    }
+    println!("{}", report.training.timing());
+    println!("final loss on fresh pairs: {:.3e}", report.final_loss);
+    println!("largest |eps - Levi-Civita|: {:.3e}", report.max_abs_error);
+    let curve = [("training loss", report.training.history.clone())];
+    let plot = plot_losses("cross_product_loss.svg", "loss (log scale)", &curve)?;
+    println!("loss curve: {}", plot.display());
 
-    assert!(
-        final_loss < 1e-8,
-        "the loss must end below 1e-8, not {final_loss:e}"
-    );
-    assert!(
-        max_abs_error < 1e-4,
-        "eps must be within 1e-4 of Levi-Civita, not {max_abs_error:e}"
-    );
-    Ok(())
+    Ok(conclude(&options.mode, &report)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What CI runs, `--quick`, meets every claim.
+    #[test]
+    fn quick_run_meets_its_claims() {
+        let options = Options::parse(&Args::new(["--quick"])).expect("--quick parses");
+        let report = run(&options).expect("the quick run completes");
+        report.check().unwrap();
+    }
 }

@@ -13,6 +13,9 @@
 //! 4. compare the result with nalgebra's inverse: the largest entry-wise difference must be
 //!    below 1e-6 (it ends near 1e-15, the rounding error of `f64`).
 //!
+//! `run` does the four steps, `Report::check` states the claims, and `main` prints, plots
+//! and checks; the test at the bottom runs the `--quick` mode against the same claims.
+//!
 //! `L` is a convex quadratic in `X` with a single minimum, `X = A^-1`, so gradient descent
 //! cannot get lost; how fast it gets there depends on the condition number of `A`.
 //!
@@ -22,14 +25,54 @@
 
 mod common;
 
-use common::{flag_value, json_line, plot_lines, plot_path, Mode};
+use common::{claim, conclude, max_abs, options, plot_losses};
+use common::{Args, ClaimFailed, Mode, Outcome, Training};
 use einsum::autograd::{grad, Var};
 use einsum::einsum;
 use einsum::optim::{train_step, Adam, AdamConfig, Exponential, Scheduled};
 use ndarray::{Array2, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use std::time::Instant;
+use std::error::Error;
+
+/// How to run: `--n N` for an `N x N` matrix (default 10), `--quick` for 1,000 steps instead
+/// of 3,000, `--json` to end the output with one JSON line.
+struct Options {
+    mode: Mode,
+    n: usize,
+    steps: usize,
+}
+
+impl Options {
+    fn parse(args: &Args) -> Result<Options, String> {
+        let mode = args.mode();
+        let n = args.value("--n", 10)?;
+        let steps = if mode.quick { 1_000 } else { 3_000 };
+        Ok(Options { mode, n, steps })
+    }
+}
+
+/// What the run found.
+struct Report {
+    /// The perturbation's entries were drawn from `[-spread, spread]`.
+    spread: f64,
+    /// The condition number of `A`, by nalgebra.
+    condition: f64,
+    /// The largest difference between the autograd's gradient at `X = 0` and `-2 A^T`.
+    gradient_error: f64,
+    /// The learned inverse.
+    x: ArrayD<f64>,
+    /// nalgebra's inverse.
+    exact: ArrayD<f64>,
+    /// The largest `|X - A^-1|`.
+    max_abs_error: f64,
+    /// The largest `|A X - I|`.
+    residual: f64,
+    /// `|A X - I|^2` at the end.
+    final_loss: f64,
+    /// The loss of every step, and the time the training took.
+    training: Training<f64>,
+}
 
 /// The loss `|A X - I|^2`: zero exactly when `X` is the inverse of `A`.
 fn loss(a: &Var<f64>, x: &Var<f64>, identity: &Var<f64>) -> Var<f64> {
@@ -37,15 +80,9 @@ fn loss(a: &Var<f64>, x: &Var<f64>, identity: &Var<f64>) -> Var<f64> {
     (&residual * &residual).sum()
 }
 
-/// The largest absolute entry of a matrix.
-fn max_abs(m: &ArrayD<f64>) -> f64 {
-    m.iter().fold(0.0_f64, |acc, v| acc.max(v.abs()))
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mode = Mode::from_args();
-    let n: usize = flag_value("--n", 10);
-    let steps = if mode.quick { 1_000 } else { 3_000 };
+/// The four steps.
+fn run(options: &Options) -> Result<Report, Box<dyn Error>> {
+    let (n, steps) = (options.n, options.steps);
     let mut rng = StdRng::seed_from_u64(2026);
 
     // Step 1: the matrix, and the reference inverse.
@@ -65,7 +102,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .try_inverse()
         .ok_or("the random matrix is singular")?;
     let exact = ArrayD::from_shape_fn(IxDyn(&[n, n]), |index| exact[(index[0], index[1])]);
-    println!("A: {n} x {n}, I plus entries in [-{spread:.3}, {spread:.3}], condition number {condition:.3}");
 
     // Step 2: the loss on autograd variables. `A` and `I` are constants; `X` is the parameter.
     // At X = 0 the gradient 2 A^T (A X - I) is -2 A^T: the autograd must agree.
@@ -75,11 +111,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let gradient_at_zero = grad(|x| loss(&a_var, x, &identity), &x);
     let expected = a.t().mapv(|v| -2.0 * v).into_dyn();
     let gradient_error = max_abs(&(&gradient_at_zero - &expected));
-    println!("gradient at X = 0 against -2 A^T: largest difference {gradient_error:.1e}");
-    assert!(
-        gradient_error < 1e-12,
-        "the autograd gradient must be 2 A^T (A X - I), off by {gradient_error:e}"
-    );
 
     // Step 3: Adam from X = 0, rate 0.05 shrinking by 0.35% a step (halving about every 200
     // steps). A constant rate would stall: near the minimum Adam's steps keep the size of the
@@ -89,21 +120,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     });
     let mut optimizer = Scheduled::new(adam, Exponential { gamma: 0.9965 });
-
-    let progress = mode.progress(steps);
-    let started = Instant::now();
-    let mut losses = Vec::with_capacity(steps);
-    for _ in 0..steps {
-        let value = train_step(&mut x, &mut optimizer, |p| loss(&a_var, &p[0], &identity))?;
-        losses.push(value);
-        if let Some(bar) = &progress {
-            bar.inc(1);
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    let training = Training::run(&options.mode, steps, || {
+        Ok(train_step(&mut x, &mut optimizer, |p| {
+            loss(&a_var, &p[0], &identity)
+        })?)
+    })?;
 
     // Step 4: how close is X to the exact inverse, and how close is A X to I?
     let max_abs_error = max_abs(&(&x - &exact));
@@ -111,21 +132,52 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &(&einsum!("ij,jk->ik", &a.clone().into_dyn(), &x) - &Array2::<f64>::eye(n).into_dyn()),
     );
     let final_loss = loss(&a_var, &Var::constant(x.clone()), &identity).item();
+    Ok(Report {
+        spread,
+        condition,
+        gradient_error,
+        x,
+        exact,
+        max_abs_error,
+        residual,
+        final_loss,
+        training,
+    })
+}
 
-    let plot_path = plot_path("matrix_inverse_loss.svg")?;
-    let curve: Vec<(f64, f64)> = losses
-        .iter()
-        .enumerate()
-        .map(|(step, &l)| (step as f64, l))
-        .collect();
-    plot_lines(
-        &plot_path,
-        "step",
-        "|A X - I|^2 (log scale)",
-        &[("training loss", curve)],
-        true,
-    )?;
+impl Outcome for Report {
+    fn figures(&self) -> Vec<(&'static str, String)> {
+        let mut figures = vec![("max_abs_error", format!("{:e}", self.max_abs_error))];
+        figures.extend(self.training.figures());
+        figures
+    }
 
+    /// The claims: the autograd's gradient is the textbook one (to 1e-12), and the learned
+    /// `X` is the inverse to 1e-6.
+    fn check(&self) -> Result<(), ClaimFailed> {
+        let (gradient_error, error) = (self.gradient_error, self.max_abs_error);
+        claim(gradient_error < 1e-12, || {
+            format!("the autograd gradient must be 2 A^T (A X - I), off by {gradient_error:e}")
+        })?;
+        claim(error < 1e-6, || {
+            format!("X must be within 1e-6 of the exact inverse, not {error:e}")
+        })
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let options = options(Options::parse);
+    let report = run(&options)?;
+    let (n, spread) = (options.n, report.spread);
+
+    println!(
+        "A: {n} x {n}, I plus entries in [-{spread:.3}, {spread:.3}], condition number {:.3}",
+        report.condition
+    );
+    println!(
+        "gradient at X = 0 against -2 A^T: largest difference {:.1e}",
+        report.gradient_error
+    );
     let shown = n.min(4);
     println!("top-left {shown} x {shown} corner, learned X | nalgebra's inverse:");
     for i in 0..shown {
@@ -135,34 +187,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        println!("  {} | {}", row(&x), row(&exact));
+        println!("  {} | {}", row(&report.x), row(&report.exact));
     }
-    println!(
-        "steps: {steps}, {:.3} s ({:.1} µs a step)",
-        seconds,
-        seconds * 1e6 / steps as f64
-    );
+    let losses = &report.training.history;
+    println!("{}", report.training.timing());
     if let Some(step) = losses.iter().position(|&l| l < 1e-24) {
         println!("loss first below 1e-24 at step {step}");
     }
-    println!("final loss |A X - I|^2: {final_loss:.3e}");
-    println!("largest |A X - I|: {residual:.3e}");
-    println!("largest |X - inverse| (nalgebra): {max_abs_error:.3e}");
-    println!("loss curve: {}", plot_path.display());
-    if mode.json {
-        println!(
-            "{}",
-            json_line(&[
-                ("max_abs_error", format!("{max_abs_error:e}")),
-                ("steps", steps.to_string()),
-                ("seconds", seconds.to_string()),
-            ])
-        );
-    }
-
-    assert!(
-        max_abs_error < 1e-6,
-        "X must be within 1e-6 of the exact inverse, not {max_abs_error:e}"
+    println!("final loss |A X - I|^2: {:.3e}", report.final_loss);
+    println!("largest |A X - I|: {:.3e}", report.residual);
+    println!(
+        "largest |X - inverse| (nalgebra): {:.3e}",
+        report.max_abs_error
     );
-    Ok(())
+    let curve = [("training loss", losses.clone())];
+    let plot = plot_losses("matrix_inverse_loss.svg", "|A X - I|^2 (log scale)", &curve)?;
+    println!("loss curve: {}", plot.display());
+
+    Ok(conclude(&options.mode, &report)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What CI runs, `--quick`, meets every claim.
+    #[test]
+    fn quick_run_meets_its_claims() {
+        let options = Options::parse(&Args::new(["--quick"])).expect("--quick parses");
+        let report = run(&options).expect("the quick run completes");
+        report.check().unwrap();
+    }
 }

@@ -22,6 +22,9 @@
 //! singular vectors into each other: its curvature there is the squared gap between their
 //! singular values, so matrices with nearly equal singular values take longer.
 //!
+//! `run` does the four steps, `Report::check` states the claims, and `main` prints, plots
+//! and checks; the test at the bottom runs the `--quick` mode against the same claims.
+//!
 //! Run: `cargo run --release --example svd` (add `--quick` for a short run, `--json` for a
 //! machine-readable last line, `--shape 6x5` for another size and `--steps N` for a longer run,
 //! which bigger or harder matrices need). The loss curves are written to
@@ -29,14 +32,60 @@
 
 mod common;
 
-use common::{flag_value, json_line, plot_lines, plot_path, Mode};
+use common::{claim, conclude, max_abs, options, plot_losses};
+use common::{Args, ClaimFailed, Mode, Outcome, Training};
 use einsum::autograd::Var;
 use einsum::einsum;
 use einsum::optim::{train_step, Adam, AdamConfig, CosineAnnealing, Scheduled};
 use ndarray::{Array2, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use std::time::Instant;
+use std::error::Error;
+
+/// How to run: `--shape MxN` for the matrix (default 10x8), `--steps N` for the length of the
+/// training (default 5,000, or 2,000 with `--quick`), `--json` to end the output with one
+/// JSON line.
+struct Options {
+    mode: Mode,
+    m: usize,
+    n: usize,
+    steps: usize,
+}
+
+impl Options {
+    fn parse(args: &Args) -> Result<Options, String> {
+        let mode = args.mode();
+        let shape: String = args.value("--shape", "10x8".to_string())?;
+        let (m, n) = shape
+            .split_once('x')
+            .and_then(|(m, n)| Some((m.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+            .filter(|&(m, n)| m > 0 && n > 0)
+            .ok_or("--shape takes ROWSxCOLS, such as 10x8")?;
+        let steps = args.value("--steps", if mode.quick { 2_000 } else { 5_000 })?;
+        Ok(Options { mode, m, n, steps })
+    }
+}
+
+/// What the run found.
+struct Report {
+    /// nalgebra's singular values, largest first.
+    reference: Vec<f64>,
+    /// The learned `s`, signs and order as trained.
+    s: Vec<f64>,
+    /// The learned `|s|`, largest first.
+    learned: Vec<f64>,
+    /// The largest difference between `learned` and `reference`.
+    max_singular_value_error: f64,
+    /// The largest `|A - U diag(s) V^T|`.
+    reconstruction_error: f64,
+    /// The largest `|U^T U - I|`.
+    u_error: f64,
+    /// The largest `|V^T V - I|`.
+    v_error: f64,
+    /// Per step: the total loss, the reconstruction term, the two penalties together; and the
+    /// time the training took.
+    training: Training<[f64; 3]>,
+}
 
 /// The three parts of the loss: reconstruction, orthonormality of `U`, orthonormality of `V`.
 struct LossParts {
@@ -65,21 +114,10 @@ impl LossParts {
     }
 }
 
-/// The largest absolute entry.
-fn max_abs(m: &ArrayD<f64>) -> f64 {
-    m.iter().fold(0.0_f64, |acc, v| acc.max(v.abs()))
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mode = Mode::from_args();
-    let shape: String = flag_value("--shape", "10x8".to_string());
-    let (m, n) = shape
-        .split_once('x')
-        .and_then(|(m, n)| Some((m.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
-        .filter(|&(m, n)| m > 0 && n > 0)
-        .ok_or("--shape takes ROWSxCOLS, such as 10x8")?;
+/// The four steps.
+fn run(options: &Options) -> Result<Report, Box<dyn Error>> {
+    let (m, n, steps) = (options.m, options.n, options.steps);
     let k = m.min(n);
-    let steps: usize = flag_value("--steps", if mode.quick { 2_000 } else { 5_000 });
     let mut rng = StdRng::seed_from_u64(2026);
 
     // Step 1: the matrix, entries uniform in [-1, 1], and nalgebra's singular values,
@@ -88,13 +126,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a_nalgebra = nalgebra::DMatrix::from_fn(m, n, |i, j| a[[i, j]]);
     let mut reference: Vec<f64> = a_nalgebra.singular_values().iter().copied().collect();
     reference.sort_by(|x, y| y.total_cmp(x));
-    let smallest_gap = reference
-        .windows(2)
-        .map(|w| w[0] - w[1])
-        .fold(f64::INFINITY, f64::min);
-    println!("A: {m} x {n}, entries uniform in [-1, 1]");
-    println!("nalgebra's singular values: {}", format_list(&reference));
-    println!("smallest gap between two of them: {smallest_gap:.3}");
 
     // Step 2: the model, a tuple (U, s, V) — a tuple of arrays is a `Module`, so the optimizer
     // walks all three — drawn small and at random. A and I are constants.
@@ -117,12 +148,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eta_min: 1e-5,
     };
     let mut optimizer = Scheduled::new(adam, schedule);
-
-    let progress = mode.progress(steps);
-    let started = Instant::now();
-    // Per step: the total loss, the reconstruction term, the two penalties together.
-    let mut history: Vec<[f64; 3]> = Vec::with_capacity(steps);
-    for _ in 0..steps {
+    let training = Training::run(&options.mode, steps, || {
         let mut parts = [0.0; 2];
         let total = train_step(&mut model, &mut optimizer, |p| {
             let [u, s, v] = p else {
@@ -135,15 +161,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ];
             loss.total()
         })?;
-        history.push([total, parts[0], parts[1]]);
-        if let Some(bar) = &progress {
-            bar.inc(1);
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+        Ok([total, parts[0], parts[1]])
+    })?;
 
     // Step 4: the learned singular values (absolute, sorted) against nalgebra's; how well
     // U diag(s) V^T rebuilds A; how orthonormal U and V are.
@@ -156,83 +175,124 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0_f64, f64::max);
     let rebuilt = einsum!("ik,k,jk->ij", u, s, v);
-    let reconstruction_error = max_abs(&(&a.clone().into_dyn() - &rebuilt));
+    let reconstruction_error = max_abs(&(&a.into_dyn() - &rebuilt));
     let eye = Array2::<f64>::eye(k).into_dyn();
     let u_error = max_abs(&(&einsum!("ik,il->kl", u, u) - &eye));
     let v_error = max_abs(&(&einsum!("jk,jl->kl", v, v) - &eye));
-    let final_loss = history.last().map_or(f64::NAN, |h| h[0]);
+    Ok(Report {
+        reference,
+        s: s.iter().copied().collect(),
+        learned,
+        max_singular_value_error,
+        reconstruction_error,
+        u_error,
+        v_error,
+        training,
+    })
+}
 
-    let plot_path = plot_path("svd_loss.svg")?;
-    let series = |column: usize| -> Vec<(f64, f64)> {
-        history
-            .iter()
-            .enumerate()
-            .map(|(step, h)| (step as f64, h[column]))
-            .collect()
-    };
-    plot_lines(
-        &plot_path,
-        "step",
-        "loss (log scale)",
-        &[
-            ("total loss", series(0)),
-            ("|A - U diag(s) V^T|^2", series(1)),
-            ("|U^T U - I|^2 + |V^T V - I|^2", series(2)),
-        ],
-        true,
-    )?;
+impl Outcome for Report {
+    fn figures(&self) -> Vec<(&'static str, String)> {
+        let mut figures = vec![
+            (
+                "max_singular_value_error",
+                format!("{:e}", self.max_singular_value_error),
+            ),
+            (
+                "reconstruction_error",
+                format!("{:e}", self.reconstruction_error),
+            ),
+        ];
+        figures.extend(self.training.figures());
+        figures
+    }
+
+    /// The claims, each to within 1e-4: the singular values are nalgebra's, `U diag(s) V^T`
+    /// rebuilds `A`, and `U` and `V` are orthonormal.
+    fn check(&self) -> Result<(), ClaimFailed> {
+        let values = self.max_singular_value_error;
+        let rebuilt = self.reconstruction_error;
+        let orthonormal = self.u_error.max(self.v_error);
+        claim(values < 1e-4, || {
+            format!("the singular values must match nalgebra's to within 1e-4, not {values:e}")
+        })?;
+        claim(rebuilt < 1e-4, || {
+            format!("U diag(s) V^T must rebuild A to within 1e-4, not {rebuilt:e}")
+        })?;
+        claim(orthonormal < 1e-4, || {
+            format!("U and V must be orthonormal to within 1e-4, not {orthonormal:e}")
+        })
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let options = options(Options::parse);
+    let report = run(&options)?;
+    let reference = &report.reference;
+    let smallest_gap = reference
+        .windows(2)
+        .map(|w| w[0] - w[1])
+        .fold(f64::INFINITY, f64::min);
 
     println!(
+        "A: {} x {}, entries uniform in [-1, 1]",
+        options.m, options.n
+    );
+    println!("nalgebra's singular values: {}", format_list(reference));
+    println!("smallest gap between two of them: {smallest_gap:.3}");
+    println!(
         "learned s (signs and order as trained): {}",
-        format_list(&s.iter().copied().collect::<Vec<_>>())
+        format_list(&report.s)
     );
     println!(
         "learned |s|, sorted:                     {}",
-        format_list(&learned)
+        format_list(&report.learned)
+    );
+    let history = &report.training.history;
+    println!("{}", report.training.timing());
+    println!(
+        "final loss: {:.3e}",
+        history.last().map_or(f64::NAN, |h| h[0])
     );
     println!(
-        "steps: {steps}, {:.3} s ({:.1} µs a step)",
-        seconds,
-        seconds * 1e6 / steps as f64
+        "largest singular value error (against nalgebra): {:.3e}",
+        report.max_singular_value_error
     );
-    println!("final loss: {final_loss:.3e}");
-    println!("largest singular value error (against nalgebra): {max_singular_value_error:.3e}");
-    println!("largest |A - U diag(s) V^T|: {reconstruction_error:.3e}");
-    println!("largest |U^T U - I|: {u_error:.3e}, largest |V^T V - I|: {v_error:.3e}");
-    println!("loss curves: {}", plot_path.display());
-    if mode.json {
-        println!(
-            "{}",
-            json_line(&[
-                (
-                    "max_singular_value_error",
-                    format!("{max_singular_value_error:e}")
-                ),
-                ("reconstruction_error", format!("{reconstruction_error:e}")),
-                ("steps", steps.to_string()),
-                ("seconds", seconds.to_string()),
-            ])
-        );
-    }
+    println!(
+        "largest |A - U diag(s) V^T|: {:.3e}",
+        report.reconstruction_error
+    );
+    println!(
+        "largest |U^T U - I|: {:.3e}, largest |V^T V - I|: {:.3e}",
+        report.u_error, report.v_error
+    );
+    let column = |at: usize| history.iter().map(|h| h[at]).collect::<Vec<f64>>();
+    let curves = [
+        ("total loss", column(0)),
+        ("|A - U diag(s) V^T|^2", column(1)),
+        ("|U^T U - I|^2 + |V^T V - I|^2", column(2)),
+    ];
+    let plot = plot_losses("svd_loss.svg", "loss (log scale)", &curves)?;
+    println!("loss curves: {}", plot.display());
 
-    assert!(
-        max_singular_value_error < 1e-4,
-        "the singular values must match nalgebra's to within 1e-4, not {max_singular_value_error:e}"
-    );
-    assert!(
-        reconstruction_error < 1e-4,
-        "U diag(s) V^T must rebuild A to within 1e-4, not {reconstruction_error:e}"
-    );
-    assert!(
-        u_error.max(v_error) < 1e-4,
-        "U and V must be orthonormal to within 1e-4, not {:e}",
-        u_error.max(v_error)
-    );
-    Ok(())
+    Ok(conclude(&options.mode, &report)?)
 }
 
 /// `[3.0495, 2.5596, ...]`, four decimals.
 fn format_list(values: &[f64]) -> String {
     let shown: Vec<String> = values.iter().map(|v| format!("{v:.4}")).collect();
     format!("[{}]", shown.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What CI runs, `--quick`, meets every claim.
+    #[test]
+    fn quick_run_meets_its_claims() {
+        let options = Options::parse(&Args::new(["--quick"])).expect("--quick parses");
+        let report = run(&options).expect("the quick run completes");
+        report.check().unwrap();
+    }
 }

@@ -23,13 +23,16 @@
 //!    an ordinary matrix product of flattened Jacobians, and against central finite
 //!    differences.
 //!
+//! `run` does the four steps, `Report::check` states the claims (the shapes and the three
+//! agreements), and `main` prints and checks; the test at the bottom checks the same claims.
+//!
 //! Run: `cargo run --release --example tensor_chain_rule` (`--json` for a machine-readable
 //! last line with `max_abs_error`; `--quick` is accepted and changes nothing: the demo takes
 //! milliseconds).
 
 mod common;
 
-use common::{json_line, Mode};
+use common::{claim, conclude, Args, ClaimFailed, Outcome};
 use einsum::autograd::{jacobian, Var};
 use einsum::einsum;
 use ndarray::{Array2, Array4, ArrayD, Ix4};
@@ -43,6 +46,9 @@ const K: usize = 2;
 const D: usize = 6;
 const E: usize = 5;
 const F: usize = 7;
+
+/// The step of the central differences.
+const H: f64 = 1e-5;
 
 /// The fixed matrices of the two maps, drawn once.
 struct Model {
@@ -88,6 +94,19 @@ impl Model {
     }
 }
 
+/// What the run found.
+struct Report {
+    /// The shapes of `V(B0)`, `A(V(B0))`, `dA/dV`, `dV/dB` and the direct `dA/dB`.
+    shapes: [Vec<usize>; 5],
+    /// `dA/dB` by the chain rule, as one einsum.
+    da_db: ArrayD<f64>,
+    // The largest differences between `da_db` and: the direct Jacobian of `A(V(B))`, the
+    // product of the flattened Jacobians, the central differences.
+    max_abs_error: f64,
+    matmul_error: f64,
+    fd_error: f64,
+}
+
 /// The largest absolute difference between two arrays of the same shape.
 fn max_abs_diff(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape(), "comparing arrays of different shapes");
@@ -96,8 +115,8 @@ fn max_abs_diff(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
         .fold(0.0_f64, |m, (p, q)| m.max((p - q).abs()))
 }
 
-fn main() {
-    let mode = Mode::from_args();
+/// The four steps.
+fn run() -> Report {
     let mut rng = StdRng::seed_from_u64(7);
 
     // ---------------------------------------------------------------------------------------
@@ -107,14 +126,6 @@ fn main() {
     let b0 = Array2::from_shape_fn((E, F), |_| rng.random_range(-1.0..1.0));
     let v0 = model.v(&Var::constant(b0.clone())).value().clone();
     let a0 = model.a(&Var::constant(v0.clone())).value().clone();
-    println!("1. V(B) = tanh(P B Q), A(V) = sin(X V Y) + X V V^T Z");
-    println!(
-        "   B0 is {E}x{F}, V(B0) is {:?}, A(V(B0)) is {:?}",
-        v0.shape(),
-        a0.shape()
-    );
-    assert_eq!(v0.shape(), &[K, D]);
-    assert_eq!(a0.shape(), &[N, M]);
 
     // ---------------------------------------------------------------------------------------
     // 2. The two Jacobians. `jacobian(f, x0)` has the shape of f's output followed by the
@@ -123,14 +134,6 @@ fn main() {
     // ---------------------------------------------------------------------------------------
     let da_dv = jacobian(|v| model.a(v), &v0);
     let dv_db = jacobian(|b| model.v(b), &b0);
-    println!();
-    println!(
-        "2. dA/dV has shape {:?}, dV/dB has shape {:?}",
-        da_dv.shape(),
-        dv_db.shape()
-    );
-    assert_eq!(da_dv.shape(), &[N, M, K, D]);
-    assert_eq!(dv_db.shape(), &[K, D, E, F]);
 
     // ---------------------------------------------------------------------------------------
     // 3. The chain rule, as one contraction. Each label names one index of the formula in the
@@ -139,16 +142,6 @@ fn main() {
     //    summed.
     // ---------------------------------------------------------------------------------------
     let da_db: Array4<f64> = einsum!("nmkd,kdef->nmef", &da_dv, &dv_db);
-    println!();
-    println!(
-        "3. dA/dB = einsum!(\"nmkd,kdef->nmef\", dA/dV, dV/dB) has shape {:?}",
-        da_db.shape()
-    );
-    println!("   for example dA_00/dB (one {E}x{F} slice), to 5 decimals:");
-    let slice = format!("{:9.5}", da_db.slice(ndarray::s![0, 0, .., ..]));
-    for line in slice.lines() {
-        println!("   {line}");
-    }
     let da_db = da_db.into_dyn();
 
     // ---------------------------------------------------------------------------------------
@@ -156,15 +149,7 @@ fn main() {
     //     (it applies the chain rule node by node inside the recorded computation).
     // ---------------------------------------------------------------------------------------
     let direct = jacobian(|b| model.a(&model.v(b)), &b0);
-    assert_eq!(direct.shape(), &[N, M, E, F]);
     let max_abs_error = max_abs_diff(&da_db, &direct);
-    println!();
-    println!("4. checks");
-    println!("   a. largest |einsum chain rule - Jacobian of A(V(B))|: {max_abs_error:.3e}");
-    assert!(
-        max_abs_error < 1e-10,
-        "the chained derivative must match the direct one to 1e-10, not {max_abs_error:e}"
-    );
 
     // 4b. The same chain rule seen as ordinary calculus: flatten A, V and B into vectors
     //     (row-major) and the tensors become the Jacobian matrices (n*m) x (k*d) and
@@ -184,15 +169,9 @@ fn main() {
         .expect("(n*m) x (e*f) is n x m x e x f")
         .into_dyn();
     let matmul_error = max_abs_diff(&da_db, &by_matmul);
-    println!("   b. largest |einsum - flattened Jacobians multiplied|: {matmul_error:.3e}");
-    assert!(
-        matmul_error < 1e-12,
-        "the einsum is the flattened matrix product"
-    );
 
     // 4c. An independent check that does not trust the autograd: central differences,
     //     dA/dB_ef ~ (A(V(B0 + h E_ef)) - A(V(B0 - h E_ef))) / 2h, with error O(h^2).
-    let h = 1e-5;
     let value_at = |b: &Array2<f64>| {
         let v = model.v(&Var::constant(b.clone()));
         model.a(&v).value().clone()
@@ -201,9 +180,9 @@ fn main() {
     for e in 0..E {
         for f in 0..F {
             let (mut plus, mut minus) = (b0.clone(), b0.clone());
-            plus[[e, f]] += h;
-            minus[[e, f]] -= h;
-            let slope = (value_at(&plus) - value_at(&minus)) / (2.0 * h);
+            plus[[e, f]] += H;
+            minus[[e, f]] -= H;
+            let slope = (value_at(&plus) - value_at(&minus)) / (2.0 * H);
             let slope = slope
                 .into_dimensionality::<ndarray::Ix2>()
                 .expect("A is a matrix");
@@ -211,19 +190,100 @@ fn main() {
         }
     }
     let fd_error = max_abs_diff(&da_db, &numeric.into_dyn());
-    println!("   c. largest |einsum - central differences (h = {h:e})|: {fd_error:.3e}");
-    assert!(
-        fd_error < 1e-8,
-        "the chained derivative must agree with finite differences, not {fd_error:e}"
+
+    Report {
+        shapes: [&v0, &a0, &da_dv, &dv_db, &direct].map(|array| array.shape().to_vec()),
+        da_db,
+        max_abs_error,
+        matmul_error,
+        fd_error,
+    }
+}
+
+impl Outcome for Report {
+    fn figures(&self) -> Vec<(&'static str, String)> {
+        vec![("max_abs_error", format!("{:e}", self.max_abs_error))]
+    }
+
+    /// The claims: every tensor has the shape the formula says, and the chained derivative
+    /// agrees with the direct one (to 1e-10), with the flattened matrix product (to 1e-12)
+    /// and with the central differences (to 1e-8).
+    fn check(&self) -> Result<(), ClaimFailed> {
+        let expected_shapes = [
+            vec![K, D],
+            vec![N, M],
+            vec![N, M, K, D],
+            vec![K, D, E, F],
+            vec![N, M, E, F],
+        ];
+        let names = ["V(B0)", "A(V(B0))", "dA/dV", "dV/dB", "dA/dB (direct)"];
+        for ((name, shape), expected) in names.iter().zip(&self.shapes).zip(&expected_shapes) {
+            claim(shape == expected, || {
+                format!("{name} must have shape {expected:?}, not {shape:?}")
+            })?;
+        }
+        // The result really is a 4-index tensor.
+        claim(
+            self.da_db.clone().into_dimensionality::<Ix4>().is_ok(),
+            || format!("dA/dB must have 4 indices, not {}", self.da_db.ndim()),
+        )?;
+        let (direct, matmul, fd) = (self.max_abs_error, self.matmul_error, self.fd_error);
+        claim(direct < 1e-10, || {
+            format!("the chained derivative must match the direct one to 1e-10, not {direct:e}")
+        })?;
+        claim(matmul < 1e-12, || {
+            format!("the einsum is the flattened matrix product, but differs by {matmul:e}")
+        })?;
+        claim(fd < 1e-8, || {
+            format!("the chained derivative must agree with finite differences, not {fd:e}")
+        })
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mode = Args::from_env().mode();
+    let report = run();
+    let [v0, a0, da_dv, dv_db, _] = &report.shapes;
+
+    println!("1. V(B) = tanh(P B Q), A(V) = sin(X V Y) + X V V^T Z");
+    println!("   B0 is {E}x{F}, V(B0) is {v0:?}, A(V(B0)) is {a0:?}");
+    println!();
+    println!("2. dA/dV has shape {da_dv:?}, dV/dB has shape {dv_db:?}");
+    println!();
+    println!(
+        "3. dA/dB = einsum!(\"nmkd,kdef->nmef\", dA/dV, dV/dB) has shape {:?}",
+        report.da_db.shape()
+    );
+    println!("   for example dA_00/dB (one {E}x{F} slice), to 5 decimals:");
+    let slice = format!("{:9.5}", report.da_db.slice(ndarray::s![0, 0, .., ..]));
+    for line in slice.lines() {
+        println!("   {line}");
+    }
+    println!();
+    println!("4. checks");
+    println!(
+        "   a. largest |einsum chain rule - Jacobian of A(V(B))|: {:.3e}",
+        report.max_abs_error
+    );
+    println!(
+        "   b. largest |einsum - flattened Jacobians multiplied|: {:.3e}",
+        report.matmul_error
+    );
+    println!(
+        "   c. largest |einsum - central differences (h = {H:e})|: {:.3e}",
+        report.fd_error
     );
 
-    // A last sanity check on the shapes: the result really is a 4-index tensor.
-    assert!(da_db.clone().into_dimensionality::<Ix4>().is_ok());
+    Ok(conclude(&mode, &report)?)
+}
 
-    if mode.json {
-        println!(
-            "{}",
-            json_line(&[("max_abs_error", format!("{max_abs_error:e}"))])
-        );
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every claim holds (the demo has no long mode: `--quick` changes nothing).
+    #[test]
+    fn quick_run_meets_its_claims() {
+        run().check().unwrap();
     }
 }
