@@ -85,6 +85,19 @@
 //!
 //! For specs known only at run time, [`einsum_dyn`] applies the same rules and errors.
 //!
+//! # Seeing the plan
+//!
+//! [`explain`] shows what the engine does for a spec and operand shapes, as numpy's
+//! `einsum_path` does: the direct loop or the pairwise order, each step's kernel (GEMM,
+//! matrix-vector, outer product, loop), multiply-adds, copies and the largest intermediate.
+//!
+//! ```
+//! let plan = einsum::explain("bi,bjik,bk->bj", &[&[256, 16], &[256, 16, 16, 16], &[256, 16]])
+//!     .unwrap();
+//! println!("{plan}");
+//! assert_eq!(plan.largest_intermediate(), 256 * 16 * 16);
+//! ```
+//!
 //! # Gradients
 //!
 //! Every einsum has an exact gradient generated from its spec: [`einsum_vjp!`] returns the
@@ -129,7 +142,9 @@
 pub use einsum_runtime::autograd;
 pub use einsum_runtime::operand;
 pub use einsum_runtime::optim;
-pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, EinsumErrorKind, Element};
+pub use einsum_runtime::{
+    einsum_dyn, einsum_vjp_dyn, explain, EinsumError, EinsumErrorKind, Element,
+};
 pub use einsum_runtime::{ndarray, spec};
 
 /// Evaluates an einsum spec on its operands; the spec is checked at compile time.

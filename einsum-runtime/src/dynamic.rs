@@ -1,5 +1,6 @@
 //! The run-time einsum: a spec known only when the program runs.
 
+use crate::engine::explain::Explanation;
 use crate::{engine, EinsumError, Element};
 use einsum_spec::Spec;
 use ndarray::{ArrayD, ArrayViewD};
@@ -74,6 +75,42 @@ pub fn einsum_dyn<T: Element>(
         .resolve(&ranks)
         .map_err(|error| EinsumError::from_shape_error(spec, error))?;
     engine::contract(&contraction, operands)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))
+}
+
+/// What [`einsum_dyn`] (and `einsum!` on ndarray operands) does for `spec` on operands of
+/// these shapes, without computing anything: the direct loop or the pairwise plan, each
+/// step's kernel (GEMM, matrix-vector, outer product, loop), its multiply-adds and copies,
+/// and the largest intermediate. The analogue of numpy's `einsum_path`; print it for a table.
+///
+/// Operands are taken to be in standard layout (a transposed operand may be copied where the
+/// plan uses it in place).
+///
+/// # Errors
+///
+/// As [`einsum_dyn`]: an invalid spec, or shapes that do not fit it.
+///
+/// # Examples
+///
+/// ```
+/// use einsum_runtime::explain;
+/// use einsum_runtime::engine::explain::{Kernel, Method};
+///
+/// let plan = explain("ij,jk,kl->il", &[&[1000, 10], &[10, 1000], &[1000, 1000]]).unwrap();
+/// println!("{plan}");
+/// let Method::Pairwise { steps, .. } = plan.method() else { unreachable!() };
+/// // B C first (10 x 1000 x 1000), then A times that: never the 1000 x 1000 product A B.
+/// assert_eq!(steps[0].spec, "jk,kl->jl");
+/// assert_eq!(steps[0].kernel, Kernel::Gemm);
+/// assert_eq!(plan.multiply_adds(), 2 * 10 * 1000 * 1000);
+/// ```
+pub fn explain(spec: &str, shapes: &[&[usize]]) -> Result<Explanation, EinsumError> {
+    let parsed = Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
+    let ranks: Vec<usize> = shapes.iter().map(|shape| shape.len()).collect();
+    let contraction = parsed
+        .resolve(&ranks)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    engine::explain::explain_contraction(spec, &contraction, shapes)
         .map_err(|error| EinsumError::from_shape_error(spec, error))
 }
 

@@ -13,7 +13,7 @@ pub mod operand;
 pub mod optim;
 pub mod support;
 
-pub use dynamic::{einsum_dyn, einsum_vjp_dyn};
+pub use dynamic::{einsum_dyn, einsum_vjp_dyn, explain};
 pub use einsum_spec as spec;
 pub use element::Element;
 pub use error::{EinsumError, EinsumErrorKind};

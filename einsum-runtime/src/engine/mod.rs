@@ -12,6 +12,7 @@
 //! 3. The one operand left is permuted to output order and broadcast along the output slots
 //!    it dropped in stage 1.
 
+pub mod explain;
 mod pair;
 pub mod plan;
 mod shared;

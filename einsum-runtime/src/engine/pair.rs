@@ -21,7 +21,7 @@ use ndarray::{
     IxDyn,
 };
 
-/// Below this many multiply-adds per batch, a plain loop beats the set-up cost of GEMM
+/// Up to this many multiply-adds per batch, a plain loop beats the set-up cost of GEMM
 /// (packing buffers are allocated on every call).
 const SMALL_PRODUCT: usize = 512;
 
@@ -144,60 +144,115 @@ fn to_3d<'v, T: Element>(
     }
 }
 
-/// `c[b] = a[b] · b[b]` for every batch index `b`, as a new array in standard layout.
+/// The kernel a pairwise step runs, chosen from the shape of its batched matrix product
+/// `c[b] = a[b] · b[b]` with `a[b]` of `m x k` and `b[b]` of `k x n`.
 ///
-/// Each shape class has its own kernel: products with nothing to sum are written once,
-/// without zeroing the result first; a row times a matrix (or a matrix times a column) whose
-/// matrix runs contiguously along the result accumulates whole rows (`c += a_k · b[k, ..]`),
-/// which reads memory in order where a dot product per result element would stride across
-/// it; tiny products are plain loops; the rest is GEMM.
+/// ```
+/// use einsum_runtime::engine::explain::Kernel;
+/// assert_eq!(Kernel::for_product(1, 64, 64), Kernel::RowTimesMatrix);
+/// assert_eq!(Kernel::for_product(256, 256, 256), Kernel::Gemm);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// Nothing to sum (`k = 1`): each element of the result is one product, written once.
+    /// Elementwise when `m = n = 1`.
+    OuterProduct,
+    /// At most a few hundred multiply-adds per batch index: a plain triple loop, cheaper than
+    /// setting up a matrix product.
+    Loop,
+    /// `m = 1`: a row times a matrix per batch index (whole rows accumulated when the matrix
+    /// is stored by rows, a dot product per column otherwise).
+    RowTimesMatrix,
+    /// `n = 1`: a matrix times a column per batch index.
+    MatrixTimesColumn,
+    /// A general matrix product per batch index (`ndarray::linalg::general_mat_mul`).
+    Gemm,
+}
+
+impl Kernel {
+    /// The kernel for one batch index's `m x k` times `k x n` product.
+    #[must_use]
+    pub fn for_product(m: usize, k: usize, n: usize) -> Kernel {
+        if k == 1 {
+            Kernel::OuterProduct
+        } else if m.saturating_mul(n).saturating_mul(k) <= SMALL_PRODUCT {
+            Kernel::Loop
+        } else if m == 1 {
+            Kernel::RowTimesMatrix
+        } else if n == 1 {
+            Kernel::MatrixTimesColumn
+        } else {
+            Kernel::Gemm
+        }
+    }
+}
+
+impl core::fmt::Display for Kernel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Kernel::OuterProduct => "outer product",
+            Kernel::Loop => "loop",
+            Kernel::RowTimesMatrix => "row x matrix",
+            Kernel::MatrixTimesColumn => "matrix x column",
+            Kernel::Gemm => "GEMM",
+        })
+    }
+}
+
+/// `c[b] = a[b] · b[b]` for every batch index `b`, as a new array in standard layout, by the
+/// [`Kernel`] for its shape. Matrix-vector products whose matrix runs contiguously along the
+/// result accumulate whole rows (`c += a_k · b[k, ..]`), which reads memory in order where a
+/// dot product per result element would stride across it.
 fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> Array3<T> {
     let (nb, m, k) = a.dim();
     let n = b.dim().2;
-    if k == 1 {
-        // Nothing to sum (an outer product per batch; elementwise when m = n = 1).
+    let kernel = Kernel::for_product(m, k, n);
+    if kernel == Kernel::OuterProduct {
         return batched_outer_product(a, b);
     }
     let mut c = Array3::<T>::zeros((nb, m, n));
-    if k == 0 {
-        // Every product is an empty sum: `c` is already zero.
-    } else if m.saturating_mul(n).saturating_mul(k) <= SMALL_PRODUCT {
-        for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
-            for (row, mut c_row) in a.outer_iter().zip(c.outer_iter_mut()) {
-                for (column, c) in b.axis_iter(Axis(1)).zip(c_row.iter_mut()) {
-                    *c = row
-                        .iter()
-                        .zip(column.iter())
-                        .fold(T::zero(), |sum, (&x, &y)| sum + x * y);
+    let batches = a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut());
+    match kernel {
+        Kernel::OuterProduct => unreachable!("returned above"),
+        Kernel::Loop => {
+            for ((a, b), mut c) in batches {
+                for (row, mut c_row) in a.outer_iter().zip(c.outer_iter_mut()) {
+                    for (column, c) in b.axis_iter(Axis(1)).zip(c_row.iter_mut()) {
+                        *c = row
+                            .iter()
+                            .zip(column.iter())
+                            .fold(T::zero(), |sum, (&x, &y)| sum + x * y);
+                    }
                 }
             }
         }
-    } else if m == 1 {
-        // A row times a matrix per batch.
-        for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
-            let (a, mut c) = (a.row(0), c.row_mut(0));
-            if b.strides()[1] == 1 {
-                accumulate_rows(&a, &b, &mut c);
-            } else {
-                // Columns of `b` are contiguous: one dot product per result element reads
-                // them in order. (A matrix-vector product needs no packing buffers, which
-                // general_mat_mul would set up once per batch index.)
-                general_mat_vec_mul(T::one(), &b.t(), &a, T::zero(), &mut c);
+        Kernel::RowTimesMatrix => {
+            for ((a, b), mut c) in batches {
+                let (a, mut c) = (a.row(0), c.row_mut(0));
+                if b.strides()[1] == 1 {
+                    accumulate_rows(&a, &b, &mut c);
+                } else {
+                    // Columns of `b` are contiguous: one dot product per result element reads
+                    // them in order. (No packing buffers, which general_mat_mul would set up
+                    // once per batch index.)
+                    general_mat_vec_mul(T::one(), &b.t(), &a, T::zero(), &mut c);
+                }
             }
         }
-    } else if n == 1 {
-        // A matrix times a column per batch: the same two cases, transposed.
-        for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
-            let (b, mut c) = (b.column(0), c.column_mut(0));
-            if a.strides()[0] == 1 && a.strides()[1] != 1 {
-                accumulate_rows(&b, &a.t(), &mut c);
-            } else {
-                general_mat_vec_mul(T::one(), &a, &b, T::zero(), &mut c);
+        Kernel::MatrixTimesColumn => {
+            for ((a, b), mut c) in batches {
+                let (b, mut c) = (b.column(0), c.column_mut(0));
+                if a.strides()[0] == 1 && a.strides()[1] != 1 {
+                    accumulate_rows(&b, &a.t(), &mut c);
+                } else {
+                    general_mat_vec_mul(T::one(), &a, &b, T::zero(), &mut c);
+                }
             }
         }
-    } else {
-        for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
-            general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
+        Kernel::Gemm => {
+            for ((a, b), mut c) in batches {
+                general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
+            }
         }
     }
     c

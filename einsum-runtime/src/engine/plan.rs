@@ -255,42 +255,87 @@ pub(super) fn result_order(left: &[usize], right: &[usize], result: &[usize]) ->
 }
 
 /// The number of elements of an operand with these slots (saturating).
-fn size(slots: &[usize], extents: &[usize]) -> u128 {
+pub(super) fn size(slots: &[usize], extents: &[usize]) -> u128 {
     slots
         .iter()
         .fold(1u128, |acc, &s| acc.saturating_mul(extents[s] as u128))
 }
 
-/// The elements the engine copies to lay the two operands out as batched matrices: an
-/// operand is copied when one of its groups (batch, free, contracted; batch and contracted
-/// slots in `left`'s order, as the engine groups them) is not a run of adjacent axes in
-/// increasing order. Axes of extent 1 are ignored, as the engine ignores them.
+/// The elements the engine copies to lay the two operands out as batched matrices (see
+/// [`copies`]).
 fn copy_cost(left: &[usize], right: &[usize], result: &[usize], extents: &[usize]) -> u128 {
-    let shared = |s: &usize| right.contains(s);
-    let batch: Vec<usize> = left
-        .iter()
-        .copied()
-        .filter(|s| shared(s) && result.contains(s))
-        .collect();
-    let contracted: Vec<usize> = left
-        .iter()
-        .copied()
-        .filter(|s| shared(s) && !result.contains(s))
-        .collect();
-    let left_free: Vec<usize> = left.iter().copied().filter(|s| !shared(s)).collect();
-    let right_free: Vec<usize> = right
-        .iter()
-        .copied()
-        .filter(|s| !left.contains(s))
-        .collect();
+    let (copy_left, copy_right) = copies(left, right, result, extents);
     let mut cost = 0u128;
-    if !groupable(left, &[&batch, &left_free, &contracted], extents) {
+    if copy_left {
         cost = cost.saturating_add(size(left, extents));
     }
-    if !groupable(right, &[&batch, &contracted, &right_free], extents) {
+    if copy_right {
         cost = cost.saturating_add(size(right, extents));
     }
     cost
+}
+
+/// The slots of a pairwise step by role, as the engine groups them (`pair.rs`): batch and
+/// contracted slots in `left`'s order.
+pub(super) struct Groups {
+    /// In both operands and in the result.
+    pub(super) batch: Vec<usize>,
+    /// In both operands, summed.
+    pub(super) contracted: Vec<usize>,
+    /// Only in `left`.
+    pub(super) left_free: Vec<usize>,
+    /// Only in `right`.
+    pub(super) right_free: Vec<usize>,
+}
+
+impl Groups {
+    /// Groups the slots of a step from `left` and `right` keeping `result`.
+    pub(super) fn of(left: &[usize], right: &[usize], result: &[usize]) -> Groups {
+        let shared = |s: &usize| right.contains(s);
+        Groups {
+            batch: left
+                .iter()
+                .copied()
+                .filter(|s| shared(s) && result.contains(s))
+                .collect(),
+            contracted: left
+                .iter()
+                .copied()
+                .filter(|s| shared(s) && !result.contains(s))
+                .collect(),
+            left_free: left.iter().copied().filter(|s| !shared(s)).collect(),
+            right_free: right
+                .iter()
+                .copied()
+                .filter(|s| !left.contains(s))
+                .collect(),
+        }
+    }
+}
+
+/// Whether the engine copies each operand (stored in standard layout with axes `left`,
+/// `right`) to lay it out as a batched matrix: it does when one of its groups (batch, free,
+/// contracted) is not a run of adjacent axes in increasing order. Axes of extent 1 are
+/// ignored, as the engine ignores them.
+pub(super) fn copies(
+    left: &[usize],
+    right: &[usize],
+    result: &[usize],
+    extents: &[usize],
+) -> (bool, bool) {
+    let groups = Groups::of(left, right, result);
+    (
+        !groupable(
+            left,
+            &[&groups.batch, &groups.left_free, &groups.contracted],
+            extents,
+        ),
+        !groupable(
+            right,
+            &[&groups.batch, &groups.contracted, &groups.right_free],
+            extents,
+        ),
+    )
 }
 
 /// Whether every group's slots sit at consecutive, increasing axes of `axes`.
@@ -313,7 +358,7 @@ fn groupable(axes: &[usize], groups: &[&Vec<usize>], extents: &[usize]) -> bool 
 }
 
 /// The slots of `slots` without repeats, in order of first appearance.
-fn distinct(slots: &[usize]) -> Vec<usize> {
+pub(super) fn distinct(slots: &[usize]) -> Vec<usize> {
     let mut out: Vec<usize> = Vec::with_capacity(slots.len());
     for &s in slots {
         if !out.contains(&s) {
