@@ -104,6 +104,7 @@ pub struct Explanation {
     shapes: Vec<Vec<usize>>,
     method: Method,
     combinations: u128,
+    notes: Vec<String>,
 }
 
 impl Explanation {
@@ -171,6 +172,18 @@ impl Explanation {
     pub fn combinations(&self) -> u128 {
         self.combinations
     }
+
+    /// What the pairwise plan does to single operands before its steps, in words: diagonals
+    /// copied out, labels summed on one operand alone.
+    ///
+    /// ```
+    /// let e = einsum_runtime::explain("ij->j", &[&[1000, 1000]]).unwrap();
+    /// assert_eq!(e.notes(), ["operand 0 (`ij`): `i` summed out on its own (1,000,000 additions)"]);
+    /// ```
+    #[must_use]
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
 }
 
 /// [`Explanation`] for a resolved contraction. `spec` is only used for display.
@@ -195,34 +208,81 @@ pub fn explain_contraction(
     let combinations = extents
         .iter()
         .fold(1u128, |acc, &e| acc.saturating_mul(e as u128));
-    let method = if extents.contains(&0) {
-        Method::Empty
+    let (method, notes) = if extents.contains(&0) {
+        (Method::Empty, Vec::new())
     } else if small::combinations(&extents).is_some_and(|n| n <= small::SMALL_PRODUCTS) {
-        Method::DirectLoop { combinations }
+        (Method::DirectLoop { combinations }, Vec::new())
     } else {
-        pairwise(contraction, shapes, &extents)
+        (
+            pairwise(contraction, shapes, &extents),
+            preparation_notes(contraction, shapes, &extents),
+        )
     };
     Ok(Explanation {
         spec: spec.to_owned(),
         shapes: shapes.iter().map(|s| s.to_vec()).collect(),
         method,
         combinations,
+        notes,
     })
+}
+
+/// The labels of `slots` as one string (`…k` for broadcast axis `k` of `...`).
+fn names(contraction: &Contraction, slots: &[usize]) -> String {
+    slots
+        .iter()
+        .map(|&s| match contraction.slots()[s] {
+            Slot::Named(label) => label.to_string(),
+            Slot::Broadcast(k) => format!("…{k}"),
+        })
+        .collect()
+}
+
+/// What the engine's first stage does to each operand before any pairwise step, in words:
+/// diagonals it takes and labels it sums out on that operand alone.
+fn preparation_notes(
+    contraction: &Contraction,
+    shapes: &[&[usize]],
+    extents: &[usize],
+) -> Vec<String> {
+    let prepared = prepared_slots(contraction, shapes, extents);
+    let mut notes = Vec::new();
+    for (k, (slots, kept)) in contraction.inputs().iter().zip(&prepared).enumerate() {
+        let unbroadcast: Vec<usize> = slots
+            .iter()
+            .zip(shapes[k].iter())
+            .filter(|&(&slot, &extent)| !(extent == 1 && extents[slot] != 1))
+            .map(|(&slot, _)| slot)
+            .collect();
+        let distinct = plan::distinct(&unbroadcast);
+        if distinct.len() < unbroadcast.len() {
+            notes.push(format!(
+                "operand {k} (`{}`): its diagonal is copied out first",
+                names(contraction, slots)
+            ));
+        }
+        let summed: Vec<usize> = distinct
+            .iter()
+            .copied()
+            .filter(|s| !kept.contains(s))
+            .collect();
+        if !summed.is_empty() {
+            notes.push(format!(
+                "operand {k} (`{}`): `{}` summed out on its own ({} additions)",
+                names(contraction, slots),
+                names(contraction, &summed),
+                grouped(plan::size(&distinct, extents))
+            ));
+        }
+    }
+    notes
 }
 
 /// The pairwise plan, following `contract_pairwise` step by step on slot lists.
 fn pairwise(contraction: &Contraction, shapes: &[&[usize]], extents: &[usize]) -> Method {
     let output = contraction.output();
     let mut current = prepared_slots(contraction, shapes, extents);
-    let names = |slots: &[usize]| -> String {
-        slots
-            .iter()
-            .map(|&s| match contraction.slots()[s] {
-                Slot::Named(label) => label.to_string(),
-                Slot::Broadcast(k) => format!("…{k}"),
-            })
-            .collect()
-    };
+    let names = |slots: &[usize]| names(contraction, slots);
     let mut steps = Vec::new();
     for step in plan::greedy_order(&current, output, extents) {
         let right = current.remove(step.right);
@@ -321,12 +381,20 @@ impl fmt::Display for Explanation {
                     "  pairwise plan ({} index combinations as one loop nest)",
                     grouped(self.combinations)
                 )?;
+                for note in &self.notes {
+                    writeln!(f, "  {note}")?;
+                }
+                if steps.is_empty() {
+                    writeln!(f, "  no pairwise step")?;
+                }
                 let width = steps.iter().map(|s| s.spec.len()).max().unwrap_or(0).max(4);
-                writeln!(
-                    f,
-                    "  {:<4} {:<width$}  {:<15} {:>8} {:>8} {:>8} {:>8} {:>16}  copies",
-                    "step", "spec", "kernel", "batch", "m", "k", "n", "multiply-adds"
-                )?;
+                if !steps.is_empty() {
+                    writeln!(
+                        f,
+                        "  {:<4} {:<width$}  {:<15} {:>8} {:>8} {:>8} {:>8} {:>16}  copies",
+                        "step", "spec", "kernel", "batch", "m", "k", "n", "multiply-adds"
+                    )?;
+                }
                 for (number, step) in steps.iter().enumerate() {
                     let copies = match step.copies {
                         (false, false) => "none",
