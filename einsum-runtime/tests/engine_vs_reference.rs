@@ -200,6 +200,9 @@ fn pairwise_kernels_in_every_layout() {
         ("bj,bjk->bk", &[&[6, 24], &[6, 24, 40]]),
         ("ij,j->i", &[&[100, 48], &[48]]),
         ("bij,bj->bi", &[&[6, 40, 24], &[6, 24]]),
+        // dot products, batched and not
+        ("i,i->", &[&[5000], &[5000]]),
+        ("bi,bi->b", &[&[10, 600], &[10, 600]]),
         // outer products: nothing summed
         ("bi,bj->bij", &[&[6, 30], &[6, 40]]),
         ("i,j->ij", &[&[70], &[90]]),

@@ -13,6 +13,7 @@
 //!    it dropped in stage 1.
 
 pub mod explain;
+mod gemm;
 mod pair;
 pub mod plan;
 mod shared;

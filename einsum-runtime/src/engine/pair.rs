@@ -15,7 +15,7 @@
 
 use super::{standard_copy, sum_out, Tensor};
 use crate::Element;
-use ndarray::linalg::{general_mat_mul, general_mat_vec_mul};
+use ndarray::linalg::general_mat_vec_mul;
 use ndarray::{
     Array3, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, Axis, CowArray, Ix3,
     IxDyn,
@@ -160,12 +160,15 @@ pub enum Kernel {
     /// At most a few hundred multiply-adds per batch index: a plain triple loop, cheaper than
     /// setting up a matrix product.
     Loop,
+    /// `m = n = 1`: a dot product per batch index (`ndarray`'s unrolled `dot` on vectors).
+    Dot,
     /// `m = 1`: a row times a matrix per batch index (whole rows accumulated when the matrix
     /// is stored by rows, a dot product per column otherwise).
     RowTimesMatrix,
     /// `n = 1`: a matrix times a column per batch index.
     MatrixTimesColumn,
-    /// A general matrix product per batch index (`ndarray::linalg::general_mat_mul`).
+    /// A general matrix product per batch index (the `gemm` crate for floating-point and
+    /// complex elements, `ndarray::linalg::general_mat_mul` for integers).
     Gemm,
 }
 
@@ -177,6 +180,8 @@ impl Kernel {
             Kernel::OuterProduct
         } else if m.saturating_mul(n).saturating_mul(k) <= SMALL_PRODUCT {
             Kernel::Loop
+        } else if m == 1 && n == 1 {
+            Kernel::Dot
         } else if m == 1 {
             Kernel::RowTimesMatrix
         } else if n == 1 {
@@ -192,6 +197,7 @@ impl core::fmt::Display for Kernel {
         f.write_str(match self {
             Kernel::OuterProduct => "outer product",
             Kernel::Loop => "loop",
+            Kernel::Dot => "dot",
             Kernel::RowTimesMatrix => "row x matrix",
             Kernel::MatrixTimesColumn => "matrix x column",
             Kernel::Gemm => "GEMM",
@@ -226,6 +232,11 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> 
                 }
             }
         }
+        Kernel::Dot => {
+            for ((a, b), mut c) in batches {
+                c[[0, 0]] = a.row(0).dot(&b.column(0));
+            }
+        }
         Kernel::RowTimesMatrix => {
             for ((a, b), mut c) in batches {
                 let (a, mut c) = (a.row(0), c.row_mut(0));
@@ -251,7 +262,7 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> 
         }
         Kernel::Gemm => {
             for ((a, b), mut c) in batches {
-                general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
+                super::gemm::mat_mul(&a, &b, &mut c);
             }
         }
     }
