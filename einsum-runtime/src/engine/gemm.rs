@@ -1,38 +1,26 @@
-//! General matrix products on strided views: `c = a · b`.
+//! General matrix products on strided views, `c = a · b`, and the batched form.
 //!
-//! For `f32`, `f64` and their complex counterparts the product runs in the `gemm` crate
-//! (the kernels of faer), which measured 10–30 % faster than `matrixmultiply` (what
-//! `ndarray::linalg::general_mat_mul` uses) on this project's machine from 16x16 to 1024x1024,
-//! single-threaded; see `benches/README.md`. Other element types (integers) go to
-//! `general_mat_mul`. With the `threads` feature (on by default), products of at least
-//! [`THREADED_MULTIPLY_ADDS`] multiply-adds use rayon's pool (`RAYON_NUM_THREADS` caps it);
-//! smaller ones never pay for threads.
+//! The kernel is matrixmultiply, through `ndarray::linalg::general_mat_mul`, with its AVX-512
+//! kernel enabled (einsum-runtime turns on matrixmultiply's `avx512` feature, which ndarray
+//! leaves off; where the CPU lacks AVX-512, matrixmultiply detects it at run time and uses
+//! its AVX2/FMA or SSE kernels). The `gemm` crate was measured as the alternative and was
+//! 1.5–1.6x slower than matrixmultiply's AVX-512 kernel on this project's machine (64 to 1024,
+//! one thread; `benches/README.md`), so it is not used.
 //!
-//! `gemm::gemm` takes raw pointers and strides, so this is the one module of the engine with
-//! `unsafe` code; the argument for it is written at the call.
-#![allow(unsafe_code)]
+//! With the `threads` feature (on by default), work of at least [`THREADED_MULTIPLY_ADDS`]
+//! multiply-adds is split across rayon's pool (`RAYON_NUM_THREADS` caps it): by batch index
+//! when there are several, else by blocks of rows of `c`. Smaller work never pays for threads.
 
 use crate::Element;
-use core::any::TypeId;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2};
-use num_complex::Complex;
+use ndarray::{Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis};
 
 /// From this many multiply-adds on, a product may use several threads (with the `threads`
-/// feature): about 160x160x160, where one product takes a few milliseconds on one core and
-/// splitting it costs microseconds.
+/// feature): about 160x160x160, where a product takes milliseconds on one core and handing
+/// out work costs microseconds.
 pub(super) const THREADED_MULTIPLY_ADDS: usize = 1 << 22;
 
-/// Whether `gemm::gemm` supports `T` (it panics on other types).
-fn gemm_supports<T: 'static>() -> bool {
-    let t = TypeId::of::<T>();
-    t == TypeId::of::<f64>()
-        || t == TypeId::of::<f32>()
-        || t == TypeId::of::<Complex<f64>>()
-        || t == TypeId::of::<Complex<f32>>()
-}
-
-/// `c = a · b`, overwriting `c`, for views of any strides (negative included).
+/// `c = a · b`, overwriting `c`, for views of any strides.
 ///
 /// # Panics
 ///
@@ -42,81 +30,98 @@ pub(super) fn mat_mul<T: Element>(
     b: &ArrayView2<'_, T>,
     c: &mut ArrayViewMut2<'_, T>,
 ) {
-    let ((m, k), (k2, n)) = (a.dim(), b.dim());
-    assert!(
-        k == k2 && c.dim() == (m, n),
-        "einsum engine: {m}x{k} times {k2}x{n} into {:?}",
-        c.dim()
-    );
-    if !gemm_supports::<T>() {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    let blocks = thread_count(m.saturating_mul(n).saturating_mul(k)).min(m);
+    if blocks <= 1 {
         general_mat_mul(T::one(), a, b, T::zero(), c);
         return;
     }
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        c.fill(T::zero());
-        return;
-    }
-    let (a_rows, a_cols) = (a.strides()[0], a.strides()[1]);
-    let (b_rows, b_cols) = (b.strides()[0], b.strides()[1]);
-    let (c_rows, c_cols) = (c.strides()[0], c.strides()[1]);
-    let parallelism = parallelism(m.saturating_mul(n).saturating_mul(k));
-    // SAFETY:
-    // - `T` is f32, f64, Complex<f32> or Complex<f64> (checked above), the types `gemm`
-    //   accepts; `gemm::c32`/`c64` are `num_complex::Complex<f32/f64>`, the same types.
-    // - Each pointer is the address of element [0, 0] of a live view, and with the view's own
-    //   strides (in elements, possibly negative or zero) every address `gemm` forms,
-    //   `ptr + i * rows + j * cols` for `i < m` (or `k`), `j < n` (or `k`), is an element of
-    //   that view: ndarray guarantees it for every in-bounds index, and the dimensions passed
-    //   are the views' own (asserted above), none of them zero.
-    // - `c` is borrowed mutably for the call, so no other reference reads or writes its
-    //   elements meanwhile; `a` and `b` are shared borrows, and a mutable view cannot alias
-    //   them. With `read_dst = false`, `gemm` only writes `c`, never reads it, so its previous
-    //   contents (any initialised values) do not matter.
-    // - `c` has no zero stride along an axis longer than 1 (ndarray forbids mutable views
-    //   with overlapping elements), so the writes of different (i, j) never collide.
-    unsafe {
-        gemm::gemm::<T>(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            c_cols,
-            c_rows,
-            false,
-            a.as_ptr(),
-            a_cols,
-            a_rows,
-            b.as_ptr(),
-            b_cols,
-            b_rows,
-            T::zero(),
-            T::one(),
-            false,
-            false,
-            false,
-            parallelism,
-        );
+    #[cfg(feature = "threads")]
+    {
+        let rows = m.div_ceil(blocks);
+        rayon::scope(|scope| {
+            for (a_rows, mut c_rows) in a
+                .axis_chunks_iter(Axis(0), rows)
+                .zip(c.axis_chunks_iter_mut(Axis(0), rows))
+            {
+                scope.spawn(move |_| general_mat_mul(T::one(), &a_rows, b, T::zero(), &mut c_rows));
+            }
+        });
     }
 }
 
-/// Several threads for large products when the `threads` feature is on, one otherwise.
-fn parallelism(multiply_adds: usize) -> gemm::Parallelism {
-    let large = multiply_adds >= THREADED_MULTIPLY_ADDS;
+/// `a[0] · b[0]` for one batch index, as a new `1 x m x n` array, when the product stays on
+/// one thread: by `ndarray`'s `dot`, which writes its result without zeroing it first (a
+/// zeroing pass over the result was a fifth of a 64x64 product's time). `None` when the
+/// product is large enough for threads, or `dot` laid the result out column by column.
+pub(super) fn single_product<T: Element>(
+    a: &ArrayView3<'_, T>,
+    b: &ArrayView3<'_, T>,
+) -> Option<Array3<T>> {
+    let (a, b) = (a.index_axis(Axis(0), 0), b.index_axis(Axis(0), 0));
+    let (m, k) = a.dim();
+    if thread_count(m.saturating_mul(k).saturating_mul(b.ncols())) > 1 {
+        return None;
+    }
+    let c = a.dot(&b);
+    c.is_standard_layout().then(|| c.insert_axis(Axis(0)))
+}
+
+/// `c[i] = a[i] · b[i]` for every batch index `i`, overwriting `c`.
+pub(super) fn batched_mat_mul<T: Element>(
+    a: &ArrayView3<'_, T>,
+    b: &ArrayView3<'_, T>,
+    c: &mut ArrayViewMut3<'_, T>,
+) {
+    let (batches, m, k) = a.dim();
+    let work = batches
+        .saturating_mul(m)
+        .saturating_mul(k)
+        .saturating_mul(b.dim().2);
+    let threads = thread_count(work).min(batches);
+    if threads <= 1 {
+        for ((a, b), mut c) in a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut()) {
+            mat_mul(&a, &b, &mut c);
+        }
+        return;
+    }
+    #[cfg(feature = "threads")]
+    {
+        let per_thread = batches.div_ceil(threads);
+        rayon::scope(|scope| {
+            let chunks = a
+                .axis_chunks_iter(Axis(0), per_thread)
+                .zip(b.axis_chunks_iter(Axis(0), per_thread))
+                .zip(c.axis_chunks_iter_mut(Axis(0), per_thread));
+            for ((a, b), mut c) in chunks {
+                scope.spawn(move |_| {
+                    for ((a, b), mut c) in
+                        a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut())
+                    {
+                        general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
+                    }
+                });
+            }
+        });
+    }
+}
+
+/// How many threads `work` multiply-adds should use: rayon's pool size for large work with
+/// the `threads` feature, 1 otherwise.
+fn thread_count(work: usize) -> usize {
+    let large = work >= THREADED_MULTIPLY_ADDS;
     #[cfg(feature = "threads")]
     if large {
-        return gemm::Parallelism::Rayon(0);
+        return rayon::current_num_threads();
     }
-    let _ = large; // without threads, every product runs on the calling thread
-    gemm::Parallelism::None
+    let _ = large; // without threads, everything runs on the calling thread
+    1
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{s, Array2};
+    use ndarray::{s, Array2, Array3};
 
     fn values(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
         Array2::from_shape_fn((rows, cols), |(i, j)| {
@@ -148,65 +153,48 @@ mod tests {
                 "previous contents are overwritten, NaN included"
             );
         }
-        // A transposed product into a transposed (column-major) destination.
-        let (x, y) = (b.t(), a.t());
-        let mut c = Array2::<f64>::zeros((y.ncols(), x.nrows()));
-        mat_mul(&x, &y, &mut c.view_mut().reversed_axes());
-        assert_eq!(c.t(), naive(&x, &y));
     }
 
     #[test]
-    fn empty_and_zero_length_products() {
-        let a = Array2::<f64>::zeros((3, 0));
-        let b = Array2::<f64>::zeros((0, 4));
-        let mut c = Array2::from_elem((3, 4), 7.0);
-        mat_mul(&a.view(), &b.view(), &mut c.view_mut());
-        assert_eq!(c, Array2::zeros((3, 4)), "a sum over nothing is zero");
-        let empty = Array2::<f64>::zeros((0, 5));
-        let mut none = Array2::<f64>::zeros((0, 4));
-        mat_mul(&empty.view(), &values(5, 4, 3).view(), &mut none.view_mut());
+    fn single_products_are_standard_layout_or_declined() {
+        let a = values(30, 20, 7);
+        let b = values(20, 25, 8);
+        fn three(x: &Array2<f64>) -> ArrayView3<'_, f64> {
+            x.view().insert_axis(Axis(0))
+        }
+        let c = single_product(&three(&a), &three(&b)).expect("row-major operands");
+        assert!(c.is_standard_layout());
+        assert_eq!(c.index_axis(Axis(0), 0), naive(&a.view(), &b.view()));
+        // Both operands column-major: `dot` answers column-major, which the engine declines
+        // (its caller then computes into a standard-layout result).
+        let (at, bt) = (a.t().to_owned().reversed_axes(), b.t().to_owned().reversed_axes());
+        if let Some(c) = single_product(&three(&at), &three(&bt)) {
+            assert!(c.is_standard_layout());
+            assert_eq!(c.index_axis(Axis(0), 0), naive(&a.view(), &b.view()));
+        }
     }
 
     #[test]
-    fn broadcast_operands_with_zero_strides() {
-        let row = ndarray::Array1::from_vec(vec![1.0, 2.0, 3.0]);
-        let a = row.broadcast((4, 3)).unwrap(); // every row the same: stride 0 along rows
-        let b = values(3, 5, 4);
-        let mut c = Array2::<f64>::zeros((4, 5));
-        mat_mul(&a, &b.view(), &mut c.view_mut());
-        assert_eq!(c, naive(&a, &b.view()));
-    }
-
-    #[test]
-    fn integers_and_single_precision() {
-        let a = Array2::from_shape_fn((20, 30), |(i, j)| (i + 2 * j) as i64 - 20);
-        let b = Array2::from_shape_fn((30, 10), |(i, j)| (3 * i + j) as i64 % 7);
-        let mut c = Array2::<i64>::zeros((20, 10));
-        mat_mul(&a.view(), &b.view(), &mut c.view_mut());
-        assert_eq!(c, a.dot(&b));
-        let (x, y) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
-        let mut z = Array2::<f32>::zeros((20, 10));
-        mat_mul(&x.view(), &y.view(), &mut z.view_mut());
-        assert_eq!(z, x.dot(&y), "small integers are exact in f32");
-    }
-
-    #[test]
-    fn complex_products() {
-        let a = Array2::from_shape_fn((9, 7), |(i, j)| Complex::new(i as f64, j as f64 - 3.0));
-        let b = Array2::from_shape_fn((7, 8), |(i, j)| Complex::new(j as f64, 1.0 - i as f64));
-        let mut c = Array2::<Complex<f64>>::zeros((9, 8));
-        mat_mul(&a.view(), &b.view(), &mut c.view_mut());
-        assert_eq!(c, a.dot(&b));
-    }
-
-    #[test]
-    fn large_products_agree_with_the_naive_sum() {
-        // Above the threading threshold when the `threads` feature is on.
-        let a = values(200, 160, 5);
+    fn large_products_split_by_rows_agree_with_the_naive_sum() {
+        // Above the threading threshold: with the `threads` feature the rows are split.
+        let a = values(201, 160, 5);
         let b = values(160, 140, 6);
-        const { assert!(200 * 160 * 140 >= THREADED_MULTIPLY_ADDS) };
-        let mut c = Array2::<f64>::zeros((200, 140));
+        const { assert!(201 * 160 * 140 >= THREADED_MULTIPLY_ADDS) };
+        let mut c = Array2::<f64>::zeros((201, 140));
         mat_mul(&a.view(), &b.view(), &mut c.view_mut());
         assert_eq!(c, naive(&a.view(), &b.view()));
+    }
+
+    #[test]
+    fn large_batches_split_by_batch_agree_with_each_product() {
+        let a = Array3::from_shape_fn((7, 90, 80), |(t, i, j)| ((t + 3 * i + j) % 13) as f64);
+        let b = Array3::from_shape_fn((7, 80, 100), |(t, i, j)| ((2 * t + i + 5 * j) % 11) as f64);
+        const { assert!(7 * 90 * 80 * 100 >= THREADED_MULTIPLY_ADDS) };
+        let mut c = Array3::<f64>::zeros((7, 90, 100));
+        batched_mat_mul(&a.view(), &b.view(), &mut c.view_mut());
+        for t in 0..7 {
+            let want = naive(&a.slice(s![t, .., ..]), &b.slice(s![t, .., ..]));
+            assert_eq!(c.slice(s![t, .., ..]), want, "batch {t}");
+        }
     }
 }

@@ -167,8 +167,8 @@ pub enum Kernel {
     RowTimesMatrix,
     /// `n = 1`: a matrix times a column per batch index.
     MatrixTimesColumn,
-    /// A general matrix product per batch index (the `gemm` crate for floating-point and
-    /// complex elements, `ndarray::linalg::general_mat_mul` for integers).
+    /// A general matrix product per batch index (matrixmultiply through
+    /// `ndarray::linalg::general_mat_mul`; large work split across threads).
     Gemm,
 }
 
@@ -216,6 +216,11 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> 
     if kernel == Kernel::OuterProduct {
         return batched_outer_product(a, b);
     }
+    if kernel == Kernel::Gemm && nb == 1 {
+        if let Some(c) = super::gemm::single_product(a, b) {
+            return c;
+        }
+    }
     let mut c = Array3::<T>::zeros((nb, m, n));
     let batches = a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut());
     match kernel {
@@ -261,9 +266,8 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> 
             }
         }
         Kernel::Gemm => {
-            for ((a, b), mut c) in batches {
-                super::gemm::mat_mul(&a, &b, &mut c);
-            }
+            drop(batches);
+            super::gemm::batched_mat_mul(a, b, &mut c.view_mut());
         }
     }
     c

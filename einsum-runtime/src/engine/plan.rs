@@ -88,6 +88,10 @@ pub(super) fn order_reusing(
             origin,
         })
         .collect();
+    if current.len() == 2 {
+        // One possible step: no search.
+        return candidate_steps(&current, &problem);
+    }
     if current.len() <= EXHAUSTIVE_UP_TO {
         if let Some((_, _, steps)) = cheapest_order(current, &problem) {
             return steps;
