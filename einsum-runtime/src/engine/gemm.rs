@@ -167,7 +167,10 @@ mod tests {
         assert_eq!(c.index_axis(Axis(0), 0), naive(&a.view(), &b.view()));
         // Both operands column-major: `dot` answers column-major, which the engine declines
         // (its caller then computes into a standard-layout result).
-        let (at, bt) = (a.t().to_owned().reversed_axes(), b.t().to_owned().reversed_axes());
+        let (at, bt) = (
+            a.t().to_owned().reversed_axes(),
+            b.t().to_owned().reversed_axes(),
+        );
         if let Some(c) = single_product(&three(&at), &three(&bt)) {
             assert!(c.is_standard_layout());
             assert_eq!(c.index_axis(Axis(0), 0), naive(&a.view(), &b.view()));

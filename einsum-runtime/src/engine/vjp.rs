@@ -17,7 +17,7 @@
 use super::{contract, contract_sharing, Intermediates};
 use crate::Element;
 use einsum_spec::{Contraction, ShapeError};
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn, ShapeBuilder};
 
 /// How to spread a reduced gradient (one axis per kept label) back to one operand's shape:
 /// broadcast along axes whose label was not kept, zeros off the diagonals of repeated labels.
@@ -140,36 +140,72 @@ impl Expansion {
         self.reduced_slots == self.target_slots && self.reduced_shape == self.target_shape
     }
 
-    /// The general case: element by element, zero off the diagonals of repeated slots.
+    /// The general case, for an operand with a repeated slot: zeros, and the (broadcast)
+    /// reduced gradient written into the diagonal — a strided view of the result with one axis
+    /// per distinct slot, whose stride is the sum of the strides of the operand's axes with
+    /// that slot. An axis of extent 1 whose slot is longer broadcast in the forward pass (the
+    /// engine dropped it), so it takes no part in the diagonal.
     fn apply_with_diagonals<T: Element>(&self, reduced: &ArrayViewD<'_, T>) -> ArrayD<T> {
-        // For each reduced axis, the first operand axis with its slot.
-        let source_axis: Vec<usize> = self
-            .reduced_slots
+        let shape = &self.target_shape;
+        if shape.contains(&0) {
+            return ArrayD::zeros(IxDyn(shape));
+        }
+        let slot_extent = |slot: usize| {
+            self.target_slots
+                .iter()
+                .zip(shape)
+                .filter(|&(&s, _)| s == slot)
+                .map(|(_, &e)| e)
+                .max()
+                .unwrap_or(1)
+        };
+        // The result's standard strides, then one (extent, stride) per distinct slot.
+        let mut standard = vec![1usize; shape.len()];
+        for axis in (0..shape.len().saturating_sub(1)).rev() {
+            standard[axis] = standard[axis + 1] * shape[axis + 1];
+        }
+        let (mut distinct, mut extents, mut strides) = (Vec::new(), Vec::new(), Vec::new());
+        for (axis, &slot) in self.target_slots.iter().enumerate() {
+            let position = match distinct.iter().position(|&s| s == slot) {
+                Some(p) => p,
+                None => {
+                    distinct.push(slot);
+                    extents.push(slot_extent(slot));
+                    strides.push(0);
+                    distinct.len() - 1
+                }
+            };
+            if shape[axis] == extents[position] {
+                strides[position] += standard[axis];
+            }
+        }
+        // The reduced gradient with its axes in `distinct` order, broadcast along the rest.
+        let order: Vec<usize> = distinct
             .iter()
-            .map(|s| {
-                self.target_slots
-                    .iter()
-                    .position(|t| t == s)
-                    .unwrap_or_default()
-            })
+            .filter_map(|s| self.reduced_slots.iter().position(|r| r == s))
             .collect();
-        let mut source = vec![0; self.reduced_slots.len()];
-        ArrayD::from_shape_fn(IxDyn(&self.target_shape), |index| {
-            let on_diagonal = (0..self.target_slots.len()).all(|a| {
-                let first = self
-                    .target_slots
-                    .iter()
-                    .position(|t| *t == self.target_slots[a]);
-                first.is_none_or(|f| index[f] == index[a])
-            });
-            if !on_diagonal {
-                return T::zero();
+        let mut source = reduced.view().permuted_axes(order);
+        for (axis, slot) in distinct.iter().enumerate() {
+            if !self.reduced_slots.contains(slot) {
+                source.insert_axis_inplace(Axis(axis));
             }
-            for (p, &axis) in source_axis.iter().enumerate() {
-                source[p] = index[axis];
-            }
-            reduced[&source[..]]
-        })
+        }
+        let mut result = ArrayD::<T>::zeros(IxDyn(shape));
+        let Some(data) = result.as_slice_mut() else {
+            unreachable!("a fresh array is contiguous")
+        };
+        let layout = IxDyn(&extents).strides(IxDyn(&strides));
+        match (
+            ArrayViewMutD::from_shape(layout, data),
+            source.broadcast(IxDyn(&extents)),
+        ) {
+            (Ok(mut diagonal), Some(source)) => diagonal.assign(&source),
+            _ => unreachable!(
+                "distinct slots index distinct elements of the result, and the kept slots \
+                 have their extents"
+            ),
+        }
+        result
     }
 
     /// The contraction that maps an operand-shaped array back to the reduced axes: the
