@@ -200,6 +200,12 @@ fn pairwise_kernels_in_every_layout() {
         ("bj,bjk->bk", &[&[6, 24], &[6, 24, 40]]),
         ("ij,j->i", &[&[100, 48], &[48]]),
         ("bij,bj->bi", &[&[6, 40, 24], &[6, 24]]),
+        // rows whose length is not a multiple of four (the row kernel takes four at a time)
+        ("j,jk->k", &[&[47], &[47, 100]]),
+        // thousands of tiny products: matrix x column, and general
+        ("bij,bj->bi", &[&[300, 4, 5], &[300, 5]]),
+        ("bij,bjk->bik", &[&[300, 3, 4], &[300, 4, 5]]),
+        ("bi,bijk,bk->bj", &[&[300, 3], &[300, 3, 3, 3], &[300, 3]]),
         // dot products, batched and not
         ("i,i->", &[&[5000], &[5000]]),
         ("bi,bi->b", &[&[10, 600], &[10, 600]]),

@@ -287,9 +287,7 @@ fn pairwise(contraction: &Contraction, shapes: &[&[usize]], extents: &[usize]) -
     for step in plan::greedy_order(&current, output, extents) {
         let right = current.remove(step.right);
         let left = current.remove(step.left);
-        let swap = current.is_empty()
-            && plan::result_order(&left, &right, &step.result) != output
-            && plan::result_order(&right, &left, &step.result) == output;
+        let swap = current.is_empty() && plan::last_step_swaps(&left, &right, &step.result, output);
         let (left, right) = if swap { (right, left) } else { (left, right) };
         let groups = Groups::of(&left, &right, &step.result);
         let volume = |group: &[usize]| plan::size(group, extents);

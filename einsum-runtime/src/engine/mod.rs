@@ -216,11 +216,8 @@ fn contract_pairwise<T: Element>(
         let left = tensors.remove(step.left);
         let (right_origin, left_origin) = (origins.remove(step.right), origins.remove(step.left));
         let last = tensors.is_empty();
-        // The last step lays its result out as [batch, left-free, right-free]; when the other
-        // role order gives the output's order, take it and save the final permuting copy.
-        let swap = last
-            && plan::result_order(&left.slots, &right.slots, &step.result) != output
-            && plan::result_order(&right.slots, &left.slots, &step.result) == output;
+        // The last step may take its operands in the other role order (see `last_step_swaps`).
+        let swap = last && plan::last_step_swaps(&left.slots, &right.slots, &step.result, output);
         let (left, right) = if swap { (right, left) } else { (left, right) };
         let origin = left_origin | right_origin;
         let tracked = left_origin != 0 && right_origin != 0 && !last;

@@ -225,6 +225,10 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> 
     let batches = a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut());
     match kernel {
         Kernel::OuterProduct => unreachable!("returned above"),
+        Kernel::Loop if k > 0 && a.is_standard_layout() && b.is_standard_layout() => {
+            drop(batches);
+            small_products_in_order(a, b, &mut c);
+        }
         Kernel::Loop => {
             for ((a, b), mut c) in batches {
                 for (row, mut c_row) in a.outer_iter().zip(c.outer_iter_mut()) {
@@ -273,13 +277,78 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> 
     c
 }
 
-/// `c += sum_k x[k] · rows[k, ..]`: a vector times a matrix, one whole row at a time, so that
-/// a matrix stored row by row is read in order and the inner loop vectorises.
+/// `c[i] = a[i] · b[i]` for many small products stored in order: the batches walked as
+/// consecutive chunks of the three buffers, each product accumulated row by row
+/// (`c[r, ..] += a[r, t] · b[t, ..]`). No view is built per batch index, which is what the
+/// general loop spends most of its time on when there are thousands of 3x3 products.
+fn small_products_in_order<T: Element>(
+    a: &ArrayView3<'_, T>,
+    b: &ArrayView3<'_, T>,
+    c: &mut Array3<T>,
+) {
+    let (_, m, k) = a.dim();
+    let n = b.dim().2;
+    let (Some(a), Some(b), Some(c)) = (a.as_slice(), b.as_slice(), c.as_slice_mut()) else {
+        unreachable!("standard-layout views and a fresh array are contiguous")
+    };
+    let batches = a
+        .chunks_exact(m * k)
+        .zip(b.chunks_exact(k * n))
+        .zip(c.chunks_exact_mut(m * n));
+    if n == 1 {
+        // A matrix times a column per batch: one dot product per row.
+        for ((a, b), c) in batches {
+            for (a_row, c) in a.chunks_exact(k).zip(c) {
+                *c = a_row
+                    .iter()
+                    .zip(b)
+                    .fold(T::zero(), |sum, (&x, &y)| sum + x * y);
+            }
+        }
+        return;
+    }
+    for ((a, b), c) in batches {
+        for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            for (&x, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+                for (c, &y) in c_row.iter_mut().zip(b_row) {
+                    *c = *c + x * y;
+                }
+            }
+        }
+    }
+}
+
+/// `c += sum_k x[k] · rows[k, ..]`: a vector times a matrix, whole rows at a time, so that
+/// a matrix stored row by row is read in order and the inner loop vectorises. Four rows go
+/// through `c` together when the memory is contiguous, so `c` is loaded and stored once per
+/// four rows instead of once per row.
 fn accumulate_rows<T: Element>(
     x: &ArrayView1<'_, T>,
     rows: &ArrayView2<'_, T>,
     c: &mut ArrayViewMut1<'_, T>,
 ) {
+    let n = rows.ncols();
+    if let (Some(x), Some(all), Some(c)) = (x.as_slice(), rows.as_slice(), c.as_slice_mut()) {
+        if n > 0 {
+            let mut groups = x.chunks_exact(4).zip(all.chunks_exact(4 * n));
+            for (w, block) in groups.by_ref() {
+                let (r0, rest) = block.split_at(n);
+                let (r1, rest) = rest.split_at(n);
+                let (r2, r3) = rest.split_at(n);
+                let lanes = c.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3);
+                for ((((c, &y0), &y1), &y2), &y3) in lanes {
+                    *c = *c + w[0] * y0 + w[1] * y1 + w[2] * y2 + w[3] * y3;
+                }
+            }
+            let done = x.len() - x.len() % 4;
+            for (&weight, row) in x[done..].iter().zip(all[done * n..].chunks_exact(n)) {
+                for (c, &y) in c.iter_mut().zip(row) {
+                    *c = *c + weight * y;
+                }
+            }
+        }
+        return;
+    }
     for (&weight, row) in x.iter().zip(rows.outer_iter()) {
         match (c.as_slice_mut(), row.as_slice()) {
             (Some(c), Some(row)) => {

@@ -243,6 +243,33 @@ fn apply(current: &mut Vec<Operand>, step: &Step) {
     });
 }
 
+/// Whether the last pairwise step should take `right` as its left operand: when only that
+/// role order lays the result out in the output's order (saving a final permuting copy), or
+/// when both do and only the swapped one reads both operands in their stored axis order
+/// (which lets small batched products run over contiguous chunks).
+pub(super) fn last_step_swaps(
+    left: &[usize],
+    right: &[usize],
+    result: &[usize],
+    output: &[usize],
+) -> bool {
+    let as_output = |l: &[usize], r: &[usize]| result_order(l, r, result) == output;
+    match (as_output(left, right), as_output(right, left)) {
+        (false, true) => true,
+        (true, true) => !reads_in_order(left, right, result) && reads_in_order(right, left, result),
+        _ => false,
+    }
+}
+
+/// Whether grouping `left` as (batch, free, contracted) and `right` as (batch, contracted,
+/// free) keeps each operand's stored axis order.
+fn reads_in_order(left: &[usize], right: &[usize], result: &[usize]) -> bool {
+    let groups = Groups::of(left, right, result);
+    let left_order = [&groups.batch[..], &groups.left_free, &groups.contracted].concat();
+    let right_order = [&groups.batch[..], &groups.contracted, &groups.right_free].concat();
+    left_order == left && right_order == right
+}
+
 /// The slot order of a pairwise step's result (`pair::contract_pair`) for operands with these slots: batch slots
 /// (in `left`'s order), then `left`'s free slots, then `right`'s, keeping only `result`'s.
 pub(super) fn result_order(left: &[usize], right: &[usize], result: &[usize]) -> Vec<usize> {
