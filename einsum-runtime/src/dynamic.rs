@@ -11,8 +11,8 @@ use ndarray::{ArrayD, ArrayViewD};
 /// The spec is parsed first, so an invalid spec is reported whatever the operands; then the
 /// number of operands and their ranks are checked against the terms, then the extents. The
 /// result is an owned array in standard layout; operands may have any layout. The computation
-/// is the one `einsum!` uses for ndarray operands: operands are contracted pairwise in a
-/// greedy order, each step a (batched) matrix product.
+/// is the one `einsum!` uses for ndarray operands: operands are contracted pairwise in the
+/// cheapest order, each step a (batched) matrix product; [`explain`] shows the plan.
 ///
 /// # Errors
 ///

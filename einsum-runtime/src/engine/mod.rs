@@ -6,11 +6,18 @@
 //! 1. Each operand on its own (`prepare`): axes of extent 1 whose slot is longer are
 //!    dropped (the operand does not depend on that index, it broadcasts), repeated slots
 //!    become diagonals, and slots that no other operand and not the output has are summed.
-//! 2. Operands are contracted two at a time, in the order [`plan::greedy_order`] picks. Each
-//!    step groups slots into batch, left-free, contracted and right-free, and computes a
-//!    batched matrix product with `ndarray::linalg::general_mat_mul` (GEMM).
+//! 2. Operands are contracted two at a time, in the order [`plan::greedy_order`] picks (the
+//!    cheapest of all orders up to five operands). Each step groups slots into batch,
+//!    left-free, contracted and right-free, and computes a batched matrix product by the
+//!    kernel its shape calls for ([`explain::Kernel`]): outer product, small loop, dot,
+//!    matrix-vector, or GEMM (matrixmultiply, split across threads when large).
 //! 3. The one operand left is permuted to output order and broadcast along the output slots
 //!    it dropped in stage 1.
+//!
+//! Contractions with at most a few thousand index combinations skip all this and run one
+//! loop nest (`small.rs`). [`explain::explain_contraction`] reports which path and plan a
+//! contraction gets; the gradients of one contraction share intermediates through
+//! [`contract_sharing`].
 
 pub mod explain;
 mod gemm;
