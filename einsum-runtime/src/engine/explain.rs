@@ -1,7 +1,7 @@
 //! What the engine will do for a contraction and operand shapes, without doing it: numpy's
 //! `einsum_path`, for this engine.
 //!
-//! [`explain`] walks the same decisions as [`contract`](super::contract) — the direct loop
+//! [`explain`](crate::explain) walks the same decisions as [`contract`](super::contract) — the direct loop
 //! or the pairwise plan, the order of the steps, each step's kernel and the copies it makes —
 //! on shapes alone, and reports them as an [`Explanation`] whose `Display` is a table.
 //! Operands are assumed to be stored in standard layout; a transposed or strided operand may
