@@ -357,11 +357,33 @@ fn sum_out<T: Element>(tensor: Tensor<'_, T>, needed: impl Fn(usize) -> bool) ->
     } = tensor;
     for axis in (0..slots.len()).rev() {
         if !needed(slots[axis]) {
-            data = CowArray::from(data.sum_axis(Axis(axis)));
+            data = CowArray::from(sum_axis(&data.view(), Axis(axis)));
             slots.remove(axis);
         }
     }
     Tensor { data, slots }
+}
+
+/// The sum along `axis`, computed with the view's static dimensionality up to rank 6
+/// (`sum_axis` through `IxDyn` was 30 % slower than through `Ix2` on a 1000x1000 `ij->j`).
+fn sum_axis<T: Element>(view: &ArrayViewD<'_, T>, axis: Axis) -> ArrayD<T> {
+    fn with_static<T: Element, D: ndarray::Dimension + ndarray::RemoveAxis>(
+        view: &ArrayViewD<'_, T>,
+        axis: Axis,
+    ) -> Option<ArrayD<T>> {
+        let view = view.view().into_dimensionality::<D>().ok()?;
+        Some(view.sum_axis(axis).into_dyn())
+    }
+    let summed = match view.ndim() {
+        1 => with_static::<T, ndarray::Ix1>(view, axis),
+        2 => with_static::<T, ndarray::Ix2>(view, axis),
+        3 => with_static::<T, ndarray::Ix3>(view, axis),
+        4 => with_static::<T, ndarray::Ix4>(view, axis),
+        5 => with_static::<T, ndarray::Ix5>(view, axis),
+        6 => with_static::<T, ndarray::Ix6>(view, axis),
+        _ => None,
+    };
+    summed.unwrap_or_else(|| view.sum_axis(axis))
 }
 
 /// Stage 3: sums what the output does not need (nothing, after a full contraction), permutes
