@@ -138,6 +138,7 @@
 //! assert_eq!(hess.shape(), &[3, 3, 3]);
 //! assert_eq!(hess[[2, 0, 1]], 2.0 * 3.0 * 6.0); // 2 C_02 C_12
 //! ```
+#![forbid(unsafe_code)]
 
 pub use einsum_runtime::autograd;
 pub use einsum_runtime::operand;

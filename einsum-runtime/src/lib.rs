@@ -2,6 +2,8 @@
 //! through the `einsum` facade, and [`einsum_dyn`] evaluates specs known only at run time.
 //!
 //! Most users depend on the `einsum` crate, which re-exports everything here.
+// `deny`, not `forbid`: ndarray's `s!` macro expands to `#[allow(unsafe_code)]`, which `forbid`
+// rejects. The crate has no `unsafe` block.
 #![deny(unsafe_code)]
 
 pub mod autograd;
