@@ -248,12 +248,7 @@ fn preparation_notes(
     let prepared = prepared_slots(contraction, shapes, extents);
     let mut notes = Vec::new();
     for (k, (slots, kept)) in contraction.inputs().iter().zip(&prepared).enumerate() {
-        let unbroadcast: Vec<usize> = slots
-            .iter()
-            .zip(shapes[k].iter())
-            .filter(|&(&slot, &extent)| !(extent == 1 && extents[slot] != 1))
-            .map(|(&slot, _)| slot)
-            .collect();
+        let unbroadcast = unbroadcast_slots(slots, shapes[k], extents);
         let distinct = plan::distinct(&unbroadcast);
         if distinct.len() < unbroadcast.len() {
             notes.push(format!(
@@ -316,6 +311,17 @@ fn pairwise(contraction: &Contraction, shapes: &[&[usize]], extents: &[usize]) -
     }
 }
 
+/// An operand's slots without the axes of extent 1 whose slot is longer (they broadcast, and
+/// the engine drops them).
+fn unbroadcast_slots(slots: &[usize], shape: &[usize], extents: &[usize]) -> Vec<usize> {
+    slots
+        .iter()
+        .zip(shape)
+        .filter(|&(&slot, &extent)| !(extent == 1 && extents[slot] != 1))
+        .map(|(&slot, _)| slot)
+        .collect()
+}
+
 /// Each operand's slots after the engine's first stage (`prepare`): axes of extent 1 that
 /// broadcast dropped, repeated slots reduced to their diagonal, slots no one else needs summed.
 fn prepared_slots(
@@ -327,15 +333,7 @@ fn prepared_slots(
         .inputs()
         .iter()
         .zip(shapes)
-        .map(|(slots, shape)| {
-            let unbroadcast: Vec<usize> = slots
-                .iter()
-                .zip(shape.iter())
-                .filter(|&(&slot, &extent)| !(extent == 1 && extents[slot] != 1))
-                .map(|(&slot, _)| slot)
-                .collect();
-            plan::distinct(&unbroadcast)
-        })
+        .map(|(slots, shape)| plan::distinct(&unbroadcast_slots(slots, shape, extents)))
         .collect();
     kept.iter()
         .enumerate()

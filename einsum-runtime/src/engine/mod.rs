@@ -208,11 +208,8 @@ fn contract_pairwise<T: Element>(
     let order = match &sharing {
         Some(sharing) => {
             let known = |operands: u64, slots: &[usize]| {
-                sharing.intermediates.contains(&shared::Key {
-                    operands,
-                    slots: slots.to_vec(),
-                    shape: slots.iter().map(|&s| extents[s]).collect(),
-                })
+                let key = shared::Key::new(operands, slots.to_vec(), extents);
+                sharing.intermediates.contains(&key)
             };
             plan::order_reusing(&slot_lists, &origins, output, extents, &known)
         }
@@ -232,11 +229,7 @@ fn contract_pairwise<T: Element>(
         let result = match store {
             Some(sharing) => {
                 let slots = plan::result_order(&left.slots, &right.slots, &step.result);
-                let key = shared::Key {
-                    operands: origin,
-                    shape: slots.iter().map(|&s| extents[s]).collect(),
-                    slots,
-                };
+                let key = shared::Key::new(origin, slots, extents);
                 match sharing.intermediates.get(&key) {
                     Some(data) => Tensor {
                         data: CowArray::from(data),

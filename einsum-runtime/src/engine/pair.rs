@@ -13,6 +13,7 @@
 //! `(batch, contracted, right-free)`, each group flattened to one axis (copying only when the
 //! layout does not allow a view), and for each batch index `c[b] = a[b] · b[b]`.
 
+use super::plan::Groups;
 use super::{standard_copy, sum_out, Tensor};
 use crate::Element;
 use ndarray::linalg::general_mat_vec_mul;
@@ -36,31 +37,12 @@ pub(super) fn contract_pair<'r, T: Element>(
     let left = sum_out(left, |s| result.contains(&s) || right.slots.contains(&s));
     let right = sum_out(right, |s| result.contains(&s) || left.slots.contains(&s));
 
-    let in_right = |s: &usize| right.slots.contains(s);
-    let batch: Vec<usize> = left
-        .slots
-        .iter()
-        .copied()
-        .filter(|s| in_right(s) && result.contains(s))
-        .collect();
-    let contracted: Vec<usize> = left
-        .slots
-        .iter()
-        .copied()
-        .filter(|s| in_right(s) && !result.contains(s))
-        .collect();
-    let left_free: Vec<usize> = left
-        .slots
-        .iter()
-        .copied()
-        .filter(|s| !in_right(s))
-        .collect();
-    let right_free: Vec<usize> = right
-        .slots
-        .iter()
-        .copied()
-        .filter(|s| !left.slots.contains(s))
-        .collect();
+    let Groups {
+        batch,
+        contracted,
+        left_free,
+        right_free,
+    } = Groups::of(&left.slots, &right.slots, result);
 
     let extent = |slot: usize| match left.slots.iter().position(|&s| s == slot) {
         Some(axis) => left.data.shape()[axis],

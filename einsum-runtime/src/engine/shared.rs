@@ -26,6 +26,19 @@ pub(super) struct Key {
     pub(super) shape: Vec<usize>,
 }
 
+impl Key {
+    /// The key of the intermediate of pool `operands` with axes `slots`, each as long as its
+    /// extent in `extents`.
+    pub(super) fn new(operands: u64, slots: Vec<usize>, extents: &[usize]) -> Key {
+        let shape = slots.iter().map(|&s| extents[s]).collect();
+        Key {
+            operands,
+            slots,
+            shape,
+        }
+    }
+}
+
 /// The intermediates computed so far while evaluating contractions over one pool of operands.
 ///
 /// ```
