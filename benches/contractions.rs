@@ -13,6 +13,9 @@
 //! loop, as in `benches/gradients.rs`. All elements are `f64`. Results and the command are in
 //! `benches/README.md`, section "Contractions against baselines".
 
+mod common;
+
+use common::{hand_cross, hand_matmul8};
 use criterion::{criterion_group, criterion_main, Criterion};
 use einsum::{einsum, einsum_vjp};
 use ndarray::linalg::general_mat_mul;
@@ -72,19 +75,6 @@ fn peer(spec: &str, operands: &[&dyn ndarray_einsum::ArrayLike<f64>]) -> ndarray
 // ---------------------------------------------------------------------------------------------
 // Hand-written loops
 
-/// `ijk,j,k->i` on 3x3x3.
-fn hand_cross(eps: &[[[f64; 3]; 3]; 3], a: &[f64; 3], b: &[f64; 3]) -> [f64; 3] {
-    let mut out = [0.0; 3];
-    for i in 0..3 {
-        for j in 0..3 {
-            for k in 0..3 {
-                out[i] += eps[i][j][k] * a[j] * b[k];
-            }
-        }
-    }
-    out
-}
-
 /// `ijk,bj,bk->bi` over rows of `[f64; 3]`.
 fn hand_cross_rows(eps: &[[[f64; 3]; 3]; 3], a: &[[f64; 3]], b: &[[f64; 3]]) -> Vec<[f64; 3]> {
     a.iter()
@@ -118,21 +108,6 @@ fn hand_hessian(x: &[f64], h: &[f64], n: usize) -> Vec<f64> {
                 let inner: f64 = row.iter().zip(xs).map(|(h, x)| h * x).sum();
                 *o += xi * inner;
             }
-        }
-    }
-    out
-}
-
-/// `ij,jk->ik` on 8x8 fixed-size arrays, the accumulator in a local.
-fn hand_matmul8(a: &[[f64; 8]; 8], b: &[[f64; 8]; 8]) -> [[f64; 8]; 8] {
-    let mut out = [[0.0; 8]; 8];
-    for i in 0..8 {
-        for k in 0..8 {
-            let mut acc = 0.0;
-            for j in 0..8 {
-                acc += a[i][j] * b[j][k];
-            }
-            out[i][k] = acc;
         }
     }
     out

@@ -2,47 +2,13 @@
 //! the same run. Fixed-size cases compare with hand-written loops over the same arrays;
 //! ndarray cases with `ndarray`'s own `dot`. Results and the command are in `benches/README.md`.
 
+mod common;
+
+use common::{hand_cross, hand_matmul8, levi_civita};
 use criterion::{criterion_group, criterion_main, Criterion};
 use einsum::einsum;
 use ndarray::Array2;
 use std::hint::black_box;
-
-fn levi_civita() -> [[[f64; 3]; 3]; 3] {
-    let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k) in [(0, 1, 2), (1, 2, 0), (2, 0, 1)] {
-        eps[i][j][k] = 1.0;
-        eps[i][k][j] = -1.0;
-    }
-    eps
-}
-
-/// `ijk,j,k->i` on 3x3x3: the loop a user would write.
-fn hand_cross(eps: &[[[f64; 3]; 3]; 3], a: &[f64; 3], b: &[f64; 3]) -> [f64; 3] {
-    let mut out = [0.0; 3];
-    for i in 0..3 {
-        for j in 0..3 {
-            for k in 0..3 {
-                out[i] += eps[i][j][k] * a[j] * b[k];
-            }
-        }
-    }
-    out
-}
-
-/// `ij,jk->ik` on 8x8 fixed-size arrays: the loop a user would write.
-fn hand_matmul8(a: &[[f64; 8]; 8], b: &[[f64; 8]; 8]) -> [[f64; 8]; 8] {
-    let mut out = [[0.0; 8]; 8];
-    for i in 0..8 {
-        for k in 0..8 {
-            let mut acc = 0.0;
-            for j in 0..8 {
-                acc += a[i][j] * b[j][k];
-            }
-            out[i][k] = acc;
-        }
-    }
-    out
-}
 
 fn fixed_size(c: &mut Criterion) {
     let eps = levi_civita();

@@ -1,17 +1,16 @@
 //! The cost of gradients: `einsum_vjp!`'s `back` against the forward `einsum!` of the same
 //! spec and operands, in the same run. Results and the command are in `benches/README.md`.
 
+mod common;
+
+use common::levi_civita;
 use criterion::{criterion_group, criterion_main, Criterion};
 use einsum::{einsum, einsum_vjp};
 use ndarray::{Array2, Array4};
 use std::hint::black_box;
 
 fn fixed_cross_product(c: &mut Criterion) {
-    let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k) in [(0, 1, 2), (1, 2, 0), (2, 0, 1)] {
-        eps[i][j][k] = 1.0;
-        eps[i][k][j] = -1.0;
-    }
+    let eps = levi_civita();
     let (a, b) = ([1.0, 2.0, 3.0], [-2.0, 0.5, 4.0]);
     let g = [1.0, -1.0, 0.5];
     let mut group = c.benchmark_group("ijk,j,k->i 3x3x3");
