@@ -159,11 +159,9 @@ impl Expansion {
                 .max()
                 .unwrap_or(1)
         };
-        // The result's standard strides, then one (extent, stride) per distinct slot.
-        let mut standard = vec![1usize; shape.len()];
-        for axis in (0..shape.len().saturating_sub(1)).rev() {
-            standard[axis] = standard[axis + 1] * shape[axis + 1];
-        }
+        // One (extent, stride) per distinct slot, from the fresh result's own strides.
+        let mut result = ArrayD::<T>::zeros(IxDyn(shape));
+        let standard = result.strides().to_vec();
         let (mut distinct, mut extents, mut strides) = (Vec::new(), Vec::new(), Vec::new());
         for (axis, &slot) in self.target_slots.iter().enumerate() {
             let position = match distinct.iter().position(|&s| s == slot) {
@@ -176,7 +174,7 @@ impl Expansion {
                 }
             };
             if shape[axis] == extents[position] {
-                strides[position] += standard[axis];
+                strides[position] += standard[axis].unsigned_abs();
             }
         }
         // The reduced gradient with its axes in `distinct` order, broadcast along the rest.
@@ -190,7 +188,6 @@ impl Expansion {
                 source.insert_axis_inplace(Axis(axis));
             }
         }
-        let mut result = ArrayD::<T>::zeros(IxDyn(shape));
         let Some(data) = result.as_slice_mut() else {
             unreachable!("a fresh array is contiguous")
         };
