@@ -98,6 +98,24 @@ fn hand_hessian_fixed(x: &[[f64; 3]; 2], h: &[[[[f64; 3]; 3]; 3]; 2]) -> [[f64; 
     out
 }
 
+/// `bi,bijk,bk->bj` over rows of `[f64; 3]` and `[[[f64; 3]; 3]; 3]`.
+fn hand_hessian_rows(x: &[[f64; 3]], h: &[[[[f64; 3]; 3]; 3]]) -> Vec<[f64; 3]> {
+    x.iter()
+        .zip(h)
+        .map(|(x, h)| {
+            let mut out = [0.0; 3];
+            for i in 0..3 {
+                for j in 0..3 {
+                    for k in 0..3 {
+                        out[j] += x[i] * h[i][j][k] * x[k];
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// `bi,bijk,bk->bj` on contiguous row-major slices: `x` is (batch, n), `h` is (batch, n, n, n).
 fn hand_hessian(x: &[f64], h: &[f64], n: usize) -> Vec<f64> {
     let mut out = vec![0.0; x.len()];
@@ -170,6 +188,18 @@ fn cross_products(c: &mut Criterion) {
     group.bench_function("hand loop over [f64; 3] rows", |bench| {
         bench.iter(|| hand_cross_rows(black_box(&eps), black_box(&a_rows), black_box(&b_rows)))
     });
+    let y_rows: Vec<[f64; 3]> = einsum!("ijk,bj,bk->bi", &eps, &a_rows, &b_rows);
+    assert_close("ijk,bj,bk->bi on rows", y_rows.as_flattened(), &y);
+    group.bench_function("einsum! on [f64; 3] rows", |bench| {
+        bench.iter(|| -> Vec<[f64; 3]> {
+            einsum!(
+                "ijk,bj,bk->bi",
+                black_box(&eps),
+                black_box(&a_rows),
+                black_box(&b_rows)
+            )
+        })
+    });
     group.bench_function("ndarray-einsum", |bench| {
         bench.iter(|| {
             peer(
@@ -180,6 +210,11 @@ fn cross_products(c: &mut Criterion) {
     });
     let (_, back) = einsum_vjp!("ijk,bj,bk->bi", &eps_nd, &a_nd, &b_nd);
     group.bench_function("back", |bench| bench.iter(|| back(black_box(&g_nd))));
+    let g_rows = to_rows(&g_nd);
+    let (_, back) = einsum_vjp!("ijk,bj,bk->bi", &eps, &a_rows, &b_rows);
+    group.bench_function("back on [f64; 3] rows", |bench| {
+        bench.iter(|| back(black_box(&g_rows)))
+    });
     group.finish();
 }
 
@@ -220,6 +255,8 @@ fn hessian_contractions(c: &mut Criterion) {
     group.bench_function("back", |bench| bench.iter(|| back(black_box(&g))));
     group.finish();
 
+    hessian_rows(c);
+
     let spec = "bi,bijk,bk->bj";
     for (batch, n) in [(1024, 3), (256, 16)] {
         let x: Array2<f64> = filled((batch, n), 16);
@@ -254,6 +291,43 @@ fn hessian_contractions(c: &mut Criterion) {
         group.bench_function("back", |bench| bench.iter(|| back(black_box(&g))));
         group.finish();
     }
+}
+
+/// `bi,bijk,bk->bj` at (b, n) = (1024, 3) on `Vec`s of fixed-size rows.
+fn hessian_rows(c: &mut Criterion) {
+    let batch = 1024;
+    let x: Vec<[f64; 3]> = (0..batch).map(|b| fixed(100 + b)).collect();
+    let hv = values(batch as usize * 27, 19);
+    let h: Vec<[[[f64; 3]; 3]; 3]> = hv
+        .chunks_exact(27)
+        .map(|c| {
+            core::array::from_fn(|i| {
+                core::array::from_fn(|j| core::array::from_fn(|k| c[(i * 3 + j) * 3 + k]))
+            })
+        })
+        .collect();
+    let g: Vec<[f64; 3]> = (0..batch).map(|b| fixed(5000 + b)).collect();
+    let y: Vec<[f64; 3]> = einsum!("bi,bijk,bk->bj", &x, &h, &x);
+    let hand = hand_hessian_rows(&x, &h);
+    assert_close("bi,bijk,bk->bj rows", hand.as_flattened(), y.as_flattened());
+
+    let mut group = c.benchmark_group("bi,bijk,bk->bj rows 1024,3");
+    group.bench_function("einsum! on rows", |bench| {
+        bench.iter(|| -> Vec<[f64; 3]> {
+            einsum!(
+                "bi,bijk,bk->bj",
+                black_box(&x),
+                black_box(&h),
+                black_box(&x)
+            )
+        })
+    });
+    group.bench_function("hand loop over rows", |bench| {
+        bench.iter(|| hand_hessian_rows(black_box(&x), black_box(&h)))
+    });
+    let (_, back) = einsum_vjp!("bi,bijk,bk->bj", &x, &h, &x);
+    group.bench_function("back", |bench| bench.iter(|| back(black_box(&g))));
+    group.finish();
 }
 
 /// `ij,jk->ik`: 8x8 fixed-size, and 64, 256, 1024 on ndarray arrays.

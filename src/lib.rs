@@ -342,7 +342,9 @@ pub mod __private {
     pub use einsum_runtime::autograd::{Float, Var};
     pub use einsum_runtime::ndarray;
     pub use einsum_runtime::operand::{AsOperand, DynOperand};
-    pub use einsum_runtime::support::{contract_static, into_dimension, panic_with, vjp_static};
+    pub use einsum_runtime::support::{
+        batch_extent, check_gradient_rows, contract_static, into_dimension, panic_with, vjp_static,
+    };
     pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, Element};
     pub use num_traits::Zero;
 }

@@ -69,8 +69,10 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenSt
         .collect();
     let kernel_message = format!("einsum `{spec}`: these operands cannot be contracted");
     let kernel_note = format!(
-        "operands must be all fixed-size arrays (and plain numbers) or all ndarray arrays and \
-         views, of one element type, each with as many axes as its term: {}",
+        "operands must be all fixed-size arrays (and plain numbers), or slices or `Vec`s of \
+         fixed-size rows for the terms that start with the batch label (with fixed-size arrays \
+         for the others), or all ndarray arrays and views, of one element type, each with as \
+         many axes as its term: {}",
         signature.join(", ")
     );
     items.extend(quote! {

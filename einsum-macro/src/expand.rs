@@ -2,7 +2,7 @@
 //! call the kernel that the operands' types select.
 
 use crate::input::{Input, Mode};
-use crate::{diagnostics, gen_dyn, gen_fixed, gen_nd, gen_var, model};
+use crate::{diagnostics, gen_dyn, gen_fixed, gen_nd, gen_rows, gen_var, model};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -43,10 +43,11 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
     let kernels = match &model.tables {
         Some(tables) => {
             let fixed = gen_fixed::generate(tables, krate, vjp);
+            let rows = gen_rows::generate(tables, &model.text, krate, vjp);
             let nd = gen_nd::generate(&model, tables, krate, vjp);
             // `einsum_vjp!` has no `Var` kernel: a `Var` records its own gradient.
             let var = (!vjp).then(|| gen_var::generate(&model, krate));
-            quote!(#fixed #nd #var)
+            quote!(#fixed #rows #nd #var)
         }
         None => gen_dyn::generate(&model, krate, vjp),
     };

@@ -7,8 +7,8 @@
 //! The expansion is a pipeline, one module per stage: `input` parses the invocation,
 //! `model` parses and checks the spec (with `einsum-spec`) and maps labels to slots,
 //! `diagnostics` emits the traits whose messages explain misuse in the spec's own words, and
-//! `gen_fixed`, `gen_nd`, `gen_dyn` generate one kernel each for fixed-size operands,
-//! ndarray operands, and specs with `...`. `expand` ties them together.
+//! `gen_fixed`, `gen_rows`, `gen_nd`, `gen_dyn` generate one kernel each for fixed-size
+//! operands, batches (slices of fixed-size rows), ndarray operands, and specs with `...`. `expand` ties them together.
 #![forbid(unsafe_code)]
 
 mod diagnostics;
@@ -17,6 +17,7 @@ mod expand;
 mod gen_dyn;
 mod gen_fixed;
 mod gen_nd;
+mod gen_rows;
 mod gen_var;
 mod input;
 mod model;

@@ -28,8 +28,8 @@ use num_complex::Complex;
     message = "`{Self}` cannot be an einsum operand",
     label = "not an einsum operand",
     note = "operands are ndarray arrays and views (any storage, any layout), fixed-size arrays \
-            `[[T; N]; M]` and numbers, or references to them; convert a `Vec` with \
-            `ndarray::Array1::from(vec)`"
+            `[[T; N]; M]`, slices and `Vec`s of fixed-size rows (`&[[T; N]]`, a batch), and \
+            numbers, or references to them"
 )]
 pub trait AsOperand {
     /// The normalised form, borrowing from `self`.
@@ -104,6 +104,44 @@ impl<T: crate::autograd::Float> AsOperand for crate::autograd::Var<T> {
 impl<U, const N: usize> AsOperand for [U; N] {
     type Operand<'a>
         = &'a [U; N]
+    where
+        Self: 'a;
+
+    fn as_operand(&self) -> Self::Operand<'_> {
+        self
+    }
+}
+
+/// A slice of fixed-size rows (or of numbers) is a batch: its first label is the slice's
+/// length, known at run time, and the rest are the rows' constant extents.
+///
+/// ```
+/// use einsum_runtime::operand::AsOperand;
+/// let rows: &[[f64; 3]] = &[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+/// assert_eq!(rows.as_operand()[1][2], 6.0);
+/// ```
+impl<U> AsOperand for [U] {
+    type Operand<'a>
+        = &'a [U]
+    where
+        Self: 'a;
+
+    fn as_operand(&self) -> Self::Operand<'_> {
+        self
+    }
+}
+
+/// A `Vec` of fixed-size rows (or of numbers) is the slice of its rows.
+///
+/// ```
+/// use einsum_runtime::operand::AsOperand;
+/// let rows = vec![[1.0, 2.0], [3.0, 4.0]];
+/// let slice: &[[f64; 2]] = rows.as_operand();
+/// assert_eq!(slice.len(), 2);
+/// ```
+impl<U> AsOperand for Vec<U> {
+    type Operand<'a>
+        = &'a [U]
     where
         Self: 'a;
 

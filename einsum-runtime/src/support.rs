@@ -122,3 +122,79 @@ pub fn into_dimension<T, D: Dimension>(array: ndarray::ArrayD<T>) -> Array<T, D>
 pub fn panic_with(error: EinsumError) -> ! {
     panic!("{error}")
 }
+
+/// The batch extent of a contraction over slices of fixed-size rows: every slice in `lengths`
+/// (pairs of operand index and slice length) must have the same length, which is returned.
+///
+/// Slices do not broadcast: a slice of one row against a slice of many is a mismatch, as two
+/// fixed-size arrays of different extents are.
+///
+/// # Errors
+///
+/// [`EinsumError`] naming `label`, the first operand whose length differs from the first
+/// slice's, and both lengths.
+///
+/// ```
+/// let n = einsum_runtime::support::batch_extent("bi,bi->b", 'b', &[(0, 5), (1, 5)]).unwrap();
+/// assert_eq!(n, 5);
+/// let err = einsum_runtime::support::batch_extent("bi,bi->b", 'b', &[(0, 5), (1, 4)]).unwrap_err();
+/// assert_eq!(err.to_string(), "einsum `bi,bi->b`: label `b` is 5 in operand 0 but 4 in operand 1");
+/// ```
+pub fn batch_extent(
+    spec: &str,
+    label: char,
+    lengths: &[(usize, usize)],
+) -> Result<usize, EinsumError> {
+    let Some(&(first_operand, extent)) = lengths.first() else {
+        panic!("einsum `{spec}`: internal error: no batch operand; please report this bug")
+    };
+    match lengths.iter().find(|&&(_, len)| len != extent) {
+        None => Ok(extent),
+        Some(&(operand, len)) => {
+            let Some(label) = einsum_spec::Label::from_char(label) else {
+                panic!("einsum `{spec}`: internal error: `{label}` is not a label; please report this bug")
+            };
+            let error = einsum_spec::ShapeError::Extent {
+                slot: einsum_spec::Slot::Named(label),
+                first: (first_operand, extent),
+                second: (operand, len),
+            };
+            Err(EinsumError::from_shape_error(spec, error))
+        }
+    }
+}
+
+/// Checks that the gradient passed to the `back` of an einsum over slices of fixed-size rows
+/// has one row per batch element: `rows` rows where the output has `batch`; `row_shape` is the
+/// shape of one row, for the message.
+///
+/// # Errors
+///
+/// [`EinsumError`] with both shapes when `rows != batch`.
+///
+/// ```
+/// use einsum_runtime::support::check_gradient_rows;
+/// assert!(check_gradient_rows("bi->b", 3, 3, &[]).is_ok());
+/// let err = check_gradient_rows("bi->bi", 3, 2, &[4]).unwrap_err();
+/// assert!(err.to_string().contains("[3, 4]"), "{err}");
+/// ```
+pub fn check_gradient_rows(
+    spec: &str,
+    batch: usize,
+    rows: usize,
+    row_shape: &[usize],
+) -> Result<(), EinsumError> {
+    if rows == batch {
+        return Ok(());
+    }
+    let shape = |n: usize| {
+        core::iter::once(n)
+            .chain(row_shape.iter().copied())
+            .collect()
+    };
+    let error = einsum_spec::ShapeError::GradientShape {
+        expected: shape(batch),
+        actual: shape(rows),
+    };
+    Err(EinsumError::from_shape_error(spec, error))
+}

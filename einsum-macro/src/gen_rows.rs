@@ -1,0 +1,463 @@
+//! The kernel for batches: slices (or `Vec`s) of fixed-size rows, with a run-time batch
+//! extent and constant row extents.
+//!
+//! Input: `"ijk,bj,bk->bi"` with operands `[[[T; K]; J]; I]`, `&[[T; J]]` and `&[[T; K]]`.
+//! Output, in essence:
+//!
+//! ```text
+//! impl<'a, T0, T1, T2, const E0_0, …> Kernel for (&'a [[[T0; E0_2]; E0_1]; E0_0], &'a [[T1; E1_1]], &'a [[T2; E2_1]])
+//! where /* element and extent bounds as for fixed-size arrays, but none on `b` */
+//! {
+//!     type Output = Vec<[T0; E0_0]>;
+//!     fn run(self) -> Result<Self::Output, EinsumError> {
+//!         let n = batch_extent("ijk,bj,bk->bi", 'b', &[(1, op1.len()), (2, op2.len())])?;
+//!         let (op1, op2) = (&op1[..n], &op2[..n]);
+//!         let mut out = Vec::with_capacity(n);
+//!         for b in 0..n {
+//!             let mut row = [zero; E0_0];
+//!             for i in 0..E0_0 { /* sum over j, k of op0[i][j][k] * op1[b][j] * op2[b][k] */ }
+//!             out.push(row);
+//!         }
+//!         Ok(out)
+//!     }
+//! }
+//! ```
+//!
+//! The batch label is the output's first label, or else the first operand's first label, when
+//! every term that has it has it once and first; operands with it are slices, the others
+//! fixed-size arrays or numbers. Each row is the fixed-size kernel's loop nest with constant
+//! bounds, and the batch loop runs over re-sliced operands whose length the compiler knows,
+//! so the hot loop has no bounds checks and no per-row overhead. A batch label that is summed
+//! gives a fixed-size output.
+
+use crate::diagnostics::{
+    element_trait, extent_trait, kernel_trait, same_element_trait, vjp_trait,
+};
+use crate::model::Tables;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// The slot that indexes the batch, if the spec has one that every term holding it holds once
+/// and first: the output's first slot, or else the first operand's.
+fn batch_slot(tables: &Tables) -> Option<usize> {
+    let first_of_operands = tables.inputs.iter().find_map(|axes| axes.first());
+    let leads_everywhere = |slot: usize| {
+        tables
+            .inputs
+            .iter()
+            .chain(core::iter::once(&tables.output))
+            .all(|axes| {
+                axes.iter().position(|&s| s == slot).is_none_or(|p| p == 0)
+                    && axes.iter().filter(|&&s| s == slot).count() <= 1
+            })
+    };
+    tables
+        .output
+        .first()
+        .into_iter()
+        .chain(first_of_operands)
+        .copied()
+        .find(|&slot| leads_everywhere(slot))
+}
+
+/// What the generator needs to know about one invocation's batch.
+struct Batch<'t> {
+    tables: &'t Tables,
+    /// The batch slot.
+    slot: usize,
+}
+
+impl Batch<'_> {
+    fn is_sliced(&self, k: usize) -> bool {
+        self.tables.inputs[k].first() == Some(&self.slot)
+    }
+
+    fn output_is_batched(&self) -> bool {
+        self.tables.output.first() == Some(&self.slot)
+    }
+
+    /// The loop bound of `slot`: the run-time batch extent or a row's const extent.
+    fn bound(&self, slot: usize) -> TokenStream {
+        if slot == self.slot {
+            quote!(__n)
+        } else {
+            let (k, axis) = self.tables.first_occurrence(slot);
+            let extent = extent_param(k, axis);
+            quote!(#extent)
+        }
+    }
+
+    /// The const extent parameters of operand `k`'s row (every axis but a batch axis).
+    fn row_extents(&self, k: usize) -> Vec<Ident> {
+        let skip = usize::from(self.is_sliced(k));
+        (skip..self.tables.inputs[k].len())
+            .map(|axis| extent_param(k, axis))
+            .collect()
+    }
+
+    /// Operand `k`'s type for element type `elem`: `&[Row]` when sliced, else `&Row` (a
+    /// fixed-size array, or a number when the row has no axes).
+    fn operand_type(&self, k: usize, elem: &TokenStream) -> TokenStream {
+        let row = nested_array(elem, &self.row_extents(k));
+        if self.is_sliced(k) {
+            quote!(&'__a [#row])
+        } else {
+            quote!(&'__a #row)
+        }
+    }
+
+    /// The gradient type of operand `k`: `Vec<Row>`, a fixed-size array or a number.
+    fn gradient_type(&self, k: usize, elem: &TokenStream) -> TokenStream {
+        let row = nested_array(elem, &self.row_extents(k));
+        if self.is_sliced(k) {
+            quote!(::std::vec::Vec<#row>)
+        } else {
+            row
+        }
+    }
+
+    /// The output's row extents (every output slot but a batch slot).
+    fn output_row_extents(&self) -> Vec<TokenStream> {
+        let skip = usize::from(self.output_is_batched());
+        self.tables.output[skip..]
+            .iter()
+            .map(|&s| self.bound(s))
+            .collect()
+    }
+}
+
+fn elem_param(k: usize) -> Ident {
+    format_ident!("__T{}", k)
+}
+
+fn extent_param(k: usize, axis: usize) -> Ident {
+    format_ident!("__E{}_{}", k, axis)
+}
+
+fn slot_index(slot: usize) -> Ident {
+    format_ident!("__s{}", slot)
+}
+
+fn operand_var(k: usize) -> Ident {
+    format_ident!("__op{}", k)
+}
+
+fn grad_var(k: usize) -> Ident {
+    format_ident!("__g{}", k)
+}
+
+/// `[[elem; E_last]; E_first]` for the given extents, outermost first.
+fn nested_array<E: quote::ToTokens>(elem: &TokenStream, extents: &[E]) -> TokenStream {
+    extents
+        .iter()
+        .rev()
+        .fold(elem.clone(), |inner, n| quote!([#inner; #n]))
+}
+
+/// Generates the batch kernel impl (and with `vjp` its gradient) when the spec has a batch
+/// label; nothing otherwise.
+pub(crate) fn generate(tables: &Tables, spec: &str, krate: &TokenStream, vjp: bool) -> TokenStream {
+    let Some(slot) = batch_slot(tables) else {
+        return TokenStream::new();
+    };
+    let batch = Batch { tables, slot };
+    let private = quote!(#krate::__private);
+    let kernel = kernel_trait();
+    let operands = tables.inputs.len();
+
+    let mut generics = vec![quote!('__a)];
+    let mut operand_types = Vec::new();
+    let mut bounds = Vec::new();
+    for k in 0..operands {
+        let elem = elem_param(k);
+        generics.push(quote!(#elem));
+        generics.extend(batch.row_extents(k).iter().map(|e| quote!(const #e: usize)));
+        operand_types.push(batch.operand_type(k, &quote!(#elem)));
+        let element = element_trait(k);
+        bounds.push(quote!(#elem: #element));
+        if k > 0 {
+            let same = same_element_trait(k);
+            let first = elem_param(0);
+            bounds.push(quote!(#elem: #same<#first>));
+        }
+    }
+    for s in (0..tables.labels.len()).filter(|&s| s != slot) {
+        let (k0, axis0) = tables.first_occurrence(s);
+        let first = extent_param(k0, axis0);
+        for (n, &(k, axis)) in tables.occurrences(s).iter().enumerate().skip(1) {
+            let extent = extent_trait(s, n);
+            let this = extent_param(k, axis);
+            bounds.push(quote!((): #extent<#first, #this>));
+        }
+    }
+
+    let t0 = elem_param(0);
+    let t0 = quote!(#t0);
+    let zero = quote!(<#t0 as #private::Zero>::zero());
+    let output_row = nested_array(&t0, &batch.output_row_extents());
+    let output_type = if batch.output_is_batched() {
+        quote!(::std::vec::Vec<#output_row>)
+    } else {
+        output_row.clone()
+    };
+    let vars: Vec<Ident> = (0..operands).map(operand_var).collect();
+    let sliced: Vec<usize> = (0..operands).filter(|&k| batch.is_sliced(k)).collect();
+    let label = tables.labels[slot];
+    let lengths = sliced.iter().map(|&k| {
+        let var = operand_var(k);
+        quote!((#k, #var.len()))
+    });
+    let reslice = sliced.iter().map(|&k| {
+        let var = operand_var(k);
+        quote!(let #var = &#var[..__n];)
+    });
+    let prologue = quote! {
+        let (#(#vars,)*) = self;
+        let __n = #private::batch_extent(#spec, #label, &[#(#lengths),*])?;
+        #(#reslice)*
+    };
+    let body = forward(&batch, &zero, &output_row);
+
+    let vjp_impl = vjp.then(|| {
+        let vjp_trait = vjp_trait();
+        let grad_types: Vec<TokenStream> =
+            (0..operands).map(|k| batch.gradient_type(k, &t0)).collect();
+        let check = batch.output_is_batched().then(|| {
+            let row_shape = batch.output_row_extents();
+            quote! {
+                #private::check_gradient_rows(#spec, __n, __grad.len(), &[#(#row_shape),*])?;
+                let __grad = &__grad[..__n];
+            }
+        });
+        let gradient_body = gradients(&batch, &zero);
+        let grad_vars: Vec<Ident> = (0..operands).map(grad_var).collect();
+        quote! {
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types, unused_parens, unused_variables)]
+            impl<#(#generics),*> #vjp_trait for (#(#operand_types,)*)
+            where
+                #(#bounds,)*
+            {
+                type Grads = (#(#grad_types,)*);
+
+                #[inline]
+                fn vjp(self, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
+                    #prologue
+                    #check
+                    #gradient_body
+                    ::core::result::Result::Ok((#(#grad_vars,)*))
+                }
+            }
+        }
+    });
+
+    quote! {
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types, unused_parens)]
+        impl<#(#generics),*> #kernel for (#(#operand_types,)*)
+        where
+            #(#bounds,)*
+        {
+            type Output = #output_type;
+
+            #[inline]
+            fn run(self) -> ::core::result::Result<Self::Output, #private::EinsumError> {
+                #prologue
+                #body
+                ::core::result::Result::Ok(__out)
+            }
+        }
+        #vjp_impl
+    }
+}
+
+/// One element of operand `k` (or of the output gradient, `k = None`) at the current indices.
+fn element(tables: &Tables, k: Option<usize>) -> TokenStream {
+    let (var, axes) = match k {
+        Some(k) => (operand_var(k), &tables.inputs[k]),
+        None => (format_ident!("__grad"), &tables.output),
+    };
+    if axes.is_empty() {
+        quote!((*#var))
+    } else {
+        let indices = axes.iter().map(|&s| slot_index(s));
+        quote!(#var #([#indices])*)
+    }
+}
+
+/// The product of one element of every operand (but `skip`) at the current indices, each
+/// converted to operand 0's element type. Empty when nothing is left.
+fn product(tables: &Tables, skip: Option<usize>) -> TokenStream {
+    let factors = (0..tables.inputs.len())
+        .filter(|&k| Some(k) != skip)
+        .map(|k| {
+            let element = element(tables, Some(k));
+            if k == 0 {
+                element
+            } else {
+                let same = same_element_trait(k);
+                let elem = elem_param(k);
+                let t0 = elem_param(0);
+                quote!(<#elem as #same<#t0>>::same(#element))
+            }
+        });
+    factors.reduce(|a, b| quote!(#a * #b)).unwrap_or_default()
+}
+
+/// `for` loops over `slots` (outermost first) around `inner`.
+fn loops(batch: &Batch<'_>, slots: &[usize], inner: TokenStream) -> TokenStream {
+    slots.iter().rev().fold(inner, |inner, &s| {
+        let index = slot_index(s);
+        let bound = batch.bound(s);
+        quote!(for #index in 0..#bound { #inner })
+    })
+}
+
+/// The forward pass; defines `__out`. A batched output is built row by row; a summed batch
+/// is the outermost loop, accumulating into the fixed-size output.
+fn forward(batch: &Batch<'_>, zero: &TokenStream, output_row: &TokenStream) -> TokenStream {
+    let tables = batch.tables;
+    let product = product(tables, None);
+    let row_slots: Vec<usize> = tables
+        .output
+        .iter()
+        .copied()
+        .filter(|&s| s != batch.slot)
+        .collect();
+    let summed: Vec<usize> = tables
+        .summed()
+        .into_iter()
+        .filter(|&s| s != batch.slot)
+        .collect();
+    let row_indices = row_slots.iter().map(|&s| slot_index(s));
+    let row_element = quote!(__row #([#row_indices])*);
+    let zeros = nested_array(zero, &batch.output_row_extents());
+    let b = slot_index(batch.slot);
+    let n = quote!(__n);
+    if batch.output_is_batched() {
+        let element = if summed.is_empty() {
+            quote!(#row_element = #product;)
+        } else {
+            let sum = loops(batch, &summed, quote!(__acc = __acc + #product;));
+            quote!(let mut __acc = #zero; #sum #row_element = __acc;)
+        };
+        let row = loops(batch, &row_slots, element);
+        // Collecting from a mapped range writes each row in place, without the capacity
+        // check a `push` makes per row.
+        quote! {
+            let __out: ::std::vec::Vec<#output_row> = (0..#n)
+                .map(|#b| {
+                    let mut __row: #output_row = #zeros;
+                    #row
+                    __row
+                })
+                .collect();
+        }
+    } else {
+        let accumulate = loops(
+            batch,
+            &row_slots,
+            loops(
+                batch,
+                &summed,
+                quote!(#row_element = #row_element + #product;),
+            ),
+        );
+        quote! {
+            let mut __row: #output_row = #zeros;
+            for #b in 0..#n {
+                #accumulate
+            }
+            let __out = __row;
+        }
+    }
+}
+
+/// Every operand's gradient, the batch loop outermost: operand `k`'s gradient at its indices
+/// gains the output gradient times every other operand. A batch operand's gradient row is
+/// summed in a local row and stored once; a fixed-size operand's gradient is a local summed
+/// over the whole batch. Defines `__gK`.
+fn gradients(batch: &Batch<'_>, zero: &TokenStream) -> TokenStream {
+    let tables = batch.tables;
+    let mut declarations = TokenStream::new();
+    let mut row_starts = TokenStream::new();
+    let mut updates = TokenStream::new();
+    let mut row_stores = TokenStream::new();
+    let b = slot_index(batch.slot);
+    for (k, axes) in tables.inputs.iter().enumerate() {
+        let var = grad_var(k);
+        let zeros = nested_array(zero, &batch.row_extents(k));
+        let (accumulator, row_axes) = if batch.is_sliced(k) {
+            let row = format_ident!("__row{}", k);
+            let rows = format_ident!("__rows{}", k);
+            declarations.extend(quote! {
+                let mut #var = ::std::vec![#zeros; __n];
+                let #rows = &mut #var[..__n];
+            });
+            row_starts.extend(quote!(let mut #row = #zeros;));
+            row_stores.extend(quote!(#rows[#b] = #row;));
+            (row, &axes[1..])
+        } else {
+            declarations.extend(quote!(let mut #var = #zeros;));
+            (var, &axes[..])
+        };
+        let indices = row_axes.iter().map(|&s| slot_index(s));
+        let target = quote!(#accumulator #([#indices])*);
+        let upstream = element(tables, None);
+        let rest = product(tables, Some(k));
+        let contribution = if rest.is_empty() {
+            upstream
+        } else {
+            quote!(#upstream * #rest)
+        };
+        updates.extend(quote!(#target = #target + #contribution;));
+    }
+    let row_slots: Vec<usize> = tables
+        .output
+        .iter()
+        .copied()
+        .chain(tables.summed())
+        .filter(|&s| s != batch.slot)
+        .collect();
+    let nest = loops(batch, &row_slots, updates);
+    quote! {
+        #declarations
+        for #b in 0..__n {
+            #row_starts
+            #nest
+            #row_stores
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(inputs: &[&[usize]], output: &[usize], labels: &str) -> Tables {
+        Tables {
+            labels: labels.chars().collect(),
+            inputs: inputs.iter().map(|axes| axes.to_vec()).collect(),
+            output: output.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_batch_is_the_output_lead_or_else_the_first_operand_lead() {
+        // ijk,bj,bk->bi: b (slot 3) leads the output and both rows operands.
+        let cross = tables(&[&[0, 1, 2], &[3, 1], &[3, 2]], &[3, 0], "ijkb");
+        assert_eq!(batch_slot(&cross), Some(3));
+        // bi,bj->ij: the output's lead i is second in `bi`, so the batch is b, summed.
+        let covariance = tables(&[&[0, 1], &[0, 2]], &[1, 2], "bij");
+        assert_eq!(batch_slot(&covariance), Some(0));
+        // ij,jk->ik: i leads the output and the one term that has it: rows of `a` times `b`.
+        let matmul = tables(&[&[0, 1], &[1, 2]], &[0, 2], "ijk");
+        assert_eq!(batch_slot(&matmul), Some(0));
+        // ii->i: i occurs twice in one term, so there is no batch.
+        let diagonal = tables(&[&[0, 0]], &[0], "i");
+        assert_eq!(batch_slot(&diagonal), None);
+        // ij->ji: i is second in the output and j second in the operand.
+        let transpose = tables(&[&[0, 1]], &[1, 0], "ij");
+        assert_eq!(batch_slot(&transpose), None);
+        // ->: nothing to batch.
+        assert_eq!(batch_slot(&tables(&[&[]], &[], "")), None);
+    }
+}
