@@ -52,12 +52,32 @@
 //! |---|---|---|
 //! | fixed-size arrays `[[T; N]; M]` (any depth) and plain numbers, by value or reference | at compile time | a fixed-size array, or `T` for a scalar output |
 //! | ndarray arrays of any storage (`Array`, `&Array`, views, `ArcArray`, `CowArray`), any layout | rank at compile time (`IxDyn`: at run time), extents at run time | `Array<T, IxK>` with `K` the output rank (`IxDyn` above 6) |
+//! | slices and `Vec`s of fixed-size rows (`&[[T; N]]`, `Vec<[T; N]>`, `Vec<T>`) for the terms that start with the batch label, fixed-size arrays for the others | rows at compile time, batch lengths at run time | a `Vec` of rows, or a fixed-size array when the batch label is summed |
 //! | any of the above, with `...` in the spec | at run time | `ArrayD<T>` |
 //!
 //! All operands have one element type `T`: any primitive number or
 //! `num_complex::Complex<f32/f64>` (see [`Element`]). Operands are borrowed, never moved,
 //! and each expression is evaluated exactly once, in order. Fixed-size and ndarray operands
 //! cannot be mixed in one call (except in specs with `...`).
+//!
+//! A batch is a slice or `Vec` of fixed-size rows: its first label (the batch label) is the
+//! slice's length, and the rows' extents are constants, so the row's loop nest is unrolled
+//! and run over the batch with no per-row overhead. The batch label is the output's first
+//! label, or else the first operand's, and must come first, once, in every term that has it:
+//!
+//! ```
+//! use einsum::einsum;
+//! let mut eps = [[[0.0; 3]; 3]; 3];
+//! for (i, j, k, s) in [(0, 1, 2, 1.0), (1, 2, 0, 1.0), (2, 0, 1, 1.0), (0, 2, 1, -1.0), (2, 1, 0, -1.0), (1, 0, 2, -1.0)] {
+//!     eps[i][j][k] = s;
+//! }
+//! let a: Vec<[f64; 3]> = vec![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+//! let b: Vec<[f64; 3]> = vec![[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+//! let cross: Vec<[f64; 3]> = einsum!("ijk,bj,bk->bi", eps, &a, &b);
+//! assert_eq!(cross, [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
+//! let gram: [[f64; 3]; 3] = einsum!("bi,bj->ij", &a, &a); // the batch is summed
+//! assert_eq!(gram[0][0] + gram[1][1], 2.0);
+//! ```
 //!
 //! # Errors
 //!
