@@ -1,0 +1,49 @@
+//! The fuzz targets' properties (fuzz/), on a bounded number of generated cases so that
+//! `cargo test` checks them on every run: any text as a spec, any spec on any small shapes,
+//! and structurally valid contractions through the pairwise planner. Each must give an error
+//! or the reference evaluator's answer, never a panic.
+
+#[path = "../../tests/common/reference.rs"]
+#[allow(dead_code)]
+mod reference;
+
+mod properties;
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+/// Spec-like text: mostly the spec alphabet, so that many cases parse and run, with stray
+/// characters mixed in.
+fn spec_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ijkIJ]{0,3}(,[ijk.]{0,4}){0,3}(->[ijk.]{0,4})?",
+        "[a-cA. ,>1é-]{0,14}",
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_text_as_a_spec_is_an_error_or_the_reference_answer(text in spec_text()) {
+        properties::check_spec_text(&text);
+    }
+
+    #[test]
+    fn any_spec_on_any_small_shapes_is_an_error_or_the_reference_answer(
+        spec in spec_text(),
+        shapes in vec(vec(0usize..5, 0..6), 0..4),
+    ) {
+        properties::check_einsum(&spec, &shapes);
+    }
+
+    #[test]
+    fn the_pairwise_plan_equals_the_reference_on_valid_contractions(
+        terms in vec(vec(0u8..8, 0..5), 1..6),
+        output in vec(any::<u8>(), 0..5),
+        extents in any::<[u8; 8]>(),
+    ) {
+        properties::check_planner(&terms, &output, extents);
+    }
+}
