@@ -40,11 +40,28 @@ pub fn contract_static<T: Element, D: Dimension>(
     labels: &[char],
     operands: &[ArrayViewD<'_, T>],
 ) -> Result<Array<T, D>, EinsumError> {
+    // One operand: straight to the engine's single-operand path, without building a
+    // `Contraction` (its tables would be allocated and checked on every call).
+    let single = match (inputs, operands) {
+        ([axes], [operand]) => engine::contract_single(axes, output, operand),
+        _ => None,
+    };
+    if let Some(result) = single {
+        return into_static(spec, result);
+    }
     let Some(contraction) = Contraction::from_labels(inputs, output, labels) else {
         panic!("einsum `{spec}`: internal error: inconsistent contraction tables; please report this bug")
     };
     let result = engine::contract(&contraction, operands)
         .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    into_static(spec, result)
+}
+
+/// The result of [`contract_static`] with its static dimensionality.
+fn into_static<T, D: Dimension>(
+    spec: &str,
+    result: ndarray::ArrayD<T>,
+) -> Result<Array<T, D>, EinsumError> {
     match result.into_dimensionality::<D>() {
         Ok(array) => Ok(array),
         Err(_) => panic!("einsum `{spec}`: internal error: output rank differs from the spec; please report this bug"),

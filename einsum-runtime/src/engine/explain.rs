@@ -9,7 +9,6 @@
 
 pub use super::pair::Kernel;
 use super::plan::{self, Groups};
-use super::small;
 use einsum_spec::{Contraction, ShapeError, Slot};
 use std::fmt;
 
@@ -210,7 +209,7 @@ pub fn explain_contraction(
         .fold(1u128, |acc, &e| acc.saturating_mul(e as u128));
     let (method, notes) = if extents.contains(&0) {
         (Method::Empty, Vec::new())
-    } else if small::combinations(&extents).is_some_and(|n| n <= small::SMALL_PRODUCTS) {
+    } else if super::uses_direct_loop(contraction, &extents) {
         (Method::DirectLoop { combinations }, Vec::new())
     } else {
         (
@@ -252,7 +251,7 @@ fn preparation_notes(
         let distinct = plan::distinct(&unbroadcast);
         if distinct.len() < unbroadcast.len() {
             notes.push(format!(
-                "operand {k} (`{}`): its diagonal is copied out first",
+                "operand {k} (`{}`): read along its diagonal",
                 names(contraction, slots)
             ));
         }

@@ -14,11 +14,14 @@
 //! 3. The one operand left is permuted to output order and broadcast along the output slots
 //!    it dropped in stage 1.
 //!
-//! Contractions with at most a few thousand index combinations skip all this and run one
-//! loop nest (`small.rs`). [`explain::explain_contraction`] reports which path and plan a
+//! A single operand skips the planner: its diagonals are read through a strided view
+//! (`diagonal.rs`), the labels the output lacks summed, the rest copied into output order
+//! ([`contract_single`]). Contractions of several operands with at most a few thousand index
+//! combinations skip all this and run one loop nest (`small.rs`). [`explain::explain_contraction`] reports which path and plan a
 //! contraction gets; the gradients of one contraction share intermediates through
 //! [`contract_sharing`].
 
+mod diagonal;
 pub mod explain;
 mod gemm;
 mod pair;
@@ -151,6 +154,12 @@ fn evaluate<T: Element>(
     strategy: Strategy,
     sharing: Option<Sharing<'_, T>>,
 ) -> Result<ArrayD<T>, ShapeError> {
+    if let ([axes], [operand], Strategy::Auto) = (contraction.inputs(), operands, strategy) {
+        // One operand has no intermediate to share and no order to plan.
+        if let Some(result) = contract_single(axes, contraction.output(), operand) {
+            return Ok(result);
+        }
+    }
     let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
     let extents = contraction.bind_extents(&shapes)?;
     if extents.contains(&0) {
@@ -159,11 +168,79 @@ fn evaluate<T: Element>(
         let output_shape: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
         return Ok(ArrayD::zeros(IxDyn(&output_shape)));
     }
-    let small = small::combinations(&extents).is_some_and(|n| n <= small::SMALL_PRODUCTS);
-    if strategy == Strategy::Auto && small {
+    if strategy == Strategy::Auto && uses_direct_loop(contraction, &extents) {
         return Ok(small::contract_small(contraction, operands, &extents));
     }
     Ok(contract_pairwise(contraction, operands, &extents, sharing))
+}
+
+/// Whether [`contract`] runs the direct loop (`small.rs`) for `contraction` with these bound,
+/// non-zero extents: several operands and at most [`small::SMALL_PRODUCTS`] index
+/// combinations. (One operand takes [`contract_single`].)
+pub(super) fn uses_direct_loop(contraction: &Contraction, extents: &[usize]) -> bool {
+    contraction.inputs().len() != 1
+        && small::combinations(extents).is_some_and(|n| n <= small::SMALL_PRODUCTS)
+}
+
+/// A contraction of one operand whose axes have the slots `axes` into the output slots
+/// `output`: the operand's diagonals as a strided view (no copy, except for a diagonal over
+/// only some axes of a sliced or broadcast view), a sum along each slot the output lacks, and
+/// one copy into the output's axis order. No planning and no allocation beyond the result and
+/// the partial sums.
+///
+/// Returns `None` when the operand does not fit the tables (wrong rank, unequal extents along
+/// a diagonal) or the tables are inconsistent (an output slot repeated or absent from `axes`);
+/// [`contract`] then reports why.
+///
+/// ```
+/// use einsum_runtime::engine::contract_single;
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
+/// assert_eq!(contract_single(&[0, 0], &[], &a.view()).unwrap()[[]], 5.0); // ii->
+/// assert_eq!(contract_single(&[0, 1], &[1, 0], &a.view()).unwrap(), a.t()); // ij->ji
+/// assert!(contract_single(&[0, 0], &[], &a.slice(ndarray::s![.., ..1]).into_dyn()).is_none());
+/// ```
+#[must_use]
+pub fn contract_single<T: Element>(
+    axes: &[usize],
+    output: &[usize],
+    operand: &ArrayViewD<'_, T>,
+) -> Option<ArrayD<T>> {
+    let shape = operand.shape();
+    if shape.len() != axes.len() {
+        return None;
+    }
+    let mut output_shape: diagonal::Slots = diagonal::Slots::new();
+    for (n, slot) in output.iter().enumerate() {
+        let axis = axes.iter().position(|s| s == slot)?;
+        if output[..n].contains(slot) {
+            return None;
+        }
+        output_shape.push(shape[axis]);
+    }
+    for axis in 0..axes.len() {
+        match axes[..axis].iter().position(|&s| s == axes[axis]) {
+            Some(first) if shape[first] != shape[axis] => return None,
+            _ => {}
+        }
+    }
+    if shape.contains(&0) {
+        // Every sum is over an empty range, or the output is empty.
+        return Some(ArrayD::zeros(IxDyn(&output_shape)));
+    }
+    // With one operand, an axis of extent 1 has a slot of extent 1: nothing broadcasts.
+    let tensor = take_diagonals(operand.view(), axes);
+    if output.is_empty() {
+        // With the static rank where it is 1 or 2 (ndarray sums an `IxDyn` view lane by lane).
+        let view = tensor.data.view();
+        let sum = match view.ndim() {
+            1 => view.into_dimensionality::<ndarray::Ix1>().ok()?.sum(),
+            2 => view.into_dimensionality::<ndarray::Ix2>().ok()?.sum(),
+            _ => view.sum(),
+        };
+        return Some(ArrayD::from_elem(IxDyn(&[]), sum));
+    }
+    Some(finish(tensor, output, &output_shape))
 }
 
 /// As [`contract`], but always by the pairwise plan, however small the operands: what
@@ -266,7 +343,8 @@ fn prepare<'a, T: Element>(
         .iter()
         .zip(contraction.inputs())
         .map(|(operand, slots)| {
-            take_diagonals(drop_broadcast_axes(operand.clone(), slots, extents))
+            let (view, slots) = drop_broadcast_axes(operand.clone(), slots, extents);
+            take_diagonals(view, &slots)
         })
         .collect();
     // Counted after dropping broadcast axes: an operand that only broadcasts along a slot does
@@ -289,52 +367,53 @@ fn prepare<'a, T: Element>(
 }
 
 /// Drops the axes of extent 1 whose slot is longer: the operand's value does not depend on
-/// that index. Works on the view, without copying.
+/// that index. Works on the view, without copying; returns the slots of the axes kept.
 fn drop_broadcast_axes<'a, T>(
     mut view: ArrayViewD<'a, T>,
     slots: &[usize],
     extents: &[usize],
-) -> Tensor<'a, T> {
-    let mut slots = slots.to_vec();
+) -> (ArrayViewD<'a, T>, diagonal::Slots) {
+    let mut slots: diagonal::Slots = slots.iter().copied().collect();
     for axis in (0..slots.len()).rev() {
         if view.shape()[axis] == 1 && extents[slots[axis]] != 1 {
             view = view.index_axis_move(Axis(axis), 0);
             slots.remove(axis);
         }
     }
-    Tensor {
-        data: CowArray::from(view),
-        slots,
-    }
+    (view, slots)
 }
 
 /// Replaces each group of axes with the same slot by their diagonal, kept at the position of
-/// the group's first axis. Copies only when some slot repeats.
-fn take_diagonals<T: Element>(tensor: Tensor<'_, T>) -> Tensor<'_, T> {
-    let mut distinct: Vec<usize> = Vec::with_capacity(tensor.slots.len());
+/// the group's first axis: a strided view of the same elements ([`diagonal::view`]), or a
+/// copy of the diagonal when no view can express it.
+fn take_diagonals<'a, T: Element>(view: ArrayViewD<'a, T>, slots: &[usize]) -> Tensor<'a, T> {
+    match diagonal::view(view, slots) {
+        Ok((data, slots)) => Tensor {
+            data: CowArray::from(data),
+            slots: slots.to_vec(),
+        },
+        Err(view) => copy_diagonals(&view, slots),
+    }
+}
+
+/// [`take_diagonals`] by copying, element by element: for a diagonal over only some axes of
+/// an operand whose elements are not one contiguous block.
+fn copy_diagonals<'a, T: Element>(view: &ArrayViewD<'_, T>, slots: &[usize]) -> Tensor<'a, T> {
+    let distinct = plan::distinct(slots);
     // For each axis, the position of its slot in `distinct`.
-    let mut position = Vec::with_capacity(tensor.slots.len());
-    for &slot in &tensor.slots {
-        match distinct.iter().position(|&s| s == slot) {
-            Some(p) => position.push(p),
-            None => {
-                position.push(distinct.len());
-                distinct.push(slot);
-            }
-        }
-    }
-    if distinct.len() == tensor.slots.len() {
-        return tensor;
-    }
-    let shape: Vec<usize> = (0..distinct.len())
-        .map(|p| tensor.data.shape()[position.iter().position(|&q| q == p).unwrap_or_default()])
+    let position: Vec<usize> = slots
+        .iter()
+        .map(|slot| distinct.iter().position(|s| s == slot).unwrap_or_default())
         .collect();
-    let mut source = vec![0; tensor.slots.len()];
+    let shape: Vec<usize> = (0..distinct.len())
+        .map(|p| view.shape()[position.iter().position(|&q| q == p).unwrap_or_default()])
+        .collect();
+    let mut source = vec![0; slots.len()];
     let data = ArrayD::from_shape_fn(IxDyn(&shape), |index| {
         for (axis, &p) in position.iter().enumerate() {
             source[axis] = index[p];
         }
-        tensor.data[&source[..]]
+        view[&source[..]]
     });
     Tensor {
         data: CowArray::from(data),
@@ -422,7 +501,9 @@ pub(super) fn standard_copy<T: Element>(view: &ArrayViewD<'_, T>) -> ArrayD<T> {
     }
     let copied = match view.ndim() {
         0 => copy_static::<T, ndarray::Ix0>(view),
-        1 => copy_static::<T, ndarray::Ix1>(view),
+        // One pass, no zeroing first (a diagonal read out of a large matrix, say).
+        1 => (view.view().into_dimensionality::<ndarray::Ix1>().ok())
+            .map(|line| ndarray::Array1::from_vec(line.to_vec()).into_dyn()),
         2 => copy_static::<T, ndarray::Ix2>(view),
         3 => copy_static::<T, ndarray::Ix3>(view),
         4 => copy_static::<T, ndarray::Ix4>(view),
@@ -438,32 +519,173 @@ pub(super) fn standard_copy<T: Element>(view: &ArrayViewD<'_, T>) -> ArrayD<T> {
 }
 
 #[cfg(test)]
+#[path = "../../../tests/common/reference.rs"]
+mod reference;
+
+#[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{array, Array3};
+    use ndarray::{array, s, Array3};
+
+    /// Deterministic values in `[-1, 1)`.
+    fn random(shape: &[usize], seed: u64) -> ArrayD<f64> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+        ArrayD::from_shape_fn(IxDyn(shape), |_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+    }
+
+    /// `spec` (one operand) on `view` by the single-operand path and by `contract`, both
+    /// against the naive reference on an owned copy of the same values.
+    #[track_caller]
+    fn check_single(spec: &str, view: &ArrayViewD<'_, f64>) {
+        let c = einsum_spec::Spec::parse(spec)
+            .unwrap()
+            .resolve(&[view.ndim()])
+            .unwrap();
+        let want = super::reference::reference_einsum(spec, &[view.to_owned()]);
+        let single = contract_single(&c.inputs()[0], c.output(), view)
+            .unwrap_or_else(|| panic!("{spec}: the single-operand path declined"));
+        let planned = contract_planned(&c, std::slice::from_ref(view)).unwrap();
+        for (what, got) in [("single", single), ("planned", planned)] {
+            assert_eq!(got.shape(), want.shape(), "{spec} ({what}): shape");
+            assert!(got.is_standard_layout(), "{spec} ({what}): layout");
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+                    "{spec} ({what}) on strides {:?}: {got} but the reference says {want}",
+                    view.strides()
+                );
+            }
+        }
+    }
+
+    /// Views of the same 4x4x4 values in many layouts: standard, transposed, permuted,
+    /// reversed along one or all axes, sliced with steps, and a broadcast view.
+    fn layouts(base: &ArrayD<f64>) -> Vec<ArrayViewD<'_, f64>> {
+        let v = base.view();
+        let mut reversed = v.clone();
+        reversed.invert_axis(Axis(1));
+        let mut all_reversed = v.clone();
+        for axis in 0..3 {
+            all_reversed.invert_axis(Axis(axis));
+        }
+        vec![
+            v.clone(),
+            v.clone().reversed_axes(),
+            v.clone().permuted_axes(IxDyn(&[1, 2, 0])),
+            reversed,
+            all_reversed,
+            v.clone().slice_move(s![..3;-1, 1.., 1..]).into_dyn(),
+            v.clone().slice_move(s![..;2, ..;2, ..;-2]).into_dyn(),
+        ]
+    }
+
+    #[test]
+    fn single_operand_path_matches_the_reference_in_every_layout() {
+        let base = random(&[4, 4, 4], 7);
+        for view in layouts(&base) {
+            let rank3 = [
+                "iii->", "iii->i", "iij->ji", "iji->j", "iij->", "ijk->kji", "ijk->k", "ijk->",
+                "ijk->ijk", "ijk->ik", "jii->ij",
+            ];
+            for spec in rank3 {
+                if spec.starts_with("iii") || spec.contains("ii") {
+                    // Diagonals need equal extents.
+                    let n = view.shape()[0];
+                    if view.shape().iter().filter(|&&e| e == n).count() < 2 {
+                        continue;
+                    }
+                }
+                let fits = einsum_spec::Spec::parse(spec)
+                    .unwrap()
+                    .resolve(&[3])
+                    .unwrap()
+                    .bind_extents(&[view.shape()])
+                    .is_ok();
+                if fits {
+                    check_single(spec, &view);
+                }
+            }
+            let matrix = view.index_axis(Axis(2), 1);
+            for spec in ["ii->", "ii->i", "ij->j", "ij->ji", "ij->", "ij->ij"] {
+                if spec.contains("ii") && matrix.shape()[0] != matrix.shape()[1] {
+                    continue;
+                }
+                check_single(spec, &matrix);
+            }
+        }
+    }
+
+    #[test]
+    fn single_operand_path_on_broadcast_and_empty_operands() {
+        // A broadcast view (stride 0): every row is the same vector.
+        let row = random(&[5], 3);
+        let broadcast = row.broadcast(IxDyn(&[5, 5])).unwrap();
+        for spec in ["ii->", "ii->i", "ij->j", "ij->i", "ij->ji"] {
+            check_single(spec, &broadcast);
+        }
+        let cube = row.broadcast(IxDyn(&[5, 2, 5])).unwrap();
+        for spec in ["iji->j", "iji->ij", "ijk->kj"] {
+            check_single(spec, &cube);
+        }
+        // Zero-size axes: sums over nothing are zero, empty outputs are empty.
+        let empty = ArrayD::<f64>::zeros(IxDyn(&[0, 3]));
+        let got = contract_single(&[0, 1], &[1], &empty.view()).unwrap();
+        assert_eq!(got, ArrayD::zeros(IxDyn(&[3])));
+        let got = contract_single(&[0, 1], &[1, 0], &empty.view()).unwrap();
+        assert_eq!(got.shape(), &[3, 0]);
+        let square = ArrayD::<f64>::zeros(IxDyn(&[0, 0]));
+        assert_eq!(
+            contract_single(&[0, 0], &[], &square.view()).unwrap()[[]],
+            0.0
+        );
+    }
+
+    #[test]
+    fn single_operand_path_declines_what_does_not_fit() {
+        let a = random(&[2, 3], 1);
+        assert!(contract_single(&[0, 0], &[0], &a.view()).is_none()); // unequal diagonal
+        assert!(contract_single(&[0], &[0], &a.view()).is_none()); // rank
+        assert!(contract_single(&[0, 1], &[2], &a.view()).is_none()); // unknown output slot
+        assert!(contract_single(&[0, 1], &[0, 0], &a.view()).is_none()); // repeated output
+                                                                         // `contract` then names the problem.
+        let c = einsum_spec::Spec::parse("ii->i")
+            .unwrap()
+            .resolve(&[2])
+            .unwrap();
+        assert!(matches!(
+            contract(&c, &[a.view()]),
+            Err(ShapeError::Diagonal { .. })
+        ));
+    }
 
     #[test]
     fn broadcast_axes_are_dropped_without_copying() {
         let a = array![[1.0, 2.0, 3.0]].into_dyn(); // i = 1 stretches to 2; j = 3
-        let tensor = drop_broadcast_axes(a.view(), &[0, 1], &[2, 3]);
-        assert_eq!(tensor.slots, vec![1]);
-        assert!(tensor.data.is_view());
+        let (view, slots) = drop_broadcast_axes(a.view(), &[0, 1], &[2, 3]);
+        assert_eq!(slots.as_slice(), &[1]);
+        assert_eq!(view.as_ptr(), a.as_ptr());
         // An axis of extent 1 whose slot is 1 too is a real axis and stays.
-        let tensor = drop_broadcast_axes(a.view(), &[0, 1], &[1, 3]);
-        assert_eq!(tensor.slots, vec![0, 1]);
+        let (_, slots) = drop_broadcast_axes(a.view(), &[0, 1], &[1, 3]);
+        assert_eq!(slots.as_slice(), &[0, 1]);
     }
 
     #[test]
     fn diagonal_sits_where_its_slot_first_occurs() {
         let a = Array3::from_shape_fn((2, 3, 2), |(i, j, k)| (100 * i + 10 * j + k) as f64);
-        let tensor = Tensor {
-            data: CowArray::from(a.view().into_dyn()),
-            slots: vec![0, 1, 0],
-        };
-        let tensor = take_diagonals(tensor);
-        assert_eq!(tensor.slots, vec![0, 1]);
         let want = ndarray::Array2::from_shape_fn((2, 3), |(i, j)| a[[i, j, i]]).into_dyn();
+        let tensor = take_diagonals(a.view().into_dyn(), &[0, 1, 0]);
+        assert_eq!(tensor.slots, vec![0, 1]);
+        assert!(tensor.data.is_view());
         assert_eq!(tensor.data.into_owned(), want);
+        // The copy, for a view whose elements are not one block, gives the same.
+        let copied = copy_diagonals(&a.view().into_dyn(), &[0, 1, 0]);
+        assert_eq!(copied.slots, vec![0, 1]);
+        assert_eq!(copied.data.into_owned(), want);
     }
 
     #[test]

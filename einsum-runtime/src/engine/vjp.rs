@@ -17,7 +17,7 @@
 use super::{contract, contract_sharing, Intermediates};
 use crate::Element;
 use einsum_spec::{Contraction, ShapeError};
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn, ShapeBuilder};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 /// How to spread a reduced gradient (one axis per kept label) back to one operand's shape:
 /// broadcast along axes whose label was not kept, zeros off the diagonals of repeated labels.
@@ -150,33 +150,16 @@ impl Expansion {
         if shape.contains(&0) {
             return ArrayD::zeros(IxDyn(shape));
         }
-        let slot_extent = |slot: usize| {
-            self.target_slots
-                .iter()
-                .zip(shape)
-                .filter(|&(&s, _)| s == slot)
-                .map(|(_, &e)| e)
-                .max()
-                .unwrap_or(1)
-        };
-        // One (extent, stride) per distinct slot, from the fresh result's own strides.
         let mut result = ArrayD::<T>::zeros(IxDyn(shape));
-        let standard = result.strides().to_vec();
-        let (mut distinct, mut extents, mut strides) = (Vec::new(), Vec::new(), Vec::new());
-        for (axis, &slot) in self.target_slots.iter().enumerate() {
-            let position = match distinct.iter().position(|&s| s == slot) {
-                Some(p) => p,
-                None => {
-                    distinct.push(slot);
-                    extents.push(slot_extent(slot));
-                    strides.push(0);
-                    distinct.len() - 1
-                }
-            };
-            if shape[axis] == extents[position] {
-                strides[position] += standard[axis].unsigned_abs();
-            }
-        }
+        let strides = result.strides().to_vec();
+        let Some(data) = result.as_slice_mut() else {
+            unreachable!("a fresh array is contiguous")
+        };
+        let Some((mut diagonal, distinct)) =
+            super::diagonal::view_mut(data, &self.target_slots, shape, &strides)
+        else {
+            unreachable!("called only when some slot repeats")
+        };
         // The reduced gradient with its axes in `distinct` order, broadcast along the rest.
         let order: Vec<usize> = distinct
             .iter()
@@ -188,19 +171,9 @@ impl Expansion {
                 source.insert_axis_inplace(Axis(axis));
             }
         }
-        let Some(data) = result.as_slice_mut() else {
-            unreachable!("a fresh array is contiguous")
-        };
-        let layout = IxDyn(&extents).strides(IxDyn(&strides));
-        match (
-            ArrayViewMutD::from_shape(layout, data),
-            source.broadcast(IxDyn(&extents)),
-        ) {
-            (Ok(mut diagonal), Some(source)) => diagonal.assign(&source),
-            _ => unreachable!(
-                "distinct slots index distinct elements of the result, and the kept slots \
-                 have their extents"
-            ),
+        match source.broadcast(diagonal.raw_dim()) {
+            Some(source) => diagonal.assign(&source),
+            None => unreachable!("the kept slots have their extents, the others length 1"),
         }
         result
     }
