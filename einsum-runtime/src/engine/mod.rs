@@ -290,6 +290,10 @@ fn contract_pairwise<T: Element>(
             };
             plan::order_reusing(&slot_lists, &origins, output, extents, &known)
         }
+        // Two operands: one possible step, nothing to rank.
+        None if slot_lists.len() == 2 => {
+            vec![plan::only_step(&slot_lists[0], &slot_lists[1], output)]
+        }
         None => plan::greedy_order(&slot_lists, output, extents),
     };
     for step in order {

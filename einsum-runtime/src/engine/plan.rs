@@ -115,6 +115,25 @@ pub(super) fn order_reusing(
     steps
 }
 
+/// The one step that contracts two operands (slots `left` and `right`) into `output`: what
+/// [`greedy_order`] returns for two operands, without its cost (left at 0), which only ranks
+/// orders and needs a dozen small allocations to compute. The engine takes it when there is
+/// nothing to choose.
+pub(super) fn only_step(left: &[usize], right: &[usize], output: &[usize]) -> Step {
+    let mut result: Vec<usize> = Vec::with_capacity(output.len());
+    for &s in left.iter().chain(right) {
+        if output.contains(&s) && !result.contains(&s) {
+            result.push(s);
+        }
+    }
+    Step {
+        left: 0,
+        right: 1,
+        result,
+        cost: 0,
+    }
+}
+
 /// What stays fixed while an order is searched.
 struct Problem<'p> {
     output: &'p [usize],
@@ -479,6 +498,27 @@ mod tests {
             256 * 16 * 16,
             "only the copy of the stored result"
         );
+    }
+
+    #[test]
+    fn only_step_is_the_greedy_order_of_two_operands() {
+        let cases: [(&[usize], &[usize], &[usize]); 5] = [
+            (&[0, 1], &[1, 2], &[0, 2]),
+            (&[0, 1], &[1, 2], &[2, 0]),
+            (&[0, 1, 2, 3], &[2, 3, 4, 5], &[0, 1, 4, 5]),
+            (&[0, 1], &[0, 1], &[]),
+            (&[0, 1, 0], &[2, 1], &[1, 2, 0]),
+        ];
+        for (left, right, output) in cases {
+            let mut greedy = greedy_order(&[left.to_vec(), right.to_vec()], output, &[3; 6]);
+            assert_eq!(greedy.len(), 1);
+            greedy[0].cost = 0;
+            assert_eq!(
+                only_step(left, right, output),
+                greedy[0],
+                "{left:?},{right:?}"
+            );
+        }
     }
 
     #[test]
