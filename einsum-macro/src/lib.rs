@@ -21,6 +21,8 @@ mod gen_rows;
 mod gen_var;
 mod input;
 mod model;
+#[cfg(test)]
+mod robustness;
 
 /// Expands one `einsum!` or `try_einsum!` invocation.
 ///
