@@ -18,7 +18,44 @@ use ndarray::{ArrayD, ArrayViewD};
 ///
 /// [`EinsumError`] with [`EinsumErrorKind::Spec`](crate::EinsumErrorKind::Spec) for an
 /// invalid spec (every problem in it) and [`EinsumErrorKind::Shape`](crate::EinsumErrorKind::Shape)
-/// when the operands do not fit it.
+/// when the operands do not fit it, or when the output or an intermediate result is too
+/// large to allocate ([`ShapeError::TooLarge`](crate::spec::ShapeError::TooLarge): more
+/// elements than `usize` counts or more than `isize::MAX` bytes, found from the shapes before
+/// anything is allocated; [`ShapeError::AllocationFailed`](crate::spec::ShapeError::AllocationFailed)
+/// when the allocator refuses the memory). Operands that are broadcast views make such
+/// shapes cheap to pass. This function does not panic on any spec or shapes.
+///
+/// # Special values and overflow
+///
+/// - **Zero-size axes** follow numpy: a sum over an empty range is zero, an output with a
+///   zero extent is empty.
+/// - **NaN and infinities** propagate as IEEE arithmetic says, on every path (no kernel skips
+///   a product because a factor is zero, so `0 * inf` is NaN and reaches the sum).
+/// - **Integer overflow**: integer einsums compute with the element type's own `+` and `*`,
+///   as a hand-written loop would. In builds with overflow checks (debug builds, by default)
+///   an overflow **panics**; in builds without them (release builds, by default) it **wraps**
+///   modulo `2^bits`, silently. Use a wider type (`i64`, `i128`) or floats when sums can
+///   exceed the element type's range; see [`Element`].
+/// - **Rank**: there is no cap on rank (numpy's is 64); `...` may stand for any number of
+///   axes, as long as the element counts fit.
+///
+/// ```
+/// use einsum_runtime::einsum_dyn;
+/// use ndarray::{array, ArrayD};
+///
+/// let empty = ArrayD::<f64>::zeros(vec![0, 3]);
+/// assert_eq!(einsum_dyn("ij->j", &[empty.view()]).unwrap(), ArrayD::zeros(vec![3]));
+/// let x = array![0.0, 1.0].into_dyn();
+/// let y = array![f64::INFINITY, 1.0].into_dyn();
+/// assert!(einsum_dyn("i,i->", &[x.view(), y.view()]).unwrap()[[]].is_nan());
+///
+/// // Too large to allocate: an error naming the shape, not an abort.
+/// let one = [1.0f64];
+/// let base = ndarray::ArrayView1::from(&one[..]);
+/// let big = |n: usize| base.broadcast(n).unwrap().into_dyn();
+/// let err = einsum_dyn("i,j->ij", &[big(1 << 40), big(1 << 30)]).unwrap_err();
+/// assert!(err.to_string().starts_with("einsum `i,j->ij`: the output would have shape [1099511627776, 1073741824]"));
+/// ```
 ///
 /// # Examples
 ///
@@ -127,7 +164,11 @@ pub fn explain(spec: &str, shapes: &[&[usize]]) -> Result<Explanation, EinsumErr
 /// # Errors
 ///
 /// As [`einsum_dyn`], and [`ShapeError::GradientShape`](crate::spec::ShapeError::GradientShape)
-/// when `g` does not have the output's shape.
+/// when `g` does not have the output's shape, and
+/// [`ShapeError::TooLarge`](crate::spec::ShapeError::TooLarge) naming
+/// [`Buffer::Gradient`](crate::spec::Buffer::Gradient) when an operand's gradient (shaped like
+/// the operand, which may be a broadcast view) cannot be allocated. NaN and infinities
+/// propagate into the gradients as IEEE arithmetic says.
 ///
 /// ```
 /// use einsum_runtime::einsum_vjp_dyn;

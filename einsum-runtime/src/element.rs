@@ -9,8 +9,23 @@ use num_complex::Complex;
 /// `[[f64; 3]; 2]` the element is `f64` (an `Element`) and the rank is 2. Implement it for a
 /// number type of your own to use that type in an einsum.
 ///
-/// Integer einsums use the type's own `+` and `*`: they panic on overflow in debug builds and
-/// wrap in release builds, exactly as the same loop written by hand would.
+/// # Integer overflow
+///
+/// Integer einsums use the type's own `+` and `*`, exactly as the same loop written by hand
+/// would: with overflow checks on (debug builds, by default) an overflowing product or sum
+/// **panics**; with them off (release builds, by default) it **wraps** modulo `2^bits`
+/// without any error. The order of the additions is the engine's, so an intermediate sum may
+/// overflow where another order would not. Choose an element type wide enough for the sums
+/// (`i64`, `i128`), or floats. (Checked arithmetic on every element would slow every integer
+/// einsum down for a case the element type already defines; `Element` is implemented for
+/// your own number types too, so a checked or saturating integer type can be used instead.)
+///
+/// ```
+/// # use einsum_runtime::einsum_dyn;
+/// let a = ndarray::array![100i64, 100].into_dyn();
+/// // 100 * 100 + 100 * 100 = 20000: fits `i64`; with `i8` elements it would overflow.
+/// assert_eq!(einsum_dyn("i,i->", &[a.view(), a.view()]).unwrap()[[]], 20000);
+/// ```
 ///
 /// ```
 /// fn sum_all<T: einsum_runtime::Element>(xs: &[T]) -> T {

@@ -108,6 +108,82 @@ pub enum ShapeError {
         /// The two unequal extents.
         extents: (usize, usize),
     },
+    /// An array the contraction must build (its output, an intermediate or a gradient) has
+    /// more elements than `usize` counts, or more bytes than one allocation may have
+    /// (`isize::MAX`). Found from the shapes alone, before anything is allocated.
+    ///
+    /// ```
+    /// use einsum_spec::{Buffer, ShapeError};
+    /// let err = ShapeError::TooLarge {
+    ///     what: Buffer::Output,
+    ///     shape: vec![1 << 40, 1 << 30],
+    ///     element_size: 8,
+    /// };
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "the output would have shape [1099511627776, 1073741824]: 1180591620717411303424 \
+    ///      elements of 8 bytes, more than one allocation may hold (9223372036854775807 bytes)"
+    /// );
+    /// ```
+    TooLarge {
+        /// Which array.
+        what: Buffer,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The size of one element in bytes.
+        element_size: usize,
+    },
+    /// The allocator refused the memory for an array the contraction must build, although its
+    /// size is within the limits: the machine does not have that much memory to give.
+    ///
+    /// ```
+    /// use einsum_spec::{Buffer, ShapeError};
+    /// let err = ShapeError::AllocationFailed { what: Buffer::Intermediate, shape: vec![1 << 20, 1 << 20], bytes: 1 << 43 };
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "an intermediate result of shape [1048576, 1048576] needs 8796093022208 bytes and \
+    ///      the allocator refused them"
+    /// );
+    /// ```
+    AllocationFailed {
+        /// Which array.
+        what: Buffer,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The bytes requested.
+        bytes: usize,
+    },
+}
+
+/// Which array of a contraction a [`ShapeError::TooLarge`] or
+/// [`ShapeError::AllocationFailed`] is about.
+///
+/// ```
+/// use einsum_spec::Buffer;
+/// assert_eq!(Buffer::Gradient { operand: 1 }.to_string(), "the gradient of operand 1");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Buffer {
+    /// The result of the contraction.
+    Output,
+    /// A partial result: a pairwise product, a partial sum or a copy in matrix layout.
+    Intermediate,
+    /// The gradient with respect to an operand (shaped like that operand).
+    Gradient {
+        /// The operand (0-based).
+        operand: usize,
+    },
+}
+
+impl fmt::Display for Buffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Buffer::Output => f.write_str("the output"),
+            Buffer::Intermediate => f.write_str("an intermediate result"),
+            Buffer::Gradient { operand } => write!(f, "the gradient of operand {operand}"),
+        }
+    }
 }
 
 impl fmt::Display for ShapeError {
@@ -176,6 +252,39 @@ impl fmt::Display for ShapeError {
                 "label `{label}` is repeated in operand {operand} with unequal extents {} and {}: \
                  a diagonal needs equal extents",
                 extents.0, extents.1
+            ),
+            ShapeError::TooLarge {
+                what,
+                shape,
+                element_size,
+            } => {
+                // Exact in `u128` up to about 2^128 elements; beyond, say so.
+                let elements = shape
+                    .iter()
+                    .try_fold(1u128, |acc, &e| acc.checked_mul(e as u128));
+                match elements {
+                    Some(0) => write!(
+                        f,
+                        "{what} would have shape {shape:?}: it is empty, but the product of its \
+                         non-zero extents is more than {} (ndarray's limit even for empty \
+                         arrays)",
+                        isize::MAX
+                    ),
+                    Some(elements) => write!(
+                        f,
+                        "{what} would have shape {shape:?}: {elements} elements of \
+                         {element_size} bytes, more than one allocation may hold ({} bytes)",
+                        isize::MAX
+                    ),
+                    None => write!(
+                        f,
+                        "{what} would have shape {shape:?}: more elements than `u128` counts"
+                    ),
+                }
+            }
+            ShapeError::AllocationFailed { what, shape, bytes } => write!(
+                f,
+                "{what} of shape {shape:?} needs {bytes} bytes and the allocator refused them"
             ),
         }
     }

@@ -23,7 +23,7 @@ mod label;
 mod spec;
 mod term;
 
-pub use contraction::{Contraction, ShapeError, Slot};
+pub use contraction::{Buffer, Contraction, ShapeError, Slot};
 pub use error::{SpecError, SpecErrorKind};
 pub use label::Label;
 pub use spec::Spec;

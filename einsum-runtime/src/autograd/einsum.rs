@@ -71,7 +71,9 @@ impl<T: Float> Var<T> {
     ///
     /// # Errors
     ///
-    /// [`EinsumError`] when the spec is invalid or the operands' shapes do not fit it.
+    /// [`EinsumError`] when the spec is invalid or the operands' shapes do not fit it, or
+    /// when the output or an intermediate is too large to allocate
+    /// ([`ShapeError::TooLarge`](crate::spec::ShapeError::TooLarge)).
     ///
     /// ```
     /// use einsum_runtime::autograd::Var;
@@ -95,12 +97,16 @@ impl<T: Float> Var<T> {
     pub fn einsum(spec: &str, operands: &[&Var<T>]) -> Result<Var<T>, EinsumError> {
         let ranks: Vec<usize> = operands.iter().map(|v| v.ndim()).collect();
         let contraction = resolved(spec, &ranks)?;
-        let shapes: Vec<&[usize]> = operands.iter().map(|v| v.shape()).collect();
-        contraction
-            .bind_extents(&shapes)
+        // The value is computed here, where an output too large to allocate is an error.
+        let views: Vec<ndarray::ArrayViewD<'_, T>> =
+            operands.iter().map(|v| v.value().view()).collect();
+        let value = crate::engine::contract(&contraction, &views)
             .map_err(|error| EinsumError::from_shape_error(spec, error))?;
         let operands = operands.iter().map(|&v| v.clone()).collect();
-        Ok(Var::contract(contraction, operands))
+        Ok(Var::from_op_value(
+            Op::Contract(contraction, operands),
+            value,
+        ))
     }
 
     /// Records a contraction whose operands are known to fit it.

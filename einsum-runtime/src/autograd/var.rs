@@ -141,6 +141,11 @@ impl<T: Float> Var<T> {
     /// and grad mode is on. Otherwise the result is a constant.
     pub(crate) fn from_op(op: Op<T>) -> Var<T> {
         let value = op.forward();
+        Var::from_op_value(op, value)
+    }
+
+    /// Records `op` with its value, computed by the caller (fallibly).
+    pub(crate) fn from_op_value(op: Op<T>, value: ArrayD<T>) -> Var<T> {
         if is_grad_enabled() && op.inputs().any(Var::requires_grad) {
             Var::from_node(value, Some(op), true)
         } else {

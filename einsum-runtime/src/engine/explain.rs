@@ -466,6 +466,7 @@ mod tests {
             let arrays: Vec<ArrayD<f64>> = shapes.iter().map(|s| ArrayD::zeros(IxDyn(s))).collect();
             let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
             let engine: Vec<Vec<usize>> = super::super::prepare(&c, &views, &extents)
+                .unwrap()
                 .into_iter()
                 .map(|t| t.slots)
                 .collect();

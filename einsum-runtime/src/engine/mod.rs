@@ -21,6 +21,7 @@
 //! contraction gets; the gradients of one contraction share intermediates through
 //! [`contract_sharing`].
 
+mod alloc;
 mod diagonal;
 pub mod explain;
 mod gemm;
@@ -33,7 +34,7 @@ pub mod vjp;
 pub use shared::Intermediates;
 
 use crate::Element;
-use einsum_spec::{Contraction, ShapeError};
+use einsum_spec::{Buffer, Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
 
 /// An operand or intermediate result in the engine: an array whose axes are distinct slots,
@@ -50,11 +51,15 @@ struct Tensor<'a, T> {
 /// array in standard layout.
 ///
 /// Sums over empty ranges are zero. Integer elements use their own `+` and `*`, so they
-/// overflow as hand-written loops would.
+/// overflow as hand-written loops would (see [`Element`]). NaN and infinities propagate as
+/// IEEE arithmetic says: no kernel skips a product because a factor is zero.
 ///
 /// # Errors
 ///
-/// The [`ShapeError`] of [`Contraction::bind_extents`] when the shapes do not fit.
+/// The [`ShapeError`] of [`Contraction::bind_extents`] when the shapes do not fit, and
+/// [`ShapeError::TooLarge`] or [`ShapeError::AllocationFailed`] when the output or an
+/// intermediate result cannot be allocated (checked before anything is allocated; operands
+/// that are broadcast views can describe far more elements than memory holds).
 ///
 /// ```
 /// use einsum_runtime::{engine, spec::Spec};
@@ -156,22 +161,23 @@ fn evaluate<T: Element>(
 ) -> Result<ArrayD<T>, ShapeError> {
     if let ([axes], [operand], Strategy::Auto) = (contraction.inputs(), operands, strategy) {
         // One operand has no intermediate to share and no order to plan.
-        if let Some(result) = contract_single(axes, contraction.output(), operand) {
+        if let Some(result) = single(axes, contraction.output(), operand)? {
             return Ok(result);
         }
     }
     let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
     let extents = contraction.bind_extents(&shapes)?;
+    let output_shape: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
+    alloc::reserve::<T>(Buffer::Output, &output_shape)?;
     if extents.contains(&0) {
         // Some index ranges over nothing: either the output is empty, or every output element
         // is a sum over an empty range.
-        let output_shape: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
         return Ok(ArrayD::zeros(IxDyn(&output_shape)));
     }
     if strategy == Strategy::Auto && uses_direct_loop(contraction, &extents) {
         return Ok(small::contract_small(contraction, operands, &extents));
     }
-    Ok(contract_pairwise(contraction, operands, &extents, sharing))
+    contract_pairwise(contraction, operands, &extents, sharing)
 }
 
 /// Whether [`contract`] runs the direct loop (`small.rs`) for `contraction` with these bound,
@@ -189,8 +195,8 @@ pub(super) fn uses_direct_loop(contraction: &Contraction, extents: &[usize]) -> 
 /// the partial sums.
 ///
 /// Returns `None` when the operand does not fit the tables (wrong rank, unequal extents along
-/// a diagonal) or the tables are inconsistent (an output slot repeated or absent from `axes`);
-/// [`contract`] then reports why.
+/// a diagonal), the tables are inconsistent (an output slot repeated or absent from `axes`),
+/// or the output or a partial sum is too large to allocate; [`contract`] then reports why.
 ///
 /// ```
 /// use einsum_runtime::engine::contract_single;
@@ -206,41 +212,54 @@ pub fn contract_single<T: Element>(
     output: &[usize],
     operand: &ArrayViewD<'_, T>,
 ) -> Option<ArrayD<T>> {
+    single(axes, output, operand).ok().flatten()
+}
+
+/// [`contract_single`], with an array too large to allocate reported as an error (`Ok(None)`:
+/// the operand or the tables do not fit).
+fn single<T: Element>(
+    axes: &[usize],
+    output: &[usize],
+    operand: &ArrayViewD<'_, T>,
+) -> Result<Option<ArrayD<T>>, ShapeError> {
     let shape = operand.shape();
     if shape.len() != axes.len() {
-        return None;
+        return Ok(None);
     }
     let mut output_shape: diagonal::Slots = diagonal::Slots::new();
     for (n, slot) in output.iter().enumerate() {
-        let axis = axes.iter().position(|s| s == slot)?;
+        let Some(axis) = axes.iter().position(|s| s == slot) else {
+            return Ok(None);
+        };
         if output[..n].contains(slot) {
-            return None;
+            return Ok(None);
         }
         output_shape.push(shape[axis]);
     }
     for axis in 0..axes.len() {
         match axes[..axis].iter().position(|&s| s == axes[axis]) {
-            Some(first) if shape[first] != shape[axis] => return None,
+            Some(first) if shape[first] != shape[axis] => return Ok(None),
             _ => {}
         }
     }
+    alloc::reserve::<T>(Buffer::Output, &output_shape)?;
     if shape.contains(&0) {
         // Every sum is over an empty range, or the output is empty.
-        return Some(ArrayD::zeros(IxDyn(&output_shape)));
+        return Ok(Some(ArrayD::zeros(IxDyn(&output_shape))));
     }
     // With one operand, an axis of extent 1 has a slot of extent 1: nothing broadcasts.
-    let tensor = take_diagonals(operand.view(), axes);
+    let tensor = take_diagonals(operand.view(), axes)?;
     if output.is_empty() {
         // With the static rank where it is 1 or 2 (ndarray sums an `IxDyn` view lane by lane).
         let view = tensor.data.view();
         let sum = match view.ndim() {
-            1 => view.into_dimensionality::<ndarray::Ix1>().ok()?.sum(),
-            2 => view.into_dimensionality::<ndarray::Ix2>().ok()?.sum(),
-            _ => view.sum(),
+            1 => view.into_dimensionality::<ndarray::Ix1>().map(|v| v.sum()),
+            2 => view.into_dimensionality::<ndarray::Ix2>().map(|v| v.sum()),
+            _ => Ok(view.sum()),
         };
-        return Some(ArrayD::from_elem(IxDyn(&[]), sum));
+        return Ok(sum.ok().map(|sum| ArrayD::from_elem(IxDyn(&[]), sum)));
     }
-    Some(finish(tensor, output, &output_shape))
+    finish(tensor, output, &output_shape).map(Some)
 }
 
 /// As [`contract`], but always by the pairwise plan, however small the operands: what
@@ -272,10 +291,10 @@ fn contract_pairwise<T: Element>(
     operands: &[ArrayViewD<'_, T>],
     extents: &[usize],
     mut sharing: Option<Sharing<'_, T>>,
-) -> ArrayD<T> {
+) -> Result<ArrayD<T>, ShapeError> {
     let output = contraction.output();
     let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
-    let mut tensors = prepare(contraction, operands, extents);
+    let mut tensors = prepare(contraction, operands, extents)?;
     // Which pool operands each tensor combines, when sharing (0: not tracked).
     let mut origins: Vec<u64> = match &sharing {
         Some(sharing) => sharing.origins.to_vec(),
@@ -304,6 +323,9 @@ fn contract_pairwise<T: Element>(
         // The last step may take its operands in the other role order (see `last_step_swaps`).
         let swap = last && plan::last_step_swaps(&left.slots, &right.slots, &step.result, output);
         let (left, right) = if swap { (right, left) } else { (left, right) };
+        // The step's result, before any of its buffers is allocated.
+        let result_shape: Vec<usize> = step.result.iter().map(|&s| extents[s]).collect();
+        alloc::reserve::<T>(Buffer::Intermediate, &result_shape)?;
         let origin = left_origin | right_origin;
         let tracked = left_origin != 0 && right_origin != 0 && !last;
         let store = sharing.as_mut().filter(|_| tracked);
@@ -317,14 +339,15 @@ fn contract_pairwise<T: Element>(
                         slots: key.slots,
                     },
                     None => {
-                        let result = pair::contract_pair(left, right, &step.result);
+                        let result = pair::contract_pair(left, right, &step.result)?;
                         debug_assert_eq!(result.slots, key.slots);
+                        alloc::reserve::<T>(Buffer::Intermediate, result.data.shape())?;
                         sharing.intermediates.insert(key, result.data.to_owned());
                         result
                     }
                 }
             }
-            None => pair::contract_pair(left, right, &step.result),
+            None => pair::contract_pair(left, right, &step.result)?,
         };
         tensors.push(result);
         origins.push(if tracked { origin } else { 0 });
@@ -332,7 +355,7 @@ fn contract_pairwise<T: Element>(
     match tensors.pop() {
         Some(last) => finish(last, output, &output_shape),
         // Only a hand-built contraction has no operands; its output is the empty product.
-        None => ArrayD::from_elem(IxDyn(&output_shape), T::one()),
+        None => Ok(ArrayD::from_elem(IxDyn(&output_shape), T::one())),
     }
 }
 
@@ -342,7 +365,7 @@ fn prepare<'a, T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'a, T>],
     extents: &[usize],
-) -> Vec<Tensor<'a, T>> {
+) -> Result<Vec<Tensor<'a, T>>, ShapeError> {
     let tensors: Vec<Tensor<'a, T>> = operands
         .iter()
         .zip(contraction.inputs())
@@ -350,7 +373,7 @@ fn prepare<'a, T: Element>(
             let (view, slots) = drop_broadcast_axes(operand.clone(), slots, extents);
             take_diagonals(view, &slots)
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     // Counted after dropping broadcast axes: an operand that only broadcasts along a slot does
     // not depend on it, so the operands that do can sum it out on their own.
     let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
@@ -390,19 +413,25 @@ fn drop_broadcast_axes<'a, T>(
 /// Replaces each group of axes with the same slot by their diagonal, kept at the position of
 /// the group's first axis: a strided view of the same elements ([`diagonal::view`]), or a
 /// copy of the diagonal when no view can express it.
-fn take_diagonals<'a, T: Element>(view: ArrayViewD<'a, T>, slots: &[usize]) -> Tensor<'a, T> {
+fn take_diagonals<'a, T: Element>(
+    view: ArrayViewD<'a, T>,
+    slots: &[usize],
+) -> Result<Tensor<'a, T>, ShapeError> {
     match diagonal::view(view, slots) {
-        Ok((data, slots)) => Tensor {
+        Ok((data, slots)) => Ok(Tensor {
             data: CowArray::from(data),
             slots: slots.to_vec(),
-        },
+        }),
         Err(view) => copy_diagonals(&view, slots),
     }
 }
 
 /// [`take_diagonals`] by copying, element by element: for a diagonal over only some axes of
 /// an operand whose elements are not one contiguous block.
-fn copy_diagonals<'a, T: Element>(view: &ArrayViewD<'_, T>, slots: &[usize]) -> Tensor<'a, T> {
+fn copy_diagonals<'a, T: Element>(
+    view: &ArrayViewD<'_, T>,
+    slots: &[usize],
+) -> Result<Tensor<'a, T>, ShapeError> {
     let distinct = plan::distinct(slots);
     // For each axis, the position of its slot in `distinct`.
     let position: Vec<usize> = slots
@@ -412,6 +441,7 @@ fn copy_diagonals<'a, T: Element>(view: &ArrayViewD<'_, T>, slots: &[usize]) -> 
     let shape: Vec<usize> = (0..distinct.len())
         .map(|p| view.shape()[position.iter().position(|&q| q == p).unwrap_or_default()])
         .collect();
+    alloc::reserve::<T>(Buffer::Intermediate, &shape)?;
     let mut source = vec![0; slots.len()];
     let data = ArrayD::from_shape_fn(IxDyn(&shape), |index| {
         for (axis, &p) in position.iter().enumerate() {
@@ -419,30 +449,33 @@ fn copy_diagonals<'a, T: Element>(view: &ArrayViewD<'_, T>, slots: &[usize]) -> 
         }
         view[&source[..]]
     });
-    Tensor {
+    Ok(Tensor {
         data: CowArray::from(data),
         slots: distinct,
-    }
+    })
 }
 
 /// Sums over the axes whose slot `needed` rejects.
-fn sum_out<T: Element>(tensor: Tensor<'_, T>, needed: impl Fn(usize) -> bool) -> Tensor<'_, T> {
+fn sum_out<T: Element>(
+    tensor: Tensor<'_, T>,
+    needed: impl Fn(usize) -> bool,
+) -> Result<Tensor<'_, T>, ShapeError> {
     let Tensor {
         mut data,
         mut slots,
     } = tensor;
     for axis in (0..slots.len()).rev() {
         if !needed(slots[axis]) {
-            data = CowArray::from(sum_axis(&data.view(), Axis(axis)));
+            data = CowArray::from(sum_axis(&data.view(), Axis(axis))?);
             slots.remove(axis);
         }
     }
-    Tensor { data, slots }
+    Ok(Tensor { data, slots })
 }
 
 /// The sum along `axis`, computed with the view's static dimensionality up to rank 6
 /// (`sum_axis` through `IxDyn` was 30 % slower than through `Ix2` on a 1000x1000 `ij->j`).
-fn sum_axis<T: Element>(view: &ArrayViewD<'_, T>, axis: Axis) -> ArrayD<T> {
+fn sum_axis<T: Element>(view: &ArrayViewD<'_, T>, axis: Axis) -> Result<ArrayD<T>, ShapeError> {
     fn with_static<T: Element, D: ndarray::Dimension + ndarray::RemoveAxis>(
         view: &ArrayViewD<'_, T>,
         axis: Axis,
@@ -450,6 +483,9 @@ fn sum_axis<T: Element>(view: &ArrayViewD<'_, T>, axis: Axis) -> ArrayD<T> {
         let view = view.view().into_dimensionality::<D>().ok()?;
         Some(view.sum_axis(axis).into_dyn())
     }
+    let mut result_shape = view.shape().to_vec();
+    result_shape.remove(axis.index());
+    alloc::reserve::<T>(Buffer::Intermediate, &result_shape)?;
     let summed = match view.ndim() {
         1 => with_static::<T, ndarray::Ix1>(view, axis),
         2 => with_static::<T, ndarray::Ix2>(view, axis),
@@ -459,7 +495,7 @@ fn sum_axis<T: Element>(view: &ArrayViewD<'_, T>, axis: Axis) -> ArrayD<T> {
         6 => with_static::<T, ndarray::Ix6>(view, axis),
         _ => None,
     };
-    summed.unwrap_or_else(|| view.sum_axis(axis))
+    Ok(summed.unwrap_or_else(|| view.sum_axis(axis)))
 }
 
 /// Stage 3: sums what the output does not need (nothing, after a full contraction), permutes
@@ -468,15 +504,16 @@ fn finish<T: Element>(
     tensor: Tensor<'_, T>,
     output: &[usize],
     output_shape: &[usize],
-) -> ArrayD<T> {
-    let tensor = sum_out(tensor, |s| output.contains(&s));
+) -> Result<ArrayD<T>, ShapeError> {
+    let tensor = sum_out(tensor, |s| output.contains(&s))?;
     let order: Vec<usize> = output
         .iter()
         .filter_map(|s| tensor.slots.iter().position(|t| t == s))
         .collect();
     let in_order = order.iter().enumerate().all(|(n, &axis)| n == axis);
     if in_order && order.len() == output.len() && tensor.data.is_standard_layout() {
-        return tensor.data.into_owned();
+        alloc::reserve::<T>(Buffer::Output, output_shape)?;
+        return Ok(tensor.data.into_owned());
     }
     let mut view = tensor.data.view().permuted_axes(order);
     for (axis, slot) in output.iter().enumerate() {
@@ -485,7 +522,7 @@ fn finish<T: Element>(
         }
     }
     match view.broadcast(IxDyn(output_shape)) {
-        Some(broadcast) => standard_copy(&broadcast),
+        Some(broadcast) => standard_copy(&broadcast, Buffer::Output),
         None => unreachable!("every axis is 1 or its slot's extent"),
     }
 }
@@ -494,7 +531,12 @@ fn finish<T: Element>(
 /// element through dynamic indices; `assign` copies along the innermost axis.) Views of rank
 /// up to 6 are copied with their static dimensionality, whose index arithmetic is far cheaper
 /// than `IxDyn`'s when the layout is permuted.
-pub(super) fn standard_copy<T: Element>(view: &ArrayViewD<'_, T>) -> ArrayD<T> {
+///
+/// The copy is `what` for the error when it is too large to allocate.
+pub(super) fn standard_copy<T: Element>(
+    view: &ArrayViewD<'_, T>,
+    what: Buffer,
+) -> Result<ArrayD<T>, ShapeError> {
     fn copy_static<T: Element, D: ndarray::Dimension>(
         view: &ArrayViewD<'_, T>,
     ) -> Option<ArrayD<T>> {
@@ -503,6 +545,7 @@ pub(super) fn standard_copy<T: Element>(view: &ArrayViewD<'_, T>) -> ArrayD<T> {
         copy.assign(&view);
         Some(copy.into_dyn())
     }
+    alloc::reserve::<T>(what, view.shape())?;
     let copied = match view.ndim() {
         0 => copy_static::<T, ndarray::Ix0>(view),
         // One pass, no zeroing first (a diagonal read out of a large matrix, say).
@@ -515,11 +558,11 @@ pub(super) fn standard_copy<T: Element>(view: &ArrayViewD<'_, T>) -> ArrayD<T> {
         6 => copy_static::<T, ndarray::Ix6>(view),
         _ => None,
     };
-    copied.unwrap_or_else(|| {
+    Ok(copied.unwrap_or_else(|| {
         let mut copy = ArrayD::zeros(view.raw_dim());
         copy.assign(view);
         copy
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -682,12 +725,12 @@ mod tests {
     fn diagonal_sits_where_its_slot_first_occurs() {
         let a = Array3::from_shape_fn((2, 3, 2), |(i, j, k)| (100 * i + 10 * j + k) as f64);
         let want = ndarray::Array2::from_shape_fn((2, 3), |(i, j)| a[[i, j, i]]).into_dyn();
-        let tensor = take_diagonals(a.view().into_dyn(), &[0, 1, 0]);
+        let tensor = take_diagonals(a.view().into_dyn(), &[0, 1, 0]).unwrap();
         assert_eq!(tensor.slots, vec![0, 1]);
         assert!(tensor.data.is_view());
         assert_eq!(tensor.data.into_owned(), want);
         // The copy, for a view whose elements are not one block, gives the same.
-        let copied = copy_diagonals(&a.view().into_dyn(), &[0, 1, 0]);
+        let copied = copy_diagonals(&a.view().into_dyn(), &[0, 1, 0]).unwrap();
         assert_eq!(copied.slots, vec![0, 1]);
         assert_eq!(copied.data.into_owned(), want);
     }

@@ -14,8 +14,9 @@
 //! layout does not allow a view), and for each batch index `c[b] = a[b] · b[b]`.
 
 use super::plan::Groups;
-use super::{standard_copy, sum_out, Tensor};
+use super::{alloc, standard_copy, sum_out, Tensor};
 use crate::Element;
+use einsum_spec::{Buffer, ShapeError};
 use ndarray::linalg::general_mat_vec_mul;
 use ndarray::{
     Array3, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, Axis, CowArray, Ix3,
@@ -31,11 +32,11 @@ pub(super) fn contract_pair<'r, T: Element>(
     left: Tensor<'_, T>,
     right: Tensor<'_, T>,
     result: &[usize],
-) -> Tensor<'r, T> {
+) -> Result<Tensor<'r, T>, ShapeError> {
     // A slot only one side has and the result does not keep is summed on that side first.
     // (The engine never produces one; this keeps the step correct on its own.)
-    let left = sum_out(left, |s| result.contains(&s) || right.slots.contains(&s));
-    let right = sum_out(right, |s| result.contains(&s) || left.slots.contains(&s));
+    let left = sum_out(left, |s| result.contains(&s) || right.slots.contains(&s))?;
+    let right = sum_out(right, |s| result.contains(&s) || left.slots.contains(&s))?;
 
     let Groups {
         batch,
@@ -52,6 +53,11 @@ pub(super) fn contract_pair<'r, T: Element>(
             .position(|&s| s == slot)
             .map_or(1, |axis| right.data.shape()[axis]),
     };
+    let shape_of = |group: &[usize]| group.iter().map(|&s| extent(s)).collect::<Vec<usize>>();
+    // The result's element count, checked: it bounds the products of the batch and free
+    // groups below, and the contracted group is part of an operand that exists.
+    let slots: Vec<usize> = [&batch[..], &left_free, &right_free].concat();
+    alloc::elements::<T>(Buffer::Intermediate, &shape_of(&slots))?;
     let volume = |group: &[usize]| group.iter().map(|&s| extent(s)).product::<usize>();
     let (nb, m, k, n) = (
         volume(&batch),
@@ -66,21 +72,20 @@ pub(super) fn contract_pair<'r, T: Element>(
         &a,
         [batch.len(), left_free.len(), contracted.len()],
         (nb, m, k),
-    );
+    )?;
     let b = to_3d(
         &b,
         [batch.len(), contracted.len(), right_free.len()],
         (nb, k, n),
-    );
-    let c = batched_mat_mul(&a.view(), &b.view());
+    )?;
+    let c = batched_mat_mul(&a.view(), &b.view())?;
 
-    let slots: Vec<usize> = [batch, left_free, right_free].concat();
-    let shape: Vec<usize> = slots.iter().map(|&s| extent(s)).collect();
+    let shape = shape_of(&slots);
     match c.into_shape_with_order(IxDyn(&shape)) {
-        Ok(data) => Tensor {
+        Ok(data) => Ok(Tensor {
             data: CowArray::from(data),
             slots,
-        },
+        }),
         Err(_) => {
             unreachable!("a fresh array in standard layout reshapes to the same number of elements")
         }
@@ -103,7 +108,7 @@ fn to_3d<'v, T: Element>(
     view: &'v ArrayViewD<'_, T>,
     groups: [usize; 3],
     dims: (usize, usize, usize),
-) -> CowArray<'v, T, Ix3> {
+) -> Result<CowArray<'v, T, Ix3>, ShapeError> {
     let mergeable = {
         let (mut start, shape, strides) = (0, view.shape(), view.strides());
         groups.iter().all(|&len| {
@@ -116,12 +121,12 @@ fn to_3d<'v, T: Element>(
     let reshaped = if mergeable {
         view.to_shape(dims)
     } else {
-        standard_copy(view)
+        standard_copy(view, Buffer::Intermediate)?
             .into_shape_with_order(dims)
             .map(CowArray::from)
     };
     match reshaped {
-        Ok(array) => array,
+        Ok(array) => Ok(array),
         Err(_) => unreachable!("the groups hold every axis, so the element count is unchanged"),
     }
 }
@@ -191,16 +196,22 @@ impl core::fmt::Display for Kernel {
 /// [`Kernel`] for its shape. Matrix-vector products whose matrix runs contiguously along the
 /// result accumulate whole rows (`c += a_k · b[k, ..]`), which reads memory in order where a
 /// dot product per result element would stride across it.
-fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> Array3<T> {
+///
+/// The caller has checked that `c`'s element count fits; its memory is reserved here.
+fn batched_mat_mul<T: Element>(
+    a: &ArrayView3<'_, T>,
+    b: &ArrayView3<'_, T>,
+) -> Result<Array3<T>, ShapeError> {
     let (nb, m, k) = a.dim();
     let n = b.dim().2;
     let kernel = Kernel::for_product(m, k, n);
     if kernel == Kernel::OuterProduct {
         return batched_outer_product(a, b);
     }
+    alloc::reserve::<T>(Buffer::Intermediate, &[nb, m, n])?;
     if kernel == Kernel::Gemm && nb == 1 {
         if let Some(c) = super::gemm::single_product(a, b) {
-            return c;
+            return Ok(c);
         }
     }
     let mut c = Array3::<T>::zeros((nb, m, n));
@@ -256,7 +267,7 @@ fn batched_mat_mul<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> 
             super::gemm::batched_mat_mul(a, b, &mut c.view_mut());
         }
     }
-    c
+    Ok(c)
 }
 
 /// `c[i] = a[i] · b[i]` for many small products stored in order: the batches walked as
@@ -345,10 +356,13 @@ fn accumulate_rows<T: Element>(
 
 /// `c[b, i, j] = a[b, i, 0] · b[b, 0, j]`: an outer product per batch index, each element
 /// written once into a fresh buffer (no zeroing pass over a possibly large result).
-fn batched_outer_product<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T>) -> Array3<T> {
+fn batched_outer_product<T: Element>(
+    a: &ArrayView3<'_, T>,
+    b: &ArrayView3<'_, T>,
+) -> Result<Array3<T>, ShapeError> {
     let (nb, m, _) = a.dim();
     let n = b.dim().2;
-    let mut values = Vec::with_capacity(nb.saturating_mul(m).saturating_mul(n));
+    let mut values = alloc::vec::<T>(Buffer::Intermediate, &[nb, m, n])?;
     for (a, b) in a.outer_iter().zip(b.outer_iter()) {
         let row = b.row(0);
         for &x in a.column(0) {
@@ -359,7 +373,7 @@ fn batched_outer_product<T: Element>(a: &ArrayView3<'_, T>, b: &ArrayView3<'_, T
         }
     }
     match Array3::from_shape_vec((nb, m, n), values) {
-        Ok(c) => c,
+        Ok(c) => Ok(c),
         Err(_) => unreachable!("one value per (batch, row, column)"),
     }
 }

@@ -54,7 +54,9 @@ impl Expansion {
     /// # Panics
     ///
     /// When `reduced` does not have one axis per kept slot, each of extent 1 or the slot's
-    /// extent; [`plan`] and [`vjp`] always produce such arrays.
+    /// extent; [`plan`] and [`vjp`] always produce such arrays. When the operand's shape is too
+    /// large to allocate (an operand that was a broadcast view can describe more elements than
+    /// memory holds); [`vjp`] checks that first and returns an error instead.
     ///
     /// ```
     /// use einsum_runtime::engine::vjp;
@@ -95,7 +97,10 @@ impl Expansion {
             }
         }
         match view.broadcast(IxDyn(&self.target_shape)) {
-            Some(full) => super::standard_copy(&full),
+            Some(full) => match super::standard_copy(&full, einsum_spec::Buffer::Intermediate) {
+                Ok(copy) => copy,
+                Err(error) => panic!("einsum gradient: {error}"),
+            },
             None => unreachable!("kept axes have the operand's extents, the others length 1"),
         }
     }
@@ -287,7 +292,9 @@ pub fn plan(
 /// # Errors
 ///
 /// [`ShapeError`] when the operands do not fit the contraction or `g` does not have the
-/// output's shape.
+/// output's shape; [`ShapeError::TooLarge`] or [`ShapeError::AllocationFailed`] when a gradient
+/// (shaped like its operand, which may be a broadcast view) or an intermediate cannot be
+/// allocated.
 ///
 /// ```
 /// use einsum_runtime::engine::vjp;
@@ -322,6 +329,11 @@ pub fn vjp<T: Element>(
     let pool: Vec<ArrayViewD<'_, T>> = std::iter::once(g.view())
         .chain(operands.iter().map(|a| a.view()))
         .collect();
+    // Each gradient has its operand's shape, which a broadcast view can make larger than
+    // memory: checked for all before any is computed.
+    for (operand, shape) in shapes.iter().enumerate() {
+        super::alloc::reserve::<T>(einsum_spec::Buffer::Gradient { operand }, shape)?;
+    }
     let mut shared = Intermediates::new();
     (0..operands.len())
         .map(|k| {
