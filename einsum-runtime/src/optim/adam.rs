@@ -1,7 +1,7 @@
 //! Adam and AdamW: one set of moment estimates, two ways to apply weight decay.
 
 use super::slots::{zeros_like, Checker, Slots};
-use super::{constant, OptimError, Optimizer};
+use super::{constant, NonFinite, OptimError, Optimizer};
 use crate::autograd::Float;
 use ndarray::{ArrayD, Zip};
 
@@ -30,6 +30,10 @@ pub struct AdamConfig<T = f64> {
     /// Refuse to step on a gradient holding NaN or an infinity
     /// ([`OptimError::NonFiniteGradient`]). Default `true`.
     pub check_finite: bool,
+    /// What a step does with a gradient holding NaN or an infinity while `check_finite` is
+    /// on: refuse it with an error ([`NonFinite::Error`], the default), skip the step
+    /// ([`NonFinite::Skip`]) or take it ([`NonFinite::Ignore`]).
+    pub non_finite: NonFinite,
 }
 
 impl<T: Float> Default for AdamConfig<T> {
@@ -49,6 +53,7 @@ impl<T: Float> Default for AdamConfig<T> {
             weight_decay: T::zero(),
             amsgrad: false,
             check_finite: true,
+            non_finite: NonFinite::Error,
         }
     }
 }
@@ -79,6 +84,10 @@ pub struct AdamWConfig<T = f64> {
     /// Refuse to step on a gradient holding NaN or an infinity
     /// ([`OptimError::NonFiniteGradient`]). Default `true`.
     pub check_finite: bool,
+    /// What a step does with a gradient holding NaN or an infinity while `check_finite` is
+    /// on: refuse it with an error ([`NonFinite::Error`], the default), skip the step
+    /// ([`NonFinite::Skip`]) or take it ([`NonFinite::Ignore`]).
+    pub non_finite: NonFinite,
 }
 
 impl<T: Float> Default for AdamWConfig<T> {
@@ -98,6 +107,7 @@ impl<T: Float> Default for AdamWConfig<T> {
             weight_decay: constant(1e-2),
             amsgrad: false,
             check_finite: true,
+            non_finite: NonFinite::Error,
         }
     }
 }
@@ -113,6 +123,7 @@ struct Rule<T> {
     decoupled: bool,
     amsgrad: bool,
     check_finite: bool,
+    non_finite: NonFinite,
 }
 
 impl<T: Float> Rule<T> {
@@ -136,6 +147,7 @@ impl<T: Float> From<AdamConfig<T>> for Rule<T> {
             decoupled: false,
             amsgrad: c.amsgrad,
             check_finite: c.check_finite,
+            non_finite: c.non_finite,
         }
     }
 }
@@ -150,6 +162,7 @@ impl<T: Float> From<AdamWConfig<T>> for Rule<T> {
             decoupled: true,
             amsgrad: c.amsgrad,
             check_finite: c.check_finite,
+            non_finite: c.non_finite,
         }
     }
 }
@@ -175,7 +188,12 @@ impl<T: Float> Moments<T> {
         params: &mut [&mut ArrayD<T>],
         grads: &[ArrayD<T>],
     ) -> Result<(), OptimError> {
-        self.slots.check(params, grads, rule.check_finite)?;
+        if !self
+            .slots
+            .check(params, grads, rule.check_finite, rule.non_finite)?
+        {
+            return Ok(());
+        }
         if !self.slots.is_initialized() {
             self.slots.record(params);
             self.m = zeros_like(params);

@@ -62,7 +62,8 @@
 //! either updates every parameter or, when it returns an error, none of them.
 //!
 //! Gradients containing NaN or an infinity are refused by default
-//! ([`OptimError::NonFiniteGradient`]); each config has a `check_finite` field to turn that off.
+//! ([`OptimError::NonFiniteGradient`]); each config's `non_finite` field ([`NonFinite`]) can
+//! make a step skip such gradients instead, or take them (as does `check_finite: false`).
 
 mod adam;
 mod error;
@@ -81,6 +82,52 @@ pub use sgd::{Sgd, SgdConfig};
 
 use crate::autograd::Float;
 use ndarray::ArrayD;
+
+/// What an optimizer step does when a gradient holds NaN or an infinity: each config's
+/// `non_finite` field. Non-finite gradients usually mean a diverging loss or an overflow
+/// upstream; stepping on them would silently turn the parameters into NaN.
+///
+/// ```
+/// use einsum_runtime::optim::{NonFinite, Optimizer, Sgd, SgdConfig};
+/// use ndarray::array;
+///
+/// let mut x = array![1.0, 2.0].into_dyn();
+/// let bad = array![f64::NAN, 1.0].into_dyn();
+///
+/// // The default: an error, and nothing changes.
+/// let mut sgd = Sgd::new(SgdConfig { lr: 0.5, ..Default::default() });
+/// let err = sgd.step(&mut [&mut x], &[bad.clone()]).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "non-finite gradient for parameter 0: NaN at index [0]; the step was refused and the parameters are unchanged"
+/// );
+///
+/// // Skip: the step is skipped (parameters, state and step count unchanged), without error,
+/// // as mixed-precision training skips steps whose gradients overflowed.
+/// let mut sgd = Sgd::new(SgdConfig { lr: 0.5, non_finite: NonFinite::Skip, ..Default::default() });
+/// sgd.step(&mut [&mut x], &[bad.clone()])?;
+/// assert_eq!((x.clone(), sgd.steps()), (array![1.0, 2.0].into_dyn(), 0));
+///
+/// // Ignore: the step is taken, and IEEE arithmetic makes the parameter NaN.
+/// let mut sgd = Sgd::new(SgdConfig { lr: 0.5, non_finite: NonFinite::Ignore, ..Default::default() });
+/// sgd.step(&mut [&mut x], &[bad])?;
+/// assert!(x[[0]].is_nan() && x[[1]] == 1.5);
+/// # Ok::<(), einsum_runtime::optim::OptimError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NonFinite {
+    /// Refuse the step with [`OptimError::NonFiniteGradient`], naming the parameter, the
+    /// index and the value; nothing changes. The default.
+    #[default]
+    Error,
+    /// Skip the step: parameters, optimizer state and step count stay as they were, and the
+    /// step returns `Ok(())`.
+    Skip,
+    /// Take the step as if the gradient were finite (NaN and infinities propagate into the
+    /// parameters as IEEE arithmetic says). `check_finite: false` does the same.
+    Ignore,
+}
 
 /// Updates parameters from their gradients, keeping whatever state the update rule needs
 /// (momentum, moment estimates) per parameter position.

@@ -1,7 +1,7 @@
 //! RMSprop: steps scaled by a running average of squared gradients.
 
 use super::slots::{zeros_like, Checker, Slots};
-use super::{constant, OptimError, Optimizer};
+use super::{constant, NonFinite, OptimError, Optimizer};
 use crate::autograd::Float;
 use ndarray::{ArrayD, Zip};
 
@@ -30,6 +30,10 @@ pub struct RmsPropConfig<T = f64> {
     /// Refuse to step on a gradient holding NaN or an infinity
     /// ([`OptimError::NonFiniteGradient`]). Default `true`.
     pub check_finite: bool,
+    /// What a step does with a gradient holding NaN or an infinity while `check_finite` is
+    /// on: refuse it with an error ([`NonFinite::Error`], the default), skip the step
+    /// ([`NonFinite::Skip`]) or take it ([`NonFinite::Ignore`]).
+    pub non_finite: NonFinite,
 }
 
 impl<T: Float> Default for RmsPropConfig<T> {
@@ -50,6 +54,7 @@ impl<T: Float> Default for RmsPropConfig<T> {
             momentum: T::zero(),
             centered: false,
             check_finite: true,
+            non_finite: NonFinite::Error,
         }
     }
 }
@@ -189,7 +194,12 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         grads: &[ArrayD<T>],
     ) -> Result<(), OptimError> {
         let c = self.config;
-        self.slots.check(params, grads, c.check_finite)?;
+        if !self
+            .slots
+            .check(params, grads, c.check_finite, c.non_finite)?
+        {
+            return Ok(());
+        }
         let with_momentum = c.momentum > T::zero();
         if !self.slots.is_initialized() {
             self.slots.record(params);

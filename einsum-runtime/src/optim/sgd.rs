@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay.
 
 use super::slots::{zeros_like, Checker, Slots};
-use super::{constant, OptimError, Optimizer};
+use super::{constant, NonFinite, OptimError, Optimizer};
 use crate::autograd::Float;
 use ndarray::{ArrayD, Zip};
 
@@ -31,6 +31,10 @@ pub struct SgdConfig<T = f64> {
     /// Refuse to step on a gradient holding NaN or an infinity
     /// ([`OptimError::NonFiniteGradient`]). Default `true`.
     pub check_finite: bool,
+    /// What a step does with a gradient holding NaN or an infinity while `check_finite` is
+    /// on: refuse it with an error ([`NonFinite::Error`], the default), skip the step
+    /// ([`NonFinite::Skip`]) or take it ([`NonFinite::Ignore`]).
+    pub non_finite: NonFinite,
 }
 
 impl<T: Float> Default for SgdConfig<T> {
@@ -49,6 +53,7 @@ impl<T: Float> Default for SgdConfig<T> {
             weight_decay: T::zero(),
             nesterov: false,
             check_finite: true,
+            non_finite: NonFinite::Error,
         }
     }
 }
@@ -180,7 +185,12 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         grads: &[ArrayD<T>],
     ) -> Result<(), OptimError> {
         let c = self.config;
-        self.slots.check(params, grads, c.check_finite)?;
+        if !self
+            .slots
+            .check(params, grads, c.check_finite, c.non_finite)?
+        {
+            return Ok(());
+        }
         let first = !self.slots.is_initialized();
         self.slots.record(params);
         let with_momentum = c.momentum != T::zero();

@@ -1,6 +1,6 @@
 //! What every optimizer checks before it touches a parameter: counts, shapes, finiteness.
 
-use super::OptimError;
+use super::{NonFinite, OptimError};
 use crate::autograd::Float;
 use ndarray::{ArrayD, Dimension};
 
@@ -19,13 +19,16 @@ impl Slots {
 
     /// Checks a step's arguments, in this order: counts of gradients and parameters, the
     /// parameters against the previous steps, each gradient's shape, then (when
-    /// `check_finite`) each gradient's elements. Nothing is modified.
+    /// `check_finite` and the policy is not [`NonFinite::Ignore`]) each gradient's elements.
+    /// Nothing is modified. `Ok(false)`: a gradient is not finite and the policy is
+    /// [`NonFinite::Skip`], so the step must be skipped.
     pub(super) fn check<T: Float>(
         &self,
         params: &[&mut ArrayD<T>],
         grads: &[ArrayD<T>],
         check_finite: bool,
-    ) -> Result<(), OptimError> {
+        policy: NonFinite,
+    ) -> Result<bool, OptimError> {
         if params.len() != grads.len() {
             return Err(OptimError::GradientCount {
                 parameters: params.len(),
@@ -58,10 +61,13 @@ impl Slots {
                 });
             }
         }
-        if check_finite {
+        if check_finite && policy != NonFinite::Ignore {
             for (parameter, grad) in grads.iter().enumerate() {
                 if grad.iter().all(|g| g.is_finite()) {
                     continue;
+                }
+                if policy == NonFinite::Skip {
+                    return Ok(false);
                 }
                 if let Some((index, value)) = grad.indexed_iter().find(|(_, g)| !g.is_finite()) {
                     return Err(OptimError::NonFiniteGradient {
@@ -72,7 +78,7 @@ impl Slots {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Remembers the shapes of `params` at the first step.
