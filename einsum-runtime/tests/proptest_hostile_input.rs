@@ -1,6 +1,7 @@
 //! The fuzz targets' properties (fuzz/), on a bounded number of generated cases so that
 //! `cargo test` checks them on every run: any text as a spec, any spec on any small shapes,
-//! and structurally valid contractions through the pairwise planner. Each must give an error
+//! structurally valid contractions through the pairwise planner, and the same on broadcast
+//! operands whose extents are far beyond memory. Each must give an error
 //! or the reference evaluator's answer, never a panic.
 
 #[path = "../../tests/common/reference.rs"]
@@ -45,5 +46,14 @@ proptest! {
         extents in any::<[u8; 8]>(),
     ) {
         properties::check_planner(&terms, &output, extents);
+    }
+
+    #[test]
+    fn extents_beyond_memory_are_an_error_or_a_result_never_a_panic(
+        terms in vec(vec(0u8..8, 0..5), 1..6),
+        output in vec(any::<u8>(), 0..5),
+        extents in any::<[u8; 8]>(),
+    ) {
+        properties::check_huge_extents(&terms, &output, extents);
     }
 }

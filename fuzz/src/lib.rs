@@ -11,4 +11,4 @@ pub mod reference;
 #[path = "../../einsum-runtime/tests/properties/mod.rs"]
 mod properties;
 
-pub use properties::{check_einsum, check_planner, check_spec_text};
+pub use properties::{check_einsum, check_huge_extents, check_planner, check_spec_text};

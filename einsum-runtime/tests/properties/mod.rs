@@ -120,37 +120,9 @@ pub fn check_einsum(spec: &str, shapes: &[Vec<usize>]) {
 /// labels, `output` picks among the labels used, `extents` size them. The pairwise plan, the
 /// automatic strategy and the reference must agree.
 pub fn check_planner(terms: &[Vec<u8>], output: &[u8], extents: [u8; 8]) {
-    const LABELS: &[u8; 8] = b"abcdefgh";
-    let terms: Vec<Vec<u8>> = terms
-        .iter()
-        .take(5)
-        .map(|t| t.iter().take(4).map(|&l| l % 8).collect())
-        .collect();
-    if terms.is_empty() {
+    let Some((spec, terms, _)) = valid_spec(terms, output) else {
         return;
-    }
-    let mut used: Vec<u8> = terms.iter().flatten().copied().collect();
-    used.sort_unstable();
-    used.dedup();
-    let mut out: Vec<u8> = Vec::new();
-    for &o in output.iter().take(4) {
-        if let Some(&label) = used.get(usize::from(o) % used.len().max(1)) {
-            if !out.contains(&label) {
-                out.push(label);
-            }
-        }
-    }
-    let text = |labels: &[u8]| -> String {
-        labels
-            .iter()
-            .map(|&l| LABELS[usize::from(l)] as char)
-            .collect()
     };
-    let spec = format!(
-        "{}->{}",
-        terms.iter().map(|t| text(t)).collect::<Vec<_>>().join(","),
-        text(&out)
-    );
     let extent = |label: u8| 1 + usize::from(extents[usize::from(label)] % 4);
     let shapes: Vec<Vec<usize>> = terms
         .iter()
@@ -178,4 +150,88 @@ pub fn check_planner(terms: &[Vec<u8>], output: &[u8], extents: [u8; 8]) {
         let want = reference::reference_einsum(&spec, &operands);
         assert_equal(&planned, &want, &spec);
     }
+}
+
+/// Extents for [`check_huge_extents`]: small ones, zero, and ones no memory can hold.
+const HOSTILE_EXTENTS: [usize; 8] = [0, 1, 2, 3, 1 << 20, 1 << 40, 1 << 50, 1 << 62];
+
+/// Extents at or above this are huge: summing over one is real work, not a hostile input.
+const HUGE: usize = 1 << 20;
+
+/// Valid contractions, built as [`check_planner`] builds them, on operands that are broadcast
+/// views of one element, so their extents can be far beyond memory. When no huge label is
+/// summed, the call must return promptly: an error (an output or intermediate too large to
+/// allocate) or a result, never a panic or an abort; when the output alone would need more
+/// than 2^44 bytes, it must be the error.
+pub fn check_huge_extents(terms: &[Vec<u8>], output: &[u8], extents: [u8; 8]) {
+    let Some((spec, terms, out)) = valid_spec(terms, output) else {
+        return;
+    };
+    let extent = |label: u8| HOSTILE_EXTENTS[usize::from(extents[usize::from(label)] % 8)];
+    let summed_huge = terms
+        .iter()
+        .flatten()
+        .any(|&l| extent(l) >= HUGE && !out.contains(&l));
+    if summed_huge {
+        return;
+    }
+    let one = [1.0f64];
+    let base = ndarray::ArrayView1::from(&one[..]);
+    let Some(views) = terms
+        .iter()
+        .map(|t| {
+            let shape: Vec<usize> = t.iter().map(|&l| extent(l)).collect();
+            base.broadcast(IxDyn(&shape))
+        })
+        .collect::<Option<Vec<ArrayViewD<'_, f64>>>>()
+    else {
+        return;
+    };
+    let output_bytes = out
+        .iter()
+        .fold(8u128, |bytes, &l| bytes.saturating_mul(extent(l) as u128));
+    let result = einsum_dyn(&spec, &views);
+    if output_bytes > 1 << 44 {
+        assert!(
+            result.is_err(),
+            "{spec}: an output of {output_bytes} bytes was computed"
+        );
+    }
+}
+
+/// The spec text for structural terms over eight labels (at most five terms of four labels)
+/// and an output picked among the labels used: `(spec, terms, output)`.
+fn valid_spec(terms: &[Vec<u8>], output: &[u8]) -> Option<(String, Vec<Vec<u8>>, Vec<u8>)> {
+    const LABELS: &[u8; 8] = b"abcdefgh";
+    let terms: Vec<Vec<u8>> = terms
+        .iter()
+        .take(5)
+        .map(|t| t.iter().take(4).map(|&l| l % 8).collect())
+        .collect();
+    if terms.is_empty() {
+        return None;
+    }
+    let mut used: Vec<u8> = terms.iter().flatten().copied().collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut out: Vec<u8> = Vec::new();
+    for &o in output.iter().take(4) {
+        if let Some(&label) = used.get(usize::from(o) % used.len().max(1)) {
+            if !out.contains(&label) {
+                out.push(label);
+            }
+        }
+    }
+    let text = |labels: &[u8]| -> String {
+        labels
+            .iter()
+            .map(|&l| LABELS[usize::from(l)] as char)
+            .collect()
+    };
+    let spec = format!(
+        "{}->{}",
+        terms.iter().map(|t| text(t)).collect::<Vec<_>>().join(","),
+        text(&out)
+    );
+    Some((spec, terms, out))
 }
