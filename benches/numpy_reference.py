@@ -63,12 +63,13 @@ def main():
     case("bij,bjk->bik 64^3", "bij,bjk->bik", [p, q], blas=lambda: np.matmul(p, q))
     p, q, r = filled(128, 128), filled(128, 128), filled(128, 128)
     case("ij,jk,kl->il 128", "ij,jk,kl->il", [p, q, r], blas=lambda: (p @ q) @ r)
-    p, q = filled(32, 32, 16, 16), filled(16, 16, 32, 32)
+    # e, f have the extents of k, d, as in benches/contractions.rs.
+    p, q = filled(32, 32, 16, 16), filled(16, 16, 16, 16)
     case(
         "nmkd,kdef->nmef 32,32,16,16",
         "nmkd,kdef->nmef",
         [p, q],
-        blas=lambda: (p.reshape(1024, 256) @ q.reshape(256, 1024)).reshape(32, 32, 32, 32),
+        blas=lambda: (p.reshape(1024, 256) @ q.reshape(256, 256)).reshape(32, 32, 16, 16),
     )
     m = filled(1000, 1000)
     case("ii-> 1000", "ii->", [m], blas=lambda: np.trace(m))
