@@ -35,27 +35,27 @@ use quote::{format_ident, quote};
 mod plan;
 
 /// `__TK`: operand `k`'s element type parameter.
-fn elem_param(k: usize) -> Ident {
+pub(crate) fn elem_param(k: usize) -> Ident {
     format_ident!("__T{}", k)
 }
 
 /// `__EK_A`: the extent parameter of axis `axis` of operand `k`.
-fn extent_param(k: usize, axis: usize) -> Ident {
+pub(crate) fn extent_param(k: usize, axis: usize) -> Ident {
     format_ident!("__E{}_{}", k, axis)
 }
 
 /// `__sS`: the loop index of slot `s`.
-fn slot_index(slot: usize) -> Ident {
+pub(crate) fn slot_index(slot: usize) -> Ident {
     format_ident!("__s{}", slot)
 }
 
 /// `__opK`: operand `k` in the kernel's body.
-fn operand_var(k: usize) -> Ident {
+pub(crate) fn operand_var(k: usize) -> Ident {
     format_ident!("__op{}", k)
 }
 
 /// `[[elem; E_last]; E_first]` for the given extents, outermost first.
-fn nested_array(elem: &TokenStream, extents: &[Ident]) -> TokenStream {
+pub(crate) fn nested_array<E: quote::ToTokens>(elem: &TokenStream, extents: &[E]) -> TokenStream {
     extents
         .iter()
         .rev()
@@ -222,7 +222,7 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool) -> Token
 }
 
 /// `__gK`: the gradient of operand `k`.
-fn grad_var(k: usize) -> Ident {
+pub(crate) fn grad_var(k: usize) -> Ident {
     format_ident!("__g{}", k)
 }
 
@@ -321,7 +321,7 @@ fn gradients(
 }
 
 /// One element of operand `k` (or of the output gradient, `k = None`) at the current indices.
-fn element(tables: &Tables, k: Option<usize>) -> TokenStream {
+pub(crate) fn element(tables: &Tables, k: Option<usize>) -> TokenStream {
     let (var, axes) = match k {
         Some(k) => (operand_var(k), &tables.inputs[k]),
         None => (format_ident!("__grad"), &tables.output),
@@ -390,7 +390,7 @@ fn for_each_index(tables: &Tables, slots: &[usize], inner: TokenStream) -> Token
 /// The product of one element of every operand (but `skip`) at the current indices, each
 /// converted to operand 0's element type (an identity the diagnostic trait provides). Empty
 /// when nothing is left.
-fn product(tables: &Tables, skip: Option<usize>) -> TokenStream {
+pub(crate) fn product(tables: &Tables, skip: Option<usize>) -> TokenStream {
     let factors = (0..tables.inputs.len())
         .filter(|&k| Some(k) != skip)
         .map(|k| {

@@ -33,6 +33,9 @@
 use crate::diagnostics::{
     element_trait, extent_trait, kernel_trait, same_element_trait, vjp_trait,
 };
+use crate::gen_fixed::{
+    elem_param, element, extent_param, grad_var, nested_array, operand_var, product, slot_index,
+};
 use crate::model::Tables;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -124,34 +127,6 @@ impl Batch<'_> {
             .map(|&s| self.bound(s))
             .collect()
     }
-}
-
-fn elem_param(k: usize) -> Ident {
-    format_ident!("__T{}", k)
-}
-
-fn extent_param(k: usize, axis: usize) -> Ident {
-    format_ident!("__E{}_{}", k, axis)
-}
-
-fn slot_index(slot: usize) -> Ident {
-    format_ident!("__s{}", slot)
-}
-
-fn operand_var(k: usize) -> Ident {
-    format_ident!("__op{}", k)
-}
-
-fn grad_var(k: usize) -> Ident {
-    format_ident!("__g{}", k)
-}
-
-/// `[[elem; E_last]; E_first]` for the given extents, outermost first.
-fn nested_array<E: quote::ToTokens>(elem: &TokenStream, extents: &[E]) -> TokenStream {
-    extents
-        .iter()
-        .rev()
-        .fold(elem.clone(), |inner, n| quote!([#inner; #n]))
 }
 
 /// Generates the batch kernel impl (and with `vjp` its gradient) when the spec has a batch
@@ -267,39 +242,6 @@ pub(crate) fn generate(tables: &Tables, spec: &str, krate: &TokenStream, vjp: bo
         }
         #vjp_impl
     }
-}
-
-/// One element of operand `k` (or of the output gradient, `k = None`) at the current indices.
-fn element(tables: &Tables, k: Option<usize>) -> TokenStream {
-    let (var, axes) = match k {
-        Some(k) => (operand_var(k), &tables.inputs[k]),
-        None => (format_ident!("__grad"), &tables.output),
-    };
-    if axes.is_empty() {
-        quote!((*#var))
-    } else {
-        let indices = axes.iter().map(|&s| slot_index(s));
-        quote!(#var #([#indices])*)
-    }
-}
-
-/// The product of one element of every operand (but `skip`) at the current indices, each
-/// converted to operand 0's element type. Empty when nothing is left.
-fn product(tables: &Tables, skip: Option<usize>) -> TokenStream {
-    let factors = (0..tables.inputs.len())
-        .filter(|&k| Some(k) != skip)
-        .map(|k| {
-            let element = element(tables, Some(k));
-            if k == 0 {
-                element
-            } else {
-                let same = same_element_trait(k);
-                let elem = elem_param(k);
-                let t0 = elem_param(0);
-                quote!(<#elem as #same<#t0>>::same(#element))
-            }
-        });
-    factors.reduce(|a, b| quote!(#a * #b)).unwrap_or_default()
 }
 
 /// `for` loops over `slots` (outermost first) around `inner`.
