@@ -359,14 +359,7 @@ fn gradient_nest(
             let indices = axes.iter().map(|&s| slot_index(s));
             quote!(#var #([#indices])*)
         };
-        let upstream = element(tables, None);
-        let rest = product(tables, Some(k));
-        let contribution = if rest.is_empty() {
-            upstream
-        } else {
-            quote!(#upstream * #rest)
-        };
-        updates.extend(quote!(#target = #target + #contribution;));
+        updates.extend(gradient_update(tables, k, &target));
     }
     let all_slots: Vec<usize> = tables
         .output
@@ -376,6 +369,19 @@ fn gradient_nest(
         .collect();
     let nest = for_each_index(tables, &all_slots, updates);
     quote!(#declarations #nest)
+}
+
+/// `target = target + g * (every operand but k)` at the current indices: one step of operand
+/// `k`'s gradient in a nest over all slots, the derivative of the forward nest's product.
+pub(crate) fn gradient_update(tables: &Tables, k: usize, target: &TokenStream) -> TokenStream {
+    let upstream = element(tables, None);
+    let rest = product(tables, Some(k));
+    let contribution = if rest.is_empty() {
+        upstream
+    } else {
+        quote!(#upstream * #rest)
+    };
+    quote!(#target = #target + #contribution;)
 }
 
 /// `for` loops over `slots` (outermost first) around `inner`, each bounded by its extent.

@@ -34,7 +34,8 @@ use crate::diagnostics::{
     element_trait, extent_trait, kernel_trait, same_element_trait, vjp_trait,
 };
 use crate::gen_fixed::{
-    elem_param, element, extent_param, grad_var, nested_array, operand_var, product, slot_index,
+    elem_param, extent_param, grad_var, gradient_update, nested_array, operand_var, product,
+    slot_index,
 };
 use crate::model::Tables;
 use proc_macro2::{Ident, TokenStream};
@@ -343,14 +344,7 @@ fn gradients(batch: &Batch<'_>, zero: &TokenStream) -> TokenStream {
         };
         let indices = row_axes.iter().map(|&s| slot_index(s));
         let target = quote!(#accumulator #([#indices])*);
-        let upstream = element(tables, None);
-        let rest = product(tables, Some(k));
-        let contribution = if rest.is_empty() {
-            upstream
-        } else {
-            quote!(#upstream * #rest)
-        };
-        updates.extend(quote!(#target = #target + #contribution;));
+        updates.extend(gradient_update(tables, k, &target));
     }
     let row_slots: Vec<usize> = tables
         .output
