@@ -57,3 +57,13 @@ proptest! {
         properties::check_huge_extents(&terms, &output, extents);
     }
 }
+
+/// The `huge_extents` fuzz target's first stop (fuzz/README.md): `a->a` on a broadcast view
+/// of 2^50 elements, whose 8 PiB output the allocator refuses. Under AddressSanitizer the
+/// refusal aborted the fuzzer (its allocator does not return null by default); in a normal
+/// build it is an error, which this keeps checking.
+#[test]
+fn fuzz_regression_a_copy_of_two_to_the_fifty_elements_is_refused() {
+    properties::check_huge_extents(&[vec![8]], &[77], [254, 253, 253, 0, 0, 0, 0, 0]);
+}
+
