@@ -66,4 +66,3 @@ proptest! {
 fn fuzz_regression_a_copy_of_two_to_the_fifty_elements_is_refused() {
     properties::check_huge_extents(&[vec![8]], &[77], [254, 253, 253, 0, 0, 0, 0, 0]);
 }
-
