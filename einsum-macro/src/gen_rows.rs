@@ -12,12 +12,13 @@
 //!     fn run(self) -> Result<Self::Output, EinsumError> {
 //!         let n = batch_extent("ijk,bj,bk->bi", 'b', &[(1, op1.len()), (2, op2.len())])?;
 //!         let (op1, op2) = (&op1[..n], &op2[..n]);
-//!         let mut out = Vec::with_capacity(n);
-//!         for b in 0..n {
-//!             let mut row = [zero; E0_0];
-//!             for i in 0..E0_0 { /* sum over j, k of op0[i][j][k] * op1[b][j] * op2[b][k] */ }
-//!             out.push(row);
-//!         }
+//!         let out = (0..n)
+//!             .map(|b| {
+//!                 let mut row = [zero; E0_0];
+//!                 for i in 0..E0_0 { /* sum over j, k of op0[i][j][k] * op1[b][j] * op2[b][k] */ }
+//!                 row
+//!             })
+//!             .collect();
 //!         Ok(out)
 //!     }
 //! }
