@@ -62,6 +62,35 @@ pub(crate) fn nested_array<E: quote::ToTokens>(elem: &TokenStream, extents: &[E]
         .fold(elem.clone(), |inner, n| quote!([#inner; #n]))
 }
 
+/// Operand `k`'s element bounds: its element type is a number (`__EinsumElementK`) and, for
+/// `k >= 1`, operand 0's (`__EinsumSameElementK`).
+pub(crate) fn element_bounds(k: usize) -> Vec<TokenStream> {
+    let elem = elem_param(k);
+    let element = element_trait(k);
+    let mut bounds = vec![quote!(#elem: #element)];
+    if k > 0 {
+        let same = same_element_trait(k);
+        let first = elem_param(0);
+        bounds.push(quote!(#elem: #same<#first>));
+    }
+    bounds
+}
+
+/// One `(): __EinsumExtentS_N<FIRST, THIS>` bound per repeated occurrence of a slot, tying
+/// its extent to its first occurrence's; none for `skip` (a batch slot, checked at run time).
+pub(crate) fn extent_bounds(tables: &Tables, skip: Option<usize>) -> Vec<TokenStream> {
+    let mut bounds = Vec::new();
+    for slot in (0..tables.labels.len()).filter(|&s| Some(s) != skip) {
+        let first = slot_extent(tables, slot);
+        for (n, &(k, axis)) in tables.occurrences(slot).iter().enumerate().skip(1) {
+            let extent = extent_trait(slot, n);
+            let this = extent_param(k, axis);
+            bounds.push(quote!((): #extent<#first, #this>));
+        }
+    }
+    bounds
+}
+
 /// The extent parameter that defines `slot`: the one of its first occurrence.
 fn slot_extent(tables: &Tables, slot: usize) -> Ident {
     let (k, axis) = tables.first_occurrence(slot);
@@ -91,23 +120,9 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool) -> Token
             let array = nested_array(&quote!(#elem), &extents);
             quote!(&'__a #array)
         });
-        let element = element_trait(k);
-        bounds.push(quote!(#elem: #element));
-        if k > 0 {
-            let same = same_element_trait(k);
-            let first = elem_param(0);
-            bounds.push(quote!(#elem: #same<#first>));
-        }
+        bounds.extend(element_bounds(k));
     }
-    for slot in 0..tables.labels.len() {
-        let occurrences = tables.occurrences(slot);
-        let first = slot_extent(tables, slot);
-        for (n, &(k, axis)) in occurrences.iter().enumerate().skip(1) {
-            let extent = extent_trait(slot, n);
-            let this = extent_param(k, axis);
-            bounds.push(quote!((): #extent<#first, #this>));
-        }
-    }
+    bounds.extend(extent_bounds(tables, None));
 
     let t0 = elem_param(0);
     let zero = quote!(<#t0 as #private::Zero>::zero());

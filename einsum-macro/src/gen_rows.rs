@@ -31,12 +31,10 @@
 //! so the hot loop has no bounds checks and no per-row overhead. A batch label that is summed
 //! gives a fixed-size output.
 
-use crate::diagnostics::{
-    element_trait, extent_trait, kernel_trait, same_element_trait, vjp_trait,
-};
+use crate::diagnostics::{kernel_trait, vjp_trait};
 use crate::gen_fixed::{
-    elem_param, extent_param, grad_var, gradient_update, nested_array, operand_var, product,
-    slot_index,
+    elem_param, element_bounds, extent_bounds, extent_param, grad_var, gradient_update,
+    nested_array, operand_var, product, slot_index,
 };
 use crate::model::Tables;
 use proc_macro2::{Ident, TokenStream};
@@ -150,23 +148,9 @@ pub(crate) fn generate(tables: &Tables, spec: &str, krate: &TokenStream, vjp: bo
         generics.push(quote!(#elem));
         generics.extend(batch.row_extents(k).iter().map(|e| quote!(const #e: usize)));
         operand_types.push(batch.operand_type(k, &quote!(#elem)));
-        let element = element_trait(k);
-        bounds.push(quote!(#elem: #element));
-        if k > 0 {
-            let same = same_element_trait(k);
-            let first = elem_param(0);
-            bounds.push(quote!(#elem: #same<#first>));
-        }
+        bounds.extend(element_bounds(k));
     }
-    for s in (0..tables.labels.len()).filter(|&s| s != slot) {
-        let (k0, axis0) = tables.first_occurrence(s);
-        let first = extent_param(k0, axis0);
-        for (n, &(k, axis)) in tables.occurrences(s).iter().enumerate().skip(1) {
-            let extent = extent_trait(s, n);
-            let this = extent_param(k, axis);
-            bounds.push(quote!((): #extent<#first, #this>));
-        }
-    }
+    bounds.extend(extent_bounds(tables, Some(slot)));
 
     let t0 = elem_param(0);
     let t0 = quote!(#t0);
