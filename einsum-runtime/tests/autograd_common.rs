@@ -7,6 +7,10 @@
 
 #[path = "../../tests/common/fd.rs"]
 mod fd;
+#[path = "support/random.rs"]
+mod random;
+
+pub use random::random;
 
 use einsum_runtime::autograd::{grad_vars, no_grad, Var};
 use ndarray::{ArrayD, IxDyn};
@@ -14,17 +18,6 @@ use ndarray::{ArrayD, IxDyn};
 /// Step of the central differences. With values and derivatives of order 1, the truncation
 /// error `h^2 f''' / 6` and the rounding error `eps |f| / h` are both around 1e-10.
 const STEP: f64 = 1e-5;
-
-/// Deterministic values in `[-1, 1)` from a linear congruential generator.
-pub fn random(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    })
-}
 
 /// Deterministic values in `[low, high)`.
 pub fn random_in(shape: &[usize], seed: u64, low: f64, high: f64) -> ArrayD<f64> {

@@ -3,23 +3,16 @@
 
 #[path = "../../tests/common/reference.rs"]
 mod reference;
+#[path = "support/random.rs"]
+mod support;
+
+use support::random;
 
 use einsum_runtime::spec::{ShapeError, Slot};
 use einsum_runtime::{einsum_dyn, EinsumError, EinsumErrorKind};
 use ndarray::{arr0, array, s, Array2, ArrayD, ArrayViewD, IxDyn};
 use num_complex::Complex;
 use reference::reference_einsum;
-
-/// Deterministic values in `[-1, 1)` from a linear congruential generator.
-fn random(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    })
-}
 
 #[track_caller]
 fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>, what: &str) {

@@ -570,20 +570,14 @@ pub(super) fn standard_copy<T: Element>(
 mod reference;
 
 #[cfg(test)]
+#[path = "../../tests/support/random.rs"]
+mod random;
+
+#[cfg(test)]
 mod tests {
+    use super::random::random;
     use super::*;
     use ndarray::{array, s, Array3};
-
-    /// Deterministic values in `[-1, 1)`.
-    fn random(shape: &[usize], seed: u64) -> ArrayD<f64> {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-        ArrayD::from_shape_fn(IxDyn(shape), |_| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-    }
 
     /// `spec` (one operand) on `view` by the single-operand path and by `contract`, both
     /// against the naive reference on an owned copy of the same values.
