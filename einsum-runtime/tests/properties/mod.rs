@@ -28,6 +28,15 @@ pub fn operand(shape: &[usize], seed: usize) -> Option<ArrayD<f64>> {
     ArrayD::from_shape_vec(IxDyn(shape), values).ok()
 }
 
+/// One [`operand`] per shape (operand `k` from seed `k`), or `None` when one is too large.
+fn operands(shapes: &[Vec<usize>]) -> Option<Vec<ArrayD<f64>>> {
+    shapes
+        .iter()
+        .enumerate()
+        .map(|(k, shape)| operand(shape, k))
+        .collect()
+}
+
 /// The number of index combinations the reference would visit, if the spec resolves.
 fn combinations(spec: &str, shapes: &[&[usize]]) -> Option<usize> {
     let parsed = Spec::parse(spec).ok()?;
@@ -85,12 +94,7 @@ pub fn check_spec_text(text: &str) {
 /// `spec` on operands of `shapes`: never a panic; when it succeeds, the reference's answer,
 /// and gradients of the operands' shapes.
 pub fn check_einsum(spec: &str, shapes: &[Vec<usize>]) {
-    let Some(operands) = shapes
-        .iter()
-        .enumerate()
-        .map(|(k, shape)| operand(shape, k))
-        .collect::<Option<Vec<_>>>()
-    else {
+    let Some(operands) = operands(shapes) else {
         return;
     };
     let views: Vec<ArrayViewD<'_, f64>> = operands.iter().map(|a| a.view()).collect();
@@ -128,12 +132,7 @@ pub fn check_planner(terms: &[Vec<u8>], output: &[u8], extents: [u8; 8]) {
         .iter()
         .map(|t| t.iter().map(|&l| extent(l)).collect())
         .collect();
-    let Some(operands) = shapes
-        .iter()
-        .enumerate()
-        .map(|(k, shape)| operand(shape, k))
-        .collect::<Option<Vec<_>>>()
-    else {
+    let Some(operands) = operands(&shapes) else {
         return;
     };
     let views: Vec<ArrayViewD<'_, f64>> = operands.iter().map(|a| a.view()).collect();
