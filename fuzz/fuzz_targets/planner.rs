@@ -2,16 +2,9 @@
 //! the naive evaluator.
 #![no_main]
 
-use arbitrary::Arbitrary;
+use einsum_fuzz::Structure;
 use libfuzzer_sys::fuzz_target;
 
-#[derive(Arbitrary, Debug)]
-struct Case {
-    terms: Vec<Vec<u8>>,
-    output: Vec<u8>,
-    extents: [u8; 8],
-}
-
-fuzz_target!(|case: Case| {
+fuzz_target!(|case: Structure| {
     einsum_fuzz::check_planner(&case.terms, &case.output, case.extents);
 });

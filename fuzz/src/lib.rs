@@ -12,3 +12,16 @@ pub mod reference;
 mod properties;
 
 pub use properties::{check_einsum, check_huge_extents, check_planner, check_spec_text};
+
+/// The input of the targets that build valid contractions from structure (`planner`,
+/// `huge_extents`): terms as label indices, output picks, and one extent code per label.
+#[derive(arbitrary::Arbitrary, Debug)]
+pub struct Structure {
+    /// Each term's labels, as indices into eight labels.
+    pub terms: Vec<Vec<u8>>,
+    /// Picks among the labels the terms use.
+    pub output: Vec<u8>,
+    /// One extent code per label.
+    pub extents: [u8; 8],
+}
+
