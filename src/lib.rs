@@ -360,10 +360,12 @@ macro_rules! einsum_fn {
 pub mod __private {
     pub use einsum_macro::{einsum_fn_impl, einsum_impl};
     pub use einsum_runtime::autograd::{Float, Var};
+    pub use einsum_runtime::engine::Saved;
     pub use einsum_runtime::ndarray;
     pub use einsum_runtime::operand::{AsOperand, DynOperand};
     pub use einsum_runtime::support::{
-        batch_extent, check_gradient_rows, contract_static, into_dimension, panic_with, vjp_static,
+        batch_extent, check_gradient_rows, contract_static, contract_static_saving, into_dimension,
+        panic_with, vjp_static,
     };
     pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, Element};
     pub use num_traits::Zero;

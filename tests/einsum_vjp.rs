@@ -124,6 +124,35 @@ fn gradients_of_chains() {
     check!("bi,bjik,bk->bj"; [2, 3], [2, 2, 3, 3], [2, 3]);
 }
 
+/// `einsum_vjp!` on three operands against `einsum_vjp_dyn`, which computes every gradient from
+/// scratch (and is itself checked against central differences in
+/// einsum-runtime/tests/proptest_vjp.rs); central differences through the reference
+/// evaluator take minutes at these sizes.
+macro_rules! check_against_dyn {
+    ($spec:literal; $a:expr, $b:expr, $c:expr) => {{
+        let ops = [random(&$a, 1), random(&$b, 2), random(&$c, 3)];
+        let (y, back) = einsum_vjp!($spec, &ops[0], &ops[1], &ops[2]);
+        let g = random(y.shape(), 99).into_dimensionality().unwrap();
+        let grads = back(&g);
+        let g = g.into_dyn();
+        let views = [ops[0].view(), ops[1].view(), ops[2].view()];
+        let want = einsum::einsum_vjp_dyn($spec, &views, g.view()).unwrap();
+        for (k, got) in [grads.0, grads.1, grads.2].iter().enumerate() {
+            assert_gradient_close(got, &want[k], 1e-12, &format!("{}, operand {k}", $spec));
+        }
+    }};
+}
+
+/// Above a few thousand index combinations the forward pass is planned pairwise and
+/// `einsum_vjp!` keeps its intermediates, which the gradients then reuse (the chain's
+/// gradient of `c` is `(ab)^T g` from the forward's `ab`).
+#[test]
+fn gradients_of_planned_contractions_reuse_the_forward_intermediates() {
+    check_against_dyn!("ij,jk,kl->il"; [12, 14], [14, 16], [16, 10]);
+    check_against_dyn!("bi,bjik,bk->bj"; [8, 9], [8, 9, 9, 9], [8, 9]);
+    check_against_dyn!("ijk,bj,bk->bi"; [3, 3, 3], [600, 3], [600, 3]);
+}
+
 #[test]
 fn the_same_array_twice_gets_one_gradient_per_position() {
     let x = random(&[3], 5);

@@ -96,7 +96,9 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenSt
             )]
             trait #vjp_trait: #kernel + ::core::clone::Clone {
                 type Grads;
-                fn vjp(self, gradient: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError>;
+                type Saved;
+                fn run_saving(self) -> ::core::result::Result<(Self::Output, Self::Saved), #private::EinsumError>;
+                fn vjp(self, saved: &Self::Saved, gradient: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError>;
             }
         });
     }
@@ -224,4 +226,18 @@ fn extent_traits(tables: &Tables, spec: &str, names: &[String]) -> TokenStream {
         }
     }
     items
+}
+
+/// The `einsum_vjp!` items of a kernel whose forward pass keeps nothing for the gradients
+/// (fixed-size arrays, batches, `...` specs): `Saved` is `()`.
+pub(crate) fn nothing_saved(private: &TokenStream) -> TokenStream {
+    let kernel = kernel_trait();
+    quote! {
+        type Saved = ();
+
+        #[inline]
+        fn run_saving(self) -> ::core::result::Result<(Self::Output, ()), #private::EinsumError> {
+            <Self as #kernel>::run(self).map(|output| (output, ()))
+        }
+    }
 }

@@ -112,12 +112,15 @@ fn run_with_gradient(private: &TokenStream) -> TokenStream {
         #[inline(always)]
         fn __einsum_run<K: #vjp_trait>(
             operands: K,
-        ) -> (K::Output, impl ::core::ops::Fn(&K::Output) -> K::Grads + ::core::clone::Clone) {
-            let output = match operands.clone().run() {
-                ::core::result::Result::Ok(output) => output,
+        ) -> (K::Output, impl ::core::ops::Fn(&K::Output) -> K::Grads + ::core::clone::Clone)
+        where
+            K::Saved: ::core::clone::Clone,
+        {
+            let (output, saved) = match operands.clone().run_saving() {
+                ::core::result::Result::Ok(forward) => forward,
                 ::core::result::Result::Err(error) => #private::panic_with(error),
             };
-            let back = move |gradient: &K::Output| match operands.clone().vjp(gradient) {
+            let back = move |gradient: &K::Output| match operands.clone().vjp(&saved, gradient) {
                 ::core::result::Result::Ok(grads) => grads,
                 ::core::result::Result::Err(error) => #private::panic_with(error),
             };

@@ -26,6 +26,7 @@ use quote::{format_ident, quote};
 /// ndarray array).
 pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenStream {
     let private = quote!(#krate::__private);
+    let nothing_saved = crate::diagnostics::nothing_saved(&private);
     let kernel = kernel_trait();
     let spec = &model.text;
     let count = model.spec.inputs().len();
@@ -70,9 +71,10 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenSt
                 #(#params: ::core::clone::Clone,)*
             {
                 type Grads = (#(<#params as #private::DynOperand>::Grad,)*);
+                #nothing_saved
 
                 #[inline]
-                fn vjp(self, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
+                fn vjp(self, _: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
                     let (#(#vars,)*) = self;
                     let grads = #private::einsum_vjp_dyn(#spec, &[#(#views),*], __grad.view())?;
                     let [#(#grads),*]: [#private::ndarray::ArrayD<#elem0>; #count] = match grads.try_into() {

@@ -100,6 +100,7 @@ fn slot_extent(tables: &Tables, slot: usize) -> Ident {
 /// Generates the fixed-size kernel impl for a spec without `...`, and with `vjp` its gradient.
 pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool) -> TokenStream {
     let private = quote!(#krate::__private);
+    let nothing_saved = crate::diagnostics::nothing_saved(&private);
     let kernel = kernel_trait();
     let operands = tables.inputs.len();
 
@@ -187,9 +188,10 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool) -> Token
                 #(#bounds,)*
             {
                 type Grads = (#(#grad_types,)*);
+                #nothing_saved
 
                 #[inline]
-                fn vjp(self, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
+                fn vjp(self, _: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
                     let (#(#vars,)*) = self;
                     #gradient_body
                     ::core::result::Result::Ok((#(#grad_vars,)*))

@@ -76,7 +76,7 @@ pub(crate) fn generate(
         let vjp_trait = vjp_trait();
         let dims: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__D{}", k)).collect();
         let grads: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__g{}", k)).collect();
-        let inputs = tables.inputs.iter().map(|axes| quote!(&[#(#axes),*]));
+        let inputs: Vec<TokenStream> = tables.inputs.iter().map(|axes| quote!(&[#(#axes),*])).collect();
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
             impl<'__a, #(#generics),*> #vjp_trait for (#(#operand_types,)*)
@@ -84,9 +84,22 @@ pub(crate) fn generate(
                 #(#bounds,)*
             {
                 type Grads = (#(#private::ndarray::Array<#t0, #dims>,)*);
+                type Saved = #private::Saved<#t0>;
 
                 #[inline]
-                fn vjp(self, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
+                fn run_saving(self) -> ::core::result::Result<(Self::Output, Self::Saved), #private::EinsumError> {
+                    let (#(#vars,)*) = self;
+                    #private::contract_static_saving::<#t0, #out_dim>(
+                        #spec,
+                        &[#(#inputs),*],
+                        &[#(#output),*],
+                        &[#(#labels),*],
+                        &[#(#views),*],
+                    )
+                }
+
+                #[inline]
+                fn vjp(self, __saved: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
                     let (#(#vars,)*) = self;
                     let grads = #private::vjp_static::<#t0>(
                         #spec,
@@ -95,6 +108,7 @@ pub(crate) fn generate(
                         &[#(#labels),*],
                         &[#(#views),*],
                         __grad.view().into_dyn(),
+                        __saved,
                     )?;
                     let [#(#grads),*]: [#private::ndarray::ArrayD<#t0>; #count] = match grads.try_into() {
                         ::core::result::Result::Ok(grads) => grads,

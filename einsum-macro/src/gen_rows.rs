@@ -137,6 +137,7 @@ pub(crate) fn generate(tables: &Tables, spec: &str, krate: &TokenStream, vjp: bo
     };
     let batch = Batch { tables, slot };
     let private = quote!(#krate::__private);
+    let nothing_saved = crate::diagnostics::nothing_saved(&private);
     let kernel = kernel_trait();
     let operands = tables.inputs.len();
 
@@ -199,9 +200,10 @@ pub(crate) fn generate(tables: &Tables, spec: &str, krate: &TokenStream, vjp: bo
                 #(#bounds,)*
             {
                 type Grads = (#(#grad_types,)*);
+                #nothing_saved
 
                 #[inline]
-                fn vjp(self, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
+                fn vjp(self, _: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
                     #prologue
                     #check
                     #gradient_body

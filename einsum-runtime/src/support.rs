@@ -49,12 +49,61 @@ pub fn contract_static<T: Element, D: Dimension>(
     if let Some(result) = single {
         return into_static(spec, result);
     }
-    let Some(contraction) = Contraction::from_labels(inputs, output, labels) else {
-        panic!("einsum `{spec}`: internal error: inconsistent contraction tables; please report this bug")
-    };
+    let contraction = tables(spec, inputs, output, labels);
     let result = engine::contract(&contraction, operands)
         .map_err(|error| EinsumError::from_shape_error(spec, error))?;
     into_static(spec, result)
+}
+
+/// [`contract_static`] for `einsum_vjp!`: also returns the intermediates the evaluation
+/// computed, which [`vjp_static`] reuses for the gradients (three operands or more).
+///
+/// # Errors
+///
+/// As [`contract_static`].
+///
+/// # Panics
+///
+/// As [`contract_static`].
+///
+/// ```
+/// use ndarray::{Array2, Ix2};
+/// let a = Array2::from_shape_fn((20, 20), |(i, j)| (i + 2 * j) as f64);
+/// let operands = [a.view().into_dyn(), a.view().into_dyn(), a.view().into_dyn()];
+/// let (chain, saved) = einsum_runtime::support::contract_static_saving::<f64, Ix2>(
+///     "ij,jk,kl->il",
+///     &[&[0, 1], &[1, 2], &[2, 3]],
+///     &[0, 3],
+///     &['i', 'j', 'k', 'l'],
+///     &operands,
+/// )
+/// .unwrap();
+/// assert_eq!(chain, a.dot(&a).dot(&a));
+/// assert_eq!(saved.len(), 1); // the first product, which the gradients can reuse
+/// ```
+pub fn contract_static_saving<T: Element, D: Dimension>(
+    spec: &str,
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+    operands: &[ArrayViewD<'_, T>],
+) -> Result<(Array<T, D>, engine::Saved<T>), EinsumError> {
+    if operands.len() < 3 {
+        let value = contract_static(spec, inputs, output, labels, operands)?;
+        return Ok((value, engine::Saved::none()));
+    }
+    let contraction = tables(spec, inputs, output, labels);
+    let (result, saved) = engine::vjp::forward_saving(&contraction, operands)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    Ok((into_static(spec, result)?, saved))
+}
+
+/// The contraction of the macro's slot tables.
+fn tables(spec: &str, inputs: &[&[usize]], output: &[usize], labels: &[char]) -> Contraction {
+    match Contraction::from_labels(inputs, output, labels) {
+        Some(contraction) => contraction,
+        None => panic!("einsum `{spec}`: internal error: inconsistent contraction tables; please report this bug"),
+    }
 }
 
 /// The result of [`contract_static`] with its static dimensionality.
@@ -69,7 +118,9 @@ fn into_static<T, D: Dimension>(
 }
 
 /// The gradients of a spec without `...` with respect to every ndarray operand, from the
-/// slot tables the macro computed (as [`contract_static`]), for the upstream gradient `g`.
+/// slot tables the macro computed (as [`contract_static`]), for the upstream gradient `g`,
+/// reusing the intermediates the forward pass `saved` ([`contract_static_saving`];
+/// [`Saved::none`](engine::Saved::none) when there are none).
 ///
 /// # Errors
 ///
@@ -86,6 +137,7 @@ fn into_static<T, D: Dimension>(
 /// let g = array![1.0, 1.0];
 /// let grads = einsum_runtime::support::vjp_static(
 ///     "ij->i", &[&[0, 1]], &[0], &['i', 'j'], &[a.view().into_dyn()], g.view().into_dyn(),
+///     &einsum_runtime::engine::Saved::none(),
 /// )
 /// .unwrap();
 /// assert_eq!(grads[0], array![[1.0, 1.0], [1.0, 1.0]].into_dyn());
@@ -97,11 +149,10 @@ pub fn vjp_static<T: Element>(
     labels: &[char],
     operands: &[ArrayViewD<'_, T>],
     g: ArrayViewD<'_, T>,
+    saved: &engine::Saved<T>,
 ) -> Result<Vec<ndarray::ArrayD<T>>, EinsumError> {
-    let Some(contraction) = Contraction::from_labels(inputs, output, labels) else {
-        panic!("einsum `{spec}`: internal error: inconsistent contraction tables; please report this bug")
-    };
-    engine::vjp::vjp(&contraction, operands, g)
+    let contraction = tables(spec, inputs, output, labels);
+    engine::vjp::vjp_reusing(&contraction, operands, g, saved)
         .map_err(|error| EinsumError::from_shape_error(spec, error))
 }
 

@@ -235,6 +235,7 @@ fn try_einsum_paths_report_too_large_outputs() {
         &['i', 'j'],
         &[wide.view()],
         g.view(),
+        &einsum_runtime::engine::Saved::none(),
     )
     .unwrap_err();
     assert!(err

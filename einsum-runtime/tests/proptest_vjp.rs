@@ -81,7 +81,7 @@ fn shared_intermediates_give_each_gradient_unchanged() {
     use einsum_runtime::engine::{self, vjp::plan};
     let cases: &[(&str, &[&[usize]])] = &[
         // the same array twice; both `x` gradients start from `sum_j g_bj h_bjik`
-        ("bi,bjik,bk->bj", &[&[4, 10], &[4, 10, 10, 10], &[4, 10]]),
+        ("bi,bjik,bk->bj", &[&[8, 12], &[8, 12, 12, 12], &[8, 12]]),
         (
             "ij,jk,kl,lm->im",
             &[&[20, 21], &[21, 22], &[22, 23], &[23, 24]],
@@ -109,6 +109,11 @@ fn shared_intermediates_give_each_gradient_unchanged() {
         let y = einsum_dyn(spec, &views).unwrap();
         let g = values(y.shape(), 99);
         let shared = vjp(&contraction, &views, g.view()).unwrap();
+        // The same gradients when they start from the forward pass's intermediates.
+        let (value, saved) = engine::vjp::forward_saving(&contraction, &views).unwrap();
+        assert_eq!(value, y, "{spec}: forward_saving's value");
+        assert!(!saved.is_empty(), "{spec}: the forward pass saved nothing");
+        let reused = engine::vjp::vjp_reusing(&contraction, &views, g.view(), &saved).unwrap();
 
         let shape_refs: Vec<&[usize]> = views.iter().map(|v| v.shape()).collect();
         let extents = contraction.bind_extents(&shape_refs).unwrap();
@@ -122,13 +127,44 @@ fn shared_intermediates_give_each_gradient_unchanged() {
                 )
                 .collect();
             let alone = expansion.apply(engine::contract(&reduce, &inputs).unwrap().view());
-            assert_eq!(got.shape(), alone.shape(), "{spec}, operand {k}");
-            for (a, b) in got.iter().zip(alone.iter()) {
-                assert!(
-                    (a - b).abs() <= 1e-12 * b.abs().max(1.0),
-                    "{spec}, operand {k}: {a} shared, {b} alone"
-                );
+            for (what, got) in [("shared", got), ("reused", &reused[k])] {
+                assert_eq!(got.shape(), alone.shape(), "{spec}, operand {k}");
+                for (a, b) in got.iter().zip(alone.iter()) {
+                    assert!(
+                        (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                        "{spec}, operand {k}: {a} {what}, {b} alone"
+                    );
+                }
             }
         }
     }
+}
+
+/// Intermediates saved from other arrays are not used: the gradients are those of the arrays
+/// passed to `vjp_reusing`, even when the shapes are the same.
+#[test]
+fn intermediates_saved_from_other_operands_are_ignored() {
+    use einsum_runtime::engine::vjp::{forward_saving, vjp_reusing};
+    let spec = "ij,jk,kl->il";
+    let contraction = Spec::parse(spec).unwrap().resolve(&[2, 2, 2]).unwrap();
+    let shapes: [&[usize]; 3] = [&[20, 30], &[30, 40], &[40, 10]];
+    let first: Vec<ArrayD<f64>> = (0..3).map(|k| values(shapes[k], k as u64)).collect();
+    let second: Vec<ArrayD<f64>> = (0..3).map(|k| values(shapes[k], 10 + k as u64)).collect();
+    let first_views: Vec<ArrayViewD<'_, f64>> = first.iter().map(|a| a.view()).collect();
+    let second_views: Vec<ArrayViewD<'_, f64>> = second.iter().map(|a| a.view()).collect();
+    let (_, saved) = forward_saving(&contraction, &first_views).unwrap();
+    assert!(!saved.is_empty());
+    let g = values(&[20, 10], 99);
+    let want = vjp(&contraction, &second_views, g.view()).unwrap();
+    let got = vjp_reusing(&contraction, &second_views, g.view(), &saved).unwrap();
+    assert_eq!(got, want);
+    // And the transposed view of the same elements is another operand too.
+    let c_t = first[2].t().to_owned();
+    let mut views = first_views.clone();
+    let transposed = c_t.t();
+    views[2] = transposed.view();
+    assert_eq!(
+        vjp_reusing(&contraction, &views, g.view(), &saved).unwrap(),
+        vjp(&contraction, &views, g.view()).unwrap()
+    );
 }

@@ -22,6 +22,7 @@
 //! [`contract_sharing`].
 
 mod alloc;
+mod data;
 mod diagonal;
 pub mod explain;
 mod gemm;
@@ -32,15 +33,18 @@ mod small;
 pub mod vjp;
 
 pub use shared::Intermediates;
+pub use vjp::Saved;
 
 use crate::Element;
+use data::Data;
 use einsum_spec::{Buffer, Contraction, ShapeError};
-use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use std::sync::Arc;
 
 /// An operand or intermediate result in the engine: an array whose axes are distinct slots,
 /// each axis as long as its slot's extent.
 struct Tensor<'a, T> {
-    data: CowArray<'a, T, IxDyn>,
+    data: Data<'a, T>,
     slots: Vec<usize>,
 }
 
@@ -125,15 +129,31 @@ pub fn contract_sharing<T: Element>(
     shared: &mut Intermediates<T>,
 ) -> Result<ArrayD<T>, ShapeError> {
     let operands: Vec<ArrayViewD<'_, T>> = pool_indices.iter().map(|&p| pool[p].view()).collect();
-    let origins: Vec<u64> = pool_indices
-        .iter()
-        .map(|&p| if p < 64 { 1 << p } else { 0 })
-        .collect();
+    let origins: Vec<u64> = pool_indices.iter().map(|&p| origin_bit(p)).collect();
+    contract_tracked(contraction, &operands, &origins, shared)
+}
+
+/// The bit that stands for pool index `p` in an intermediate's key (0, untracked, from 64 on).
+fn origin_bit(p: usize) -> u64 {
+    if p < 64 {
+        1 << p
+    } else {
+        0
+    }
+}
+
+/// As [`contract_sharing`], with each operand's pool origin given as its bit.
+fn contract_tracked<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    origins: &[u64],
+    shared: &mut Intermediates<T>,
+) -> Result<ArrayD<T>, ShapeError> {
     let sharing = Sharing {
-        origins: &origins,
+        origins,
         intermediates: shared,
     };
-    evaluate(contraction, &operands, Strategy::Auto, Some(sharing))
+    evaluate(contraction, operands, Strategy::Auto, Some(sharing))
 }
 
 /// The pool origin of each operand (one bit per pool index; 0 when it cannot be tracked) and
@@ -335,15 +355,19 @@ fn contract_pairwise<T: Element>(
                 let key = shared::Key::new(origin, slots, extents);
                 match sharing.intermediates.get(&key) {
                     Some(data) => Tensor {
-                        data: CowArray::from(data),
+                        data: Data::Shared(data),
                         slots: key.slots,
                     },
                     None => {
                         let result = pair::contract_pair(left, right, &step.result)?;
                         debug_assert_eq!(result.slots, key.slots);
-                        alloc::reserve::<T>(Buffer::Intermediate, result.data.shape())?;
-                        sharing.intermediates.insert(key, result.data.to_owned());
-                        result
+                        // Held by the store and by this tensor, not copied.
+                        let data = Arc::new(result.data.into_owned());
+                        sharing.intermediates.insert(key, Arc::clone(&data));
+                        Tensor {
+                            data: Data::Shared(data),
+                            slots: result.slots,
+                        }
                     }
                 }
             }
@@ -419,7 +443,7 @@ fn take_diagonals<'a, T: Element>(
 ) -> Result<Tensor<'a, T>, ShapeError> {
     match diagonal::view(view, slots) {
         Ok((data, slots)) => Ok(Tensor {
-            data: CowArray::from(data),
+            data: Data::from(data),
             slots: slots.to_vec(),
         }),
         Err(view) => copy_diagonals(&view, slots),
@@ -450,7 +474,7 @@ fn copy_diagonals<'a, T: Element>(
         view[&source[..]]
     });
     Ok(Tensor {
-        data: CowArray::from(data),
+        data: Data::from(data),
         slots: distinct,
     })
 }
@@ -466,7 +490,7 @@ fn sum_out<T: Element>(
     } = tensor;
     for axis in (0..slots.len()).rev() {
         if !needed(slots[axis]) {
-            data = CowArray::from(sum_axis(&data.view(), Axis(axis))?);
+            data = Data::from(sum_axis(&data.view(), Axis(axis))?);
             slots.remove(axis);
         }
     }

@@ -83,7 +83,7 @@ pub(super) fn contract_pair<'r, T: Element>(
     let shape = shape_of(&slots);
     match c.into_shape_with_order(IxDyn(&shape)) {
         Ok(data) => Ok(Tensor {
-            data: CowArray::from(data),
+            data: super::Data::from(data),
             slots,
         }),
         Err(_) => {

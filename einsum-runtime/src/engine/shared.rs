@@ -16,6 +16,7 @@
 use crate::Element;
 use ndarray::ArrayD;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which intermediate: the pool operands it combines (one bit each), its slots in axis order
 /// and its shape.
@@ -57,9 +58,19 @@ impl Key {
 /// assert_eq!(first, engine::contract(&chain, &pool).unwrap());
 /// assert_eq!(second, engine::contract(&summed, &pool).unwrap());
 /// ```
+///
+/// Cloning a store is cheap: the arrays are shared, not copied.
 #[derive(Debug)]
 pub struct Intermediates<T> {
-    arrays: HashMap<Key, ArrayD<T>>,
+    arrays: HashMap<Key, Arc<ArrayD<T>>>,
+}
+
+impl<T> Clone for Intermediates<T> {
+    fn clone(&self) -> Self {
+        Intermediates {
+            arrays: self.arrays.clone(),
+        }
+    }
 }
 
 impl<T> Default for Intermediates<T> {
@@ -107,13 +118,13 @@ impl<T: Element> Intermediates<T> {
         self.arrays.contains_key(key)
     }
 
-    /// A copy of the intermediate stored under `key`, if any.
-    pub(super) fn get(&self, key: &Key) -> Option<ArrayD<T>> {
+    /// The intermediate stored under `key`, if any (shared, not copied).
+    pub(super) fn get(&self, key: &Key) -> Option<Arc<ArrayD<T>>> {
         self.arrays.get(key).cloned()
     }
 
     /// Remembers `array` under `key`.
-    pub(super) fn insert(&mut self, key: Key, array: ArrayD<T>) {
+    pub(super) fn insert(&mut self, key: Key, array: Arc<ArrayD<T>>) {
         self.arrays.insert(key, array);
     }
 }

@@ -13,8 +13,13 @@
 //!   keep that label, which sums it).
 //!
 //! The same operand passed twice gets two gradients, one per position; their sum is the total.
+//!
+//! With three operands or more, the gradients share pairwise intermediates with each other
+//! and, through [`forward_saving`] and [`vjp_reusing`], with the forward pass: for the chain
+//! `ij,jk,kl->il` evaluated as `(ab) c`, the gradient of `c` is `(ab)^T g`, one product
+//! instead of two.
 
-use super::{contract, contract_sharing, Intermediates};
+use super::{contract, contract_sharing, contract_tracked, origin_bit, Intermediates};
 use crate::Element;
 use einsum_spec::{Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
@@ -314,6 +319,162 @@ pub fn vjp<T: Element>(
     operands: &[ArrayViewD<'_, T>],
     g: ArrayViewD<'_, T>,
 ) -> Result<Vec<ArrayD<T>>, ShapeError> {
+    gradients(contraction, operands, g, Intermediates::new())
+}
+
+/// The pairwise intermediates a forward pass computed ([`forward_saving`]), kept for the
+/// gradients of the same contraction on the same operands ([`vjp_reusing`]). Cloning is cheap:
+/// the arrays are shared.
+///
+/// ```
+/// use einsum_runtime::engine::vjp;
+/// let c = einsum_runtime::spec::Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap();
+/// let a = ndarray::Array2::<f64>::eye(2).into_dyn();
+/// let (_, saved) = vjp::forward_saving(&c, &[a.view(), a.view()]).unwrap();
+/// assert!(saved.is_empty()); // two operands: nothing to share
+/// ```
+#[derive(Clone, Debug)]
+pub struct Saved<T> {
+    intermediates: Intermediates<T>,
+    /// Each operand's address, shape and strides: the operands the intermediates belong to.
+    operands: Vec<(usize, Vec<usize>, Vec<isize>)>,
+}
+
+impl<T: Element> Saved<T> {
+    /// Nothing saved: [`vjp_reusing`] with it is [`vjp`].
+    ///
+    /// ```
+    /// assert!(einsum_runtime::engine::Saved::<f64>::none().is_empty());
+    /// ```
+    #[must_use]
+    pub fn none() -> Self {
+        Saved {
+            intermediates: Intermediates::new(),
+            operands: Vec::new(),
+        }
+    }
+
+    /// Whether no intermediate is saved.
+    ///
+    /// ```
+    /// assert!(einsum_runtime::engine::Saved::<f32>::none().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.intermediates.is_empty()
+    }
+
+    /// How many intermediates are saved.
+    ///
+    /// ```
+    /// assert_eq!(einsum_runtime::engine::Saved::<f32>::none().len(), 0);
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.intermediates.len()
+    }
+
+    /// Whether these intermediates were computed from exactly these arrays (same addresses,
+    /// shapes and strides).
+    fn belongs_to(&self, operands: &[ArrayViewD<'_, T>]) -> bool {
+        self.operands.len() == operands.len()
+            && self
+                .operands
+                .iter()
+                .zip(operands)
+                .all(|(seen, operand)| *seen == fingerprint(operand))
+    }
+}
+
+/// An operand's address, shape and strides.
+fn fingerprint<T>(operand: &ArrayViewD<'_, T>) -> (usize, Vec<usize>, Vec<isize>) {
+    (
+        operand.as_ptr() as usize,
+        operand.shape().to_vec(),
+        operand.strides().to_vec(),
+    )
+}
+
+/// [`contract`], keeping the pairwise intermediates of the evaluation for the gradients
+/// ([`vjp_reusing`]). With fewer than three operands there is nothing to keep.
+///
+/// # Errors
+///
+/// As [`contract`].
+///
+/// ```
+/// use einsum_runtime::engine::{self, vjp};
+/// use einsum_runtime::spec::Spec;
+/// use ndarray::Array2;
+///
+/// let chain = Spec::parse("ij,jk,kl->il").unwrap().resolve(&[2, 2, 2]).unwrap();
+/// let (a, b, c) = (Array2::<f64>::ones((40, 30)), Array2::ones((30, 20)), Array2::ones((20, 10)));
+/// let operands = [a.view().into_dyn(), b.view().into_dyn(), c.view().into_dyn()];
+/// let (value, saved) = vjp::forward_saving(&chain, &operands).unwrap();
+/// assert_eq!(value, engine::contract(&chain, &operands).unwrap());
+/// assert_eq!(saved.len(), 1); // `bc`, the one intermediate of the chosen order
+/// ```
+pub fn forward_saving<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+) -> Result<(ArrayD<T>, Saved<T>), ShapeError> {
+    if operands.len() < 3 {
+        return Ok((contract(contraction, operands)?, Saved::none()));
+    }
+    let mut intermediates = Intermediates::new();
+    // Numbered as `vjp` numbers its pool: 0 is the output gradient, `k + 1` operand `k`.
+    let origins: Vec<u64> = (0..operands.len()).map(|k| origin_bit(k + 1)).collect();
+    let value = contract_tracked(contraction, operands, &origins, &mut intermediates)?;
+    let saved = Saved {
+        intermediates,
+        operands: operands.iter().map(fingerprint).collect(),
+    };
+    Ok((value, saved))
+}
+
+/// [`vjp`], starting from the intermediates the forward pass saved ([`forward_saving`] on the
+/// same contraction and the same, unchanged, operands): a gradient that needs one of them
+/// takes it instead of recomputing it. Intermediates saved from other arrays (another address,
+/// shape or strides) are ignored.
+///
+/// # Errors
+///
+/// As [`vjp`].
+///
+/// ```
+/// use einsum_runtime::engine::vjp;
+/// use einsum_runtime::spec::Spec;
+/// use ndarray::Array2;
+///
+/// let chain = Spec::parse("ij,jk,kl->il").unwrap().resolve(&[2, 2, 2]).unwrap();
+/// let (a, b, c) = (Array2::<f64>::ones((40, 30)), Array2::ones((30, 20)), Array2::ones((20, 10)));
+/// let operands = [a.view().into_dyn(), b.view().into_dyn(), c.view().into_dyn()];
+/// let (value, saved) = vjp::forward_saving(&chain, &operands).unwrap();
+/// let g = ndarray::ArrayD::ones(value.shape());
+/// let reused = vjp::vjp_reusing(&chain, &operands, g.view(), &saved).unwrap();
+/// assert_eq!(reused, vjp::vjp(&chain, &operands, g.view()).unwrap());
+/// ```
+pub fn vjp_reusing<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+    saved: &Saved<T>,
+) -> Result<Vec<ArrayD<T>>, ShapeError> {
+    let start = if saved.belongs_to(operands) {
+        saved.intermediates.clone()
+    } else {
+        Intermediates::new()
+    };
+    gradients(contraction, operands, g, start)
+}
+
+/// [`vjp`] with the store of intermediates starting as `shared`.
+fn gradients<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+    mut shared: Intermediates<T>,
+) -> Result<Vec<ArrayD<T>>, ShapeError> {
     let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
     let extents = contraction.bind_extents(&shapes)?;
     let expected: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
@@ -334,7 +495,6 @@ pub fn vjp<T: Element>(
     for (operand, shape) in shapes.iter().enumerate() {
         super::alloc::reserve::<T>(einsum_spec::Buffer::Gradient { operand }, shape)?;
     }
-    let mut shared = Intermediates::new();
     (0..operands.len())
         .map(|k| {
             let (reduce, expansion) = plan(contraction, k, &extents, shapes[k]);
