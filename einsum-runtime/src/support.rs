@@ -40,6 +40,13 @@ pub fn contract_static<T: Element, D: Dimension>(
     labels: &[char],
     operands: &[ArrayViewD<'_, T>],
 ) -> Result<Array<T, D>, EinsumError> {
+    // The trace of one operand (`ii->`, `iii->`): its diagonal's sum, with nothing allocated
+    // but the result.
+    if let ([axes], [operand], []) = (inputs, operands, output) {
+        if let Some(sum) = engine::trace(axes, operand) {
+            return Ok(Array::from_elem(D::zeros(0), sum));
+        }
+    }
     // One operand: straight to the engine's single-operand path, without building a
     // `Contraction` (its tables would be allocated and checked on every call).
     let single = match (inputs, operands) {

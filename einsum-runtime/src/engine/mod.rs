@@ -235,6 +235,27 @@ pub fn contract_single<T: Element>(
     single(axes, output, operand).ok().flatten()
 }
 
+/// The trace of an operand all of whose axes have one slot: the sum of its diagonal, read in
+/// place, which is the whole contraction `ii->` or `iii->` (with an output, `ii->i`, it is not). `None` when the axes do not all have that slot or their extents
+/// differ ([`contract`] reports why), or the operand has no axis.
+///
+/// ```
+/// use einsum_runtime::engine::trace;
+/// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
+/// assert_eq!(trace(&[0, 0], &a.view()), Some(5.0));
+/// assert_eq!(trace(&[0, 1], &a.view()), None); // `ij->` is not a trace
+/// ```
+#[must_use]
+pub fn trace<T: Element>(axes: &[usize], operand: &ArrayViewD<'_, T>) -> Option<T> {
+    let shape = operand.shape();
+    let (&first, &extent) = (axes.first()?, shape.first()?);
+    let one_slot = axes.len() == shape.len() && axes.iter().all(|&s| s == first);
+    if !one_slot || shape.iter().any(|&n| n != extent) {
+        return None;
+    }
+    Some(operand.view().into_diag().sum())
+}
+
 /// [`contract_single`], with an array too large to allocate reported as an error (`Ok(None)`:
 /// the operand or the tables do not fit).
 fn single<T: Element>(
@@ -615,7 +636,19 @@ mod tests {
         let single = contract_single(&c.inputs()[0], c.output(), view)
             .unwrap_or_else(|| panic!("{spec}: the single-operand path declined"));
         let planned = contract_planned(&c, std::slice::from_ref(view)).unwrap();
-        for (what, got) in [("single", single), ("planned", planned)] {
+        let axes = &c.inputs()[0];
+        let is_trace = c.output().is_empty() && axes.iter().all(|&s| s == axes[0]);
+        let trace = c
+            .output()
+            .is_empty()
+            .then(|| trace(axes, view))
+            .flatten()
+            .map(|t| ArrayD::from_elem(IxDyn(&[]), t));
+        assert_eq!(trace.is_some(), is_trace, "{spec}: whether `trace` applies");
+        for (what, got) in [("single", single), ("planned", planned)]
+            .into_iter()
+            .chain(trace.map(|t| ("trace", t)))
+        {
             assert_eq!(got.shape(), want.shape(), "{spec} ({what}): shape");
             assert!(got.is_standard_layout(), "{spec} ({what}): layout");
             for (g, w) in got.iter().zip(&want) {
