@@ -6,7 +6,9 @@
 //!   slices or rows of `[f64; 3]` for the large ones);
 //! - `ndarray`'s own operations where the case has one: `dot` / `general_mat_mul` for
 //!   GEMM-shaped cases, `diag`, `sum_axis`, broadcasting;
-//! - `ndarray_einsum::einsum`, the peer runtime einsum for ndarray.
+//! - `ndarray_einsum::einsum`, the peer runtime einsum for ndarray;
+//! - for `back`, where the gradient is a few lines by hand ("hand back": the cross products,
+//!   `ii->`, `i,i->`), those lines, checked against `back`'s gradients.
 //!
 //! Every baseline is checked once against `einsum!`'s result before anything is timed, so no
 //! baseline is silently computing something else. `back` is built once, outside the timing
@@ -81,6 +83,53 @@ fn hand_cross_rows(eps: &[[[f64; 3]; 3]; 3], a: &[[f64; 3]], b: &[[f64; 3]]) -> 
         .zip(b)
         .map(|(x, y)| hand_cross(eps, x, y))
         .collect()
+}
+
+/// The gradients of `ijk,j,k->i` (fixed 3x3x3) for the upstream gradient `g`: one loop nest,
+/// as one would write them by hand.
+#[allow(clippy::type_complexity)]
+fn hand_cross_back(
+    eps: &[[[f64; 3]; 3]; 3],
+    a: &[f64; 3],
+    b: &[f64; 3],
+    g: &[f64; 3],
+) -> ([[[f64; 3]; 3]; 3], [f64; 3], [f64; 3]) {
+    let (mut g_eps, mut g_a, mut g_b) = ([[[0.0; 3]; 3]; 3], [0.0; 3], [0.0; 3]);
+    for i in 0..3 {
+        for j in 0..3 {
+            for k in 0..3 {
+                g_eps[i][j][k] = g[i] * a[j] * b[k];
+                g_a[j] += g[i] * eps[i][j][k] * b[k];
+                g_b[k] += g[i] * eps[i][j][k] * a[j];
+            }
+        }
+    }
+    (g_eps, g_a, g_b)
+}
+
+/// The gradients of `ijk,bj,bk->bi` over rows for the upstream rows `g`: the hand-written
+/// nest of [`hand_cross_back`], row by row, with the `eps` gradient summed over the rows.
+#[allow(clippy::type_complexity)]
+fn hand_cross_rows_back(
+    eps: &[[[f64; 3]; 3]; 3],
+    a: &[[f64; 3]],
+    b: &[[f64; 3]],
+    g: &[[f64; 3]],
+) -> ([[[f64; 3]; 3]; 3], Vec<[f64; 3]>, Vec<[f64; 3]>) {
+    let mut g_eps = [[[0.0; 3]; 3]; 3];
+    let (mut g_a, mut g_b) = (vec![[0.0; 3]; a.len()], vec![[0.0; 3]; b.len()]);
+    for (((x, y), gr), (ga, gb)) in a.iter().zip(b).zip(g).zip(g_a.iter_mut().zip(&mut g_b)) {
+        for i in 0..3 {
+            for j in 0..3 {
+                for k in 0..3 {
+                    g_eps[i][j][k] += gr[i] * x[j] * y[k];
+                    ga[j] += gr[i] * eps[i][j][k] * y[k];
+                    gb[k] += gr[i] * eps[i][j][k] * x[j];
+                }
+            }
+        }
+    }
+    (g_eps, g_a, g_b)
 }
 
 /// `bi,bijk,bk->bj` on fixed-size arrays, b = 2, n = 3.
@@ -159,6 +208,18 @@ fn cross_products(c: &mut Criterion) {
     });
     let (_, back) = einsum_vjp!("ijk,j,k->i", &eps, &a, &b);
     group.bench_function("back", |bench| bench.iter(|| back(black_box(&g))));
+    let (hand_eps, hand_a, hand_b) = hand_cross_back(&eps, &a, &b, &g);
+    let (g_eps, g_a, g_b) = back(&g);
+    assert_close(
+        "ijk,j,k->i hand back: eps",
+        hand_eps.as_flattened().as_flattened(),
+        g_eps.as_flattened().as_flattened(),
+    );
+    assert_close("ijk,j,k->i hand back: a", &hand_a, &g_a);
+    assert_close("ijk,j,k->i hand back: b", &hand_b, &g_b);
+    group.bench_function("hand back", |bench| {
+        bench.iter(|| hand_cross_back(black_box(&eps), black_box(&a), black_box(&b), black_box(&g)))
+    });
     group.finish();
 
     let rows = 100_000;
@@ -214,6 +275,34 @@ fn cross_products(c: &mut Criterion) {
     let (_, back) = einsum_vjp!("ijk,bj,bk->bi", &eps, &a_rows, &b_rows);
     group.bench_function("back on [f64; 3] rows", |bench| {
         bench.iter(|| back(black_box(&g_rows)))
+    });
+    let (hand_eps, hand_a, hand_b) = hand_cross_rows_back(&eps, &a_rows, &b_rows, &g_rows);
+    let (g_eps, g_a, g_b) = back(&g_rows);
+    let flat = |m: &[[[f64; 3]; 3]; 3]| -> Vec<f64> { m.as_flattened().as_flattened().to_vec() };
+    assert_close(
+        "ijk,bj,bk->bi hand back: eps",
+        &flat(&hand_eps),
+        &flat(&g_eps),
+    );
+    assert_close(
+        "ijk,bj,bk->bi hand back: a",
+        hand_a.as_flattened(),
+        g_a.as_flattened(),
+    );
+    assert_close(
+        "ijk,bj,bk->bi hand back: b",
+        hand_b.as_flattened(),
+        g_b.as_flattened(),
+    );
+    group.bench_function("hand back over [f64; 3] rows", |bench| {
+        bench.iter(|| {
+            hand_cross_rows_back(
+                black_box(&eps),
+                black_box(&a_rows),
+                black_box(&b_rows),
+                black_box(&g_rows),
+            )
+        })
     });
     group.finish();
 }
@@ -501,6 +590,16 @@ fn reductions_and_products(c: &mut Criterion) {
     let (_, back) = einsum_vjp!("ii->", &a);
     let g = ndarray::arr0(0.5);
     group.bench_function("back", |bench| bench.iter(|| back(black_box(&g))));
+    // The gradient by hand: the identity times the upstream gradient.
+    let hand_back = |g: f64| {
+        let mut grad = Array2::<f64>::zeros((n, n));
+        grad.diag_mut().fill(g);
+        grad
+    };
+    assert_close("ii-> hand back", &hand_back(g[()]), &back(&g).0);
+    group.bench_function("hand back", |bench| {
+        bench.iter(|| hand_back(black_box(g[()])))
+    });
     group.finish();
 
     // ii->i: the diagonal.
@@ -621,6 +720,15 @@ fn reductions_and_products(c: &mut Criterion) {
     let (_, back) = einsum_vjp!("i,i->", &u, &v);
     let g = ndarray::arr0(0.5);
     group.bench_function("back", |bench| bench.iter(|| back(black_box(&g))));
+    // The gradients by hand: each vector scaled by the upstream gradient.
+    let hand_back = |u: &Array1<f64>, v: &Array1<f64>, g: f64| (v * g, u * g);
+    let (hand_u, hand_v) = hand_back(&u, &v, g[()]);
+    let (g_u, g_v) = back(&g);
+    assert_close("i,i-> hand back: u", &hand_u, &g_u);
+    assert_close("i,i-> hand back: v", &hand_v, &g_v);
+    group.bench_function("hand back", |bench| {
+        bench.iter(|| hand_back(black_box(&u), black_box(&v), black_box(g[()])))
+    });
     group.finish();
 }
 
