@@ -199,6 +199,9 @@ fn pairwise_kernels_in_every_layout() {
         ("bij,bj->bi", &[&[300, 4, 5], &[300, 5]]),
         ("bij,bjk->bik", &[&[300, 3, 4], &[300, 4, 5]]),
         ("bi,bijk,bk->bj", &[&[300, 3], &[300, 3, 3, 3], &[300, 3]]),
+        ("ijk,bj,bk->bi", &[&[3, 3, 3], &[600, 3], &[600, 3]]),
+        // a few products of at most 512 multiply-adds each
+        ("bij,bjk->bik", &[&[10, 8, 8], &[10, 8, 8]]),
         // dot products, batched and not
         ("i,i->", &[&[5000], &[5000]]),
         ("bi,bi->b", &[&[10, 600], &[10, 600]]),

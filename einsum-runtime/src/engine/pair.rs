@@ -19,8 +19,8 @@ use crate::Element;
 use einsum_spec::{Buffer, ShapeError};
 use ndarray::linalg::general_mat_vec_mul;
 use ndarray::{
-    Array3, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, Axis, CowArray, Ix3,
-    IxDyn,
+    s, Array3, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, CowArray, Ix3, IxDyn,
+    Zip,
 };
 
 /// Up to this many multiply-adds per batch, a plain loop beats the set-up cost of GEMM
@@ -222,14 +222,33 @@ fn batched_mat_mul<T: Element>(
             drop(batches);
             small_products_in_order(a, b, &mut c);
         }
+        Kernel::Loop if nb >= m * n * k => {
+            // More products than multiply-adds in each, in another layout: one pass along the
+            // batch per (row, column, term), so the per-product work has no loop set-up.
+            drop(batches);
+            for r in 0..m {
+                for column in 0..n {
+                    let mut c_lane = c.slice_mut(s![.., r, column]);
+                    for t in 0..k {
+                        Zip::from(&mut c_lane)
+                            .and(a.slice(s![.., r, t]))
+                            .and(b.slice(s![.., t, column]))
+                            .for_each(|c, &x, &y| *c = *c + x * y);
+                    }
+                }
+            }
+        }
         Kernel::Loop => {
+            // Operands in another layout: indexed in place. (A view per row and column of each
+            // product cost more than the product itself at these sizes.)
             for ((a, b), mut c) in batches {
-                for (row, mut c_row) in a.outer_iter().zip(c.outer_iter_mut()) {
-                    for (column, c) in b.axis_iter(Axis(1)).zip(c_row.iter_mut()) {
-                        *c = row
-                            .iter()
-                            .zip(column.iter())
-                            .fold(T::zero(), |sum, (&x, &y)| sum + x * y);
+                for r in 0..m {
+                    for column in 0..n {
+                        let mut sum = T::zero();
+                        for t in 0..k {
+                            sum = sum + a[[r, t]] * b[[t, column]];
+                        }
+                        c[[r, column]] = sum;
                     }
                 }
             }
