@@ -9,7 +9,7 @@
 mod fd;
 mod random_specs;
 
-use einsum_runtime::engine::vjp::vjp;
+use einsum_runtime::engine::vjp::{forward_saving, vjp, vjp_reusing};
 use einsum_runtime::{einsum_dyn, spec::Spec};
 use ndarray::{ArrayD, ArrayViewD};
 use proptest::prelude::*;
@@ -54,6 +54,50 @@ proptest! {
             prop_assert_eq!(grad.shape(), numeric.shape(), "{} operand {}", spec, k);
             for (a, n) in grad.iter().zip(numeric.iter()) {
                 prop_assert!((a - n).abs() <= 1e-7 * n.abs().max(1.0), "{spec} on {shapes:?}, operand {k}: {a} vs {n}");
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The same random specs with every extent of 2 or 3 made 4x larger (0 and 1, which
+    /// broadcast, kept), so that contractions of three or four operands are planned pairwise
+    /// and the forward pass saves intermediates: gradients that start from them must equal
+    /// gradients computed from scratch, in every memory layout.
+    #[test]
+    fn gradients_reusing_the_forward_pass_equal_gradients_from_scratch(
+        case in case(),
+        g_seed in any::<u64>(),
+    ) {
+        let mut case = case;
+        for extent in case.extents.iter_mut().chain(case.dot_extents.iter_mut()) {
+            if *extent > 1 {
+                *extent *= 4;
+            }
+        }
+        let (spec, shapes) = spec_and_shapes(&case);
+        let elements: usize = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
+        prop_assume!(case.operands.len() >= 3 && elements <= 200_000);
+        let stored = stored_operands(&case, &shapes);
+        let views: Vec<ArrayViewD<'_, f64>> = stored.iter().map(Stored::view).collect();
+        let ranks: Vec<usize> = shapes.iter().map(Vec::len).collect();
+        let contraction = Spec::parse(&spec).expect("valid").resolve(&ranks).expect("ranks fit");
+        let (value, saved) = forward_saving(&contraction, &views).expect("the case is valid");
+        let y = einsum_dyn(&spec, &views).expect("the case is valid");
+        prop_assert_eq!(&value, &y, "{} on {:?}: forward_saving's value", spec, shapes);
+        let g = values(y.shape(), g_seed);
+        let reused = vjp_reusing(&contraction, &views, g.view(), &saved).expect("valid");
+        let scratch = vjp(&contraction, &views, g.view()).expect("valid");
+        for (k, (a, b)) in reused.iter().zip(&scratch).enumerate() {
+            prop_assert_eq!(a.shape(), b.shape());
+            for (x, w) in a.iter().zip(b.iter()) {
+                prop_assert!(
+                    (x - w).abs() <= 1e-10 * w.abs().max(1.0),
+                    "{spec} on {shapes:?} ({} saved), operand {k}: {x} reused, {w} from scratch",
+                    saved.len()
+                );
             }
         }
     }
