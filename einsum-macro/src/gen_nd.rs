@@ -16,7 +16,9 @@
 //! The spec is parsed, checked and resolved to slot tables here, at compile time; the rank of
 //! every static-rank operand is checked by its `RankK` bound. Extents are only known at run
 //! time, so the contraction itself is planned and run by the runtime's engine (pairwise
-//! steps, matrix products through a GEMM kernel).
+//! steps, matrix products through a GEMM kernel). For `einsum_vjp!`, `run_saving` calls
+//! `contract_static_saving`, which keeps the forward pass's intermediates, and `vjp` hands
+//! them to `vjp_static`, whose gradients start from them.
 
 use crate::diagnostics::{element_trait, kernel_trait, rank_trait, same_element_trait, vjp_trait};
 use crate::model::{Model, Tables};
@@ -70,13 +72,21 @@ pub(crate) fn generate(
     let inputs = tables.inputs.iter().map(|axes| quote!(&[#(#axes),*]));
     let output = &tables.output;
     let labels = &tables.labels;
+    // The spec, its slot tables and the operands' dynamic-rank views: what every runtime call
+    // of the kernel takes first.
+    let tables_and_views = quote! {
+        #spec,
+        &[#(#inputs),*],
+        &[#(#output),*],
+        &[#(#labels),*],
+        &[#(#views),*],
+    };
 
     let count = tables.inputs.len();
     let vjp_impl = vjp.then(|| {
         let vjp_trait = vjp_trait();
         let dims: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__D{}", k)).collect();
         let grads: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__g{}", k)).collect();
-        let inputs: Vec<TokenStream> = tables.inputs.iter().map(|axes| quote!(&[#(#axes),*])).collect();
         quote! {
             #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
             impl<'__a, #(#generics),*> #vjp_trait for (#(#operand_types,)*)
@@ -89,24 +99,14 @@ pub(crate) fn generate(
                 #[inline]
                 fn run_saving(self) -> ::core::result::Result<(Self::Output, Self::Saved), #private::EinsumError> {
                     let (#(#vars,)*) = self;
-                    #private::contract_static_saving::<#t0, #out_dim>(
-                        #spec,
-                        &[#(#inputs),*],
-                        &[#(#output),*],
-                        &[#(#labels),*],
-                        &[#(#views),*],
-                    )
+                    #private::contract_static_saving::<#t0, #out_dim>(#tables_and_views)
                 }
 
                 #[inline]
                 fn vjp(self, __saved: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
                     let (#(#vars,)*) = self;
                     let grads = #private::vjp_static::<#t0>(
-                        #spec,
-                        &[#(#inputs),*],
-                        &[#(#output),*],
-                        &[#(#labels),*],
-                        &[#(#views),*],
+                        #tables_and_views
                         __grad.view().into_dyn(),
                         __saved,
                     )?;
@@ -130,13 +130,7 @@ pub(crate) fn generate(
             #[inline]
             fn run(self) -> ::core::result::Result<Self::Output, #private::EinsumError> {
                 let (#(#vars,)*) = self;
-                #private::contract_static::<#t0, #out_dim>(
-                    #spec,
-                    &[#(#inputs),*],
-                    &[#(#output),*],
-                    &[#(#labels),*],
-                    &[#(#views),*],
-                )
+                #private::contract_static::<#t0, #out_dim>(#tables_and_views)
             }
         }
         #vjp_impl
