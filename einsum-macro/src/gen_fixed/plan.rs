@@ -296,6 +296,9 @@ impl<'a> Planner<'a> {
                         left = (left - 1) & mask;
                     }
                     splits.reverse();
+                    if mask == self.all {
+                        self.prefer_shared_first_step(&mut splits);
+                    }
                     subsets.push(Subset { mask, splits });
                 }
             }
@@ -321,6 +324,31 @@ impl<'a> Planner<'a> {
             }
         }
         subsets
+    }
+
+    /// In a gradient, moves to the front (the first of equally cheap candidates wins) the
+    /// splits whose first step contracts the output gradient with the leaf of highest rank
+    /// (the first of them on a tie). Every gradient but that operand's own then starts from
+    /// the same product of the same elements, which the compiler computes once when the
+    /// gradients are inlined into one function: for `ijk,j,k->i`, both `a`'s and `b`'s
+    /// gradients start from `sum_i g_i eps_ijk`; for `bi,bijk,bk->bj`, both `x` gradients
+    /// from `sum_j g_bj h_bijk`.
+    fn prefer_shared_first_step(&self, splits: &mut [(Mask, Mask)]) {
+        if !self.problem.gradient {
+            return;
+        }
+        let leaves = &self.problem.leaves;
+        let Some(gradient) = leaves.iter().position(|l| l.source == Source::Gradient) else {
+            return;
+        };
+        let highest = (0..leaves.len())
+            .filter(|&k| k != gradient)
+            .min_by_key(|&k| std::cmp::Reverse(leaves[k].axes.len()));
+        let Some(highest) = highest else {
+            return;
+        };
+        let pair: Mask = (1 << gradient) | (1 << highest);
+        splits.sort_by_key(|&(left, right)| left != pair && right != pair);
     }
 
     /// One element of leaf `k` at the current indices, as operand 0's element type.
@@ -731,6 +759,41 @@ mod tests {
         assert_eq!(count(5), 20);
         assert_eq!(count(6), 35);
         assert_eq!(count(7), 6);
+    }
+
+    #[test]
+    fn gradients_first_pair_the_output_gradient_with_the_operand_of_highest_rank() {
+        // ijk,j,k->i (i, j, k = slots 0, 1, 2): the gradients of `a` and `b` both try
+        // `g_i eps_ijk` first, so that they share it; `eps`'s own gradient pairs `g` with `a`.
+        let c = context(3);
+        let plan = format_ident!("GRAD");
+        let first_split_pairs = |k: usize, target: &[usize], pair: Mask| {
+            let mut p = problem(&[&[0, 1, 2], &[1], &[2]], target);
+            p.leaves[k] = Leaf {
+                source: Source::Gradient,
+                axes: vec![0],
+            };
+            p.gradient = true;
+            let planner = Planner::new(&p, &c, &plan);
+            let (left, right) = planner.subsets().last().unwrap().splits[0];
+            left == pair || right == pair
+        };
+        assert!(
+            first_split_pairs(1, &[1], 0b011),
+            "a's gradient: g with eps first"
+        );
+        assert!(
+            first_split_pairs(2, &[2], 0b101),
+            "b's gradient: g with eps first"
+        );
+        assert!(
+            first_split_pairs(0, &[0, 1, 2], 0b011),
+            "eps's gradient: g with a first"
+        );
+        // A forward contraction keeps the order of the subsets.
+        let p = problem(&[&[0, 1, 2], &[1], &[2]], &[0]);
+        let planner = Planner::new(&p, &c, &plan);
+        assert_eq!(planner.subsets().last().unwrap().splits[0], (0b001, 0b110));
     }
 
     #[test]
