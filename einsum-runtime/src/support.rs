@@ -47,13 +47,15 @@ pub fn contract_static<T: Element, D: Dimension>(
             return Ok(Array::from_elem(D::zeros(0), sum));
         }
     }
-    // One operand: straight to the engine's single-operand path, without building a
-    // `Contraction` (its tables would be allocated and checked on every call).
-    let single = match (inputs, operands) {
+    // One operand, or two matrices whose contraction is their product: straight to the
+    // engine's fast paths, without building a `Contraction` (its tables would be allocated
+    // and checked on every call).
+    let fast = match (inputs, operands) {
         ([axes], [operand]) => engine::contract_single(axes, output, operand),
+        ([a_axes, b_axes], [a, b]) => engine::matrix_product(a_axes, b_axes, output, a, b),
         _ => None,
     };
-    if let Some(result) = single {
+    if let Some(result) = fast {
         return into_static(spec, result);
     }
     let contraction = tables(spec, inputs, output, labels);

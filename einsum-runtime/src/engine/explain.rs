@@ -5,7 +5,10 @@
 //! or the pairwise plan, the order of the steps, each step's kernel and the copies it makes —
 //! on shapes alone, and reports them as an [`Explanation`] whose `Display` is a table.
 //! Operands are assumed to be stored in standard layout; a transposed or strided operand may
-//! be copied where the table says it is used in place.
+//! be copied where the table says it is used in place. A product of two matrices
+//! (`ij,jk->ik` and its transposes, between the direct loop's size and the threads') runs as
+//! one call to ndarray's `dot` on the two views ([`matrix_product`](super::matrix_product));
+//! the table shows it as the one pairwise step it amounts to.
 
 pub use super::pair::Kernel;
 use super::plan::{self, Groups};

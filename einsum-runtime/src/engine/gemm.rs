@@ -108,7 +108,7 @@ pub(super) fn batched_mat_mul<T: Element>(
 
 /// How many threads `work` multiply-adds should use: rayon's pool size for large work with
 /// the `threads` feature, 1 otherwise.
-fn thread_count(work: usize) -> usize {
+pub(super) fn thread_count(work: usize) -> usize {
     let large = work >= THREADED_MULTIPLY_ADDS;
     #[cfg(feature = "threads")]
     if large {

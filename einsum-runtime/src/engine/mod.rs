@@ -26,12 +26,14 @@ mod data;
 mod diagonal;
 pub mod explain;
 mod gemm;
+mod matmul;
 mod pair;
 pub mod plan;
 mod shared;
 mod small;
 pub mod vjp;
 
+pub use matmul::matrix_product;
 pub use shared::Intermediates;
 pub use vjp::Saved;
 
@@ -182,6 +184,12 @@ fn evaluate<T: Element>(
     if let ([axes], [operand], Strategy::Auto) = (contraction.inputs(), operands, strategy) {
         // One operand has no intermediate to share and no order to plan.
         if let Some(result) = single(axes, contraction.output(), operand)? {
+            return Ok(result);
+        }
+    }
+    if let ([a_axes, b_axes], [a, b], Strategy::Auto) = (contraction.inputs(), operands, strategy) {
+        // Two matrices whose contraction is their product: `dot`, without tables.
+        if let Some(result) = matrix_product(a_axes, b_axes, contraction.output(), a, b) {
             return Ok(result);
         }
     }
