@@ -184,8 +184,9 @@ fn shared_intermediates_give_each_gradient_unchanged() {
     }
 }
 
-/// Intermediates saved from other arrays are not used: the gradients are those of the arrays
-/// passed to `vjp_reusing`, even when the shapes are the same.
+/// Intermediates saved from other arrays, or for another contraction, are not used: the
+/// gradients are those of the arrays and contraction passed to `vjp_reusing`, even when the
+/// shapes are the same.
 #[test]
 fn intermediates_saved_from_other_operands_are_ignored() {
     use einsum_runtime::engine::vjp::{forward_saving, vjp_reusing};
@@ -210,5 +211,28 @@ fn intermediates_saved_from_other_operands_are_ignored() {
     assert_eq!(
         vjp_reusing(&contraction, &views, g.view(), &saved).unwrap(),
         vjp(&contraction, &views, g.view()).unwrap()
+    );
+    // Nor are they used for another contraction of the same arrays whose slots are numbered
+    // alike: `ij,kj,kl->il` on square `b` would key `sum_j a_ij b_kj` as the chain's `ab`.
+    let square: Vec<ArrayD<f64>> = [&[20, 30][..], &[30, 30], &[30, 10]]
+        .iter()
+        .enumerate()
+        .map(|(k, shape)| values(shape, 20 + k as u64))
+        .collect();
+    let views: Vec<ArrayViewD<'_, f64>> = square.iter().map(|a| a.view()).collect();
+    let chain = Spec::parse("ij,jk,kl->il")
+        .unwrap()
+        .resolve(&[2, 2, 2])
+        .unwrap();
+    let other = Spec::parse("ij,kj,kl->il")
+        .unwrap()
+        .resolve(&[2, 2, 2])
+        .unwrap();
+    let (_, saved) = forward_saving(&chain, &views).unwrap();
+    assert!(!saved.is_empty());
+    let g = values(&[20, 10], 98);
+    assert_eq!(
+        vjp_reusing(&other, &views, g.view(), &saved).unwrap(),
+        vjp(&other, &views, g.view()).unwrap()
     );
 }

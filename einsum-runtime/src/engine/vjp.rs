@@ -336,6 +336,8 @@ pub fn vjp<T: Element>(
 #[derive(Clone, Debug)]
 pub struct Saved<T> {
     intermediates: Intermediates<T>,
+    /// The contraction they belong to (its slot numbers are the intermediates' keys).
+    contraction: Option<Contraction>,
     /// Each operand's address, shape and strides: the operands the intermediates belong to.
     operands: Vec<(usize, Vec<usize>, Vec<isize>)>,
 }
@@ -350,6 +352,7 @@ impl<T: Element> Saved<T> {
     pub fn none() -> Self {
         Saved {
             intermediates: Intermediates::new(),
+            contraction: None,
             operands: Vec::new(),
         }
     }
@@ -374,10 +377,11 @@ impl<T: Element> Saved<T> {
         self.intermediates.len()
     }
 
-    /// Whether these intermediates were computed from exactly these arrays (same addresses,
-    /// shapes and strides).
-    fn belongs_to(&self, operands: &[ArrayViewD<'_, T>]) -> bool {
-        self.operands.len() == operands.len()
+    /// Whether these intermediates were computed for this contraction from exactly these
+    /// arrays (same addresses, shapes and strides).
+    fn belongs_to(&self, contraction: &Contraction, operands: &[ArrayViewD<'_, T>]) -> bool {
+        self.contraction.as_ref() == Some(contraction)
+            && self.operands.len() == operands.len()
             && self
                 .operands
                 .iter()
@@ -427,6 +431,7 @@ pub fn forward_saving<T: Element>(
     let value = contract_tracked(contraction, operands, &origins, &mut intermediates)?;
     let saved = Saved {
         intermediates,
+        contraction: Some(contraction.clone()),
         operands: operands.iter().map(fingerprint).collect(),
     };
     Ok((value, saved))
@@ -434,8 +439,8 @@ pub fn forward_saving<T: Element>(
 
 /// [`vjp`], starting from the intermediates the forward pass saved ([`forward_saving`] on the
 /// same contraction and the same, unchanged, operands): a gradient that needs one of them
-/// takes it instead of recomputing it. Intermediates saved from other arrays (another address,
-/// shape or strides) are ignored.
+/// takes it instead of recomputing it. Intermediates saved for another contraction or from
+/// other arrays (another address, shape or strides) are ignored.
 ///
 /// # Errors
 ///
@@ -460,7 +465,7 @@ pub fn vjp_reusing<T: Element>(
     g: ArrayViewD<'_, T>,
     saved: &Saved<T>,
 ) -> Result<Vec<ArrayD<T>>, ShapeError> {
-    let start = if saved.belongs_to(operands) {
+    let start = if saved.belongs_to(contraction, operands) {
         saved.intermediates.clone()
     } else {
         Intermediates::new()
