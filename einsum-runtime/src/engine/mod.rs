@@ -14,12 +14,14 @@
 //! 3. The one operand left is permuted to output order and broadcast along the output slots
 //!    it dropped in stage 1.
 //!
-//! A single operand skips the planner: its diagonals are read through a strided view
-//! (`diagonal.rs`), the labels the output lacks summed, the rest copied into output order
-//! ([`contract_single`]). Contractions of several operands with at most a few thousand index
-//! combinations skip all this and run one loop nest (`small.rs`). [`explain::explain_contraction`] reports which path and plan a
-//! contraction gets; the gradients of one contraction share intermediates through
-//! [`contract_sharing`].
+//! A trace (`ii->`) is the sum of ndarray's diagonal view ([`trace`]); a product of two
+//! matrices is a call to `dot` ([`matrix_product`]). Any other single operand skips the
+//! planner: its diagonals are read through a strided view (`diagonal.rs`), the labels the
+//! output lacks summed, the rest copied into output order ([`contract_single`]).
+//! Contractions of several operands with at most a few thousand index combinations skip all
+//! this and run one loop nest (`small.rs`). [`explain::explain_contraction`] reports which
+//! path and plan a contraction gets; the gradients of one contraction share intermediates
+//! through [`contract_sharing`], and with the forward pass through [`vjp::forward_saving`].
 
 mod alloc;
 mod data;
@@ -244,8 +246,9 @@ pub fn contract_single<T: Element>(
 }
 
 /// The trace of an operand all of whose axes have one slot: the sum of its diagonal, read in
-/// place, which is the whole contraction `ii->` or `iii->` (with an output, `ii->i`, it is not). `None` when the axes do not all have that slot or their extents
-/// differ ([`contract`] reports why), or the operand has no axis.
+/// place, which is the whole contraction `ii->` or `iii->` (with an output, `ii->i`, it is
+/// not). `None` when the axes do not all have that slot or their extents differ ([`contract`]
+/// reports why), or the operand has no axis.
 ///
 /// ```
 /// use einsum_runtime::engine::trace;
