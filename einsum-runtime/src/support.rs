@@ -48,13 +48,10 @@ pub fn contract_static<T: Element, D: Dimension>(
         }
     }
     // One operand, or two matrices whose contraction is their product: straight to the
-    // engine's fast paths, without building a `Contraction` (its tables would be allocated
-    // and checked on every call).
-    let fast = match (inputs, operands) {
-        ([axes], [operand]) => engine::contract_single(axes, output, operand),
-        ([a_axes, b_axes], [a, b]) => engine::matrix_product(a_axes, b_axes, output, a, b),
-        _ => None,
-    };
+    // engine's paths that need no tables, without building a `Contraction` (its tables would
+    // be allocated and checked on every call).
+    let fast = engine::without_tables(inputs, output, operands)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
     if let Some(result) = fast {
         return into_static(spec, result);
     }
@@ -97,7 +94,7 @@ pub fn contract_static_saving<T: Element, D: Dimension>(
     labels: &[char],
     operands: &[ArrayViewD<'_, T>],
 ) -> Result<(Array<T, D>, engine::Saved<T>), EinsumError> {
-    if operands.len() < 3 {
+    if !engine::vjp::keeps_intermediates(operands.len()) {
         let value = contract_static(spec, inputs, output, labels, operands)?;
         return Ok((value, engine::Saved::none()));
     }

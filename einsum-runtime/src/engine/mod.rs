@@ -183,15 +183,9 @@ fn evaluate<T: Element>(
     strategy: Strategy,
     sharing: Option<Sharing<'_, T>>,
 ) -> Result<ArrayD<T>, ShapeError> {
-    if let ([axes], [operand], Strategy::Auto) = (contraction.inputs(), operands, strategy) {
-        // One operand has no intermediate to share and no order to plan.
-        if let Some(result) = single(axes, contraction.output(), operand)? {
-            return Ok(result);
-        }
-    }
-    if let ([a_axes, b_axes], [a, b], Strategy::Auto) = (contraction.inputs(), operands, strategy) {
-        // Two matrices whose contraction is their product: `dot`, without tables.
-        if let Some(result) = matrix_product(a_axes, b_axes, contraction.output(), a, b) {
+    if strategy == Strategy::Auto {
+        if let Some(result) = without_tables(contraction.inputs(), contraction.output(), operands)?
+        {
             return Ok(result);
         }
     }
@@ -243,6 +237,48 @@ pub fn contract_single<T: Element>(
     operand: &ArrayViewD<'_, T>,
 ) -> Option<ArrayD<T>> {
     single(axes, output, operand).ok().flatten()
+}
+
+/// The contractions that need no tables, no extents bound and no plan: one operand
+/// ([`contract_single`]), or two matrices whose contraction is their product
+/// ([`matrix_product`]). `Ok(None)` for every other contraction (and for operands these
+/// paths decline); an error only for an output too large to allocate.
+///
+/// Both [`contract`] and the macros' `contract_static` (before it builds a [`Contraction`])
+/// start here, so a contraction either takes one of these paths or none, whichever entry
+/// it comes through.
+///
+/// # Errors
+///
+/// [`ShapeError::TooLarge`] or [`ShapeError::AllocationFailed`] when the output of a single
+/// operand cannot be allocated.
+///
+/// ```
+/// use einsum_runtime::engine::without_tables;
+/// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
+/// let transposed = without_tables(&[[0, 1]], &[1, 0], &[a.view()]).unwrap();
+/// assert_eq!(transposed.unwrap(), a.t());
+/// // Three operands always need tables.
+/// let v = ndarray::array![1.0, 2.0].into_dyn();
+/// let three = [v.view(), v.view(), v.view()];
+/// assert!(without_tables(&[[0], [0], [0]], &[], &three).unwrap().is_none());
+/// ```
+pub fn without_tables<T: Element, A: AsRef<[usize]>>(
+    inputs: &[A],
+    output: &[usize],
+    operands: &[ArrayViewD<'_, T>],
+) -> Result<Option<ArrayD<T>>, ShapeError> {
+    match (inputs, operands) {
+        ([axes], [operand]) => single(axes.as_ref(), output, operand),
+        ([a_axes, b_axes], [a, b]) => Ok(matrix_product(
+            a_axes.as_ref(),
+            b_axes.as_ref(),
+            output,
+            a,
+            b,
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// The trace of an operand all of whose axes have one slot: the sum of its diagonal, read in

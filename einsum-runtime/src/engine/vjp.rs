@@ -399,6 +399,19 @@ fn fingerprint<T>(operand: &ArrayViewD<'_, T>) -> (usize, Vec<usize>, Vec<isize>
     )
 }
 
+/// Whether a contraction of `operands` operands has pairwise intermediates to keep or share:
+/// three or more (with two, the one pairwise step's result is the output).
+///
+/// ```
+/// use einsum_runtime::engine::vjp::keeps_intermediates;
+/// assert!(!keeps_intermediates(2));
+/// assert!(keeps_intermediates(3));
+/// ```
+#[must_use]
+pub fn keeps_intermediates(operands: usize) -> bool {
+    operands >= 3
+}
+
 /// [`contract`], keeping the pairwise intermediates of the evaluation for the gradients
 /// ([`vjp_reusing`]). With fewer than three operands there is nothing to keep.
 ///
@@ -422,7 +435,7 @@ pub fn forward_saving<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
 ) -> Result<(ArrayD<T>, Saved<T>), ShapeError> {
-    if operands.len() < 3 {
+    if !keeps_intermediates(operands.len()) {
         return Ok((contract(contraction, operands)?, Saved::none()));
     }
     let mut intermediates = Intermediates::new();
@@ -507,7 +520,7 @@ fn gradients<T: Element>(
             let pool_indices: Vec<usize> = std::iter::once(0)
                 .chain((0..operands.len()).filter(|&j| j != k).map(|j| j + 1))
                 .collect();
-            let reduced = if operands.len() >= 3 {
+            let reduced = if keeps_intermediates(operands.len()) {
                 contract_sharing(&reduce, &pool, &pool_indices, &mut shared)?
             } else {
                 let inputs: Vec<ArrayViewD<'_, T>> =
