@@ -65,9 +65,9 @@ pub fn greedy_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]
 /// As [`greedy_order`], when some intermediates are already computed: `origins[k]` says which
 /// pool operands operand `k` stands for (one bit each; 0 when untracked), and
 /// `known(origin, slots)` whether the contraction of those pool operands keeping `slots` (in
-/// that axis order) is stored. Such a step costs only the copy of its result, so orders that
-/// reuse what an earlier contraction computed win (see `shared.rs`). A last step is never
-/// taken from the store.
+/// that axis order) is stored. Such a step costs nothing (the stored array is shared, not
+/// copied), so orders that reuse what an earlier contraction computed win (see `shared.rs`).
+/// A last step is never taken from the store.
 pub(super) fn order_reusing(
     operands: &[Vec<usize>],
     origins: &[u64],
@@ -225,8 +225,8 @@ fn candidate_steps(current: &[Operand], problem: &Problem<'_>) -> Vec<Step> {
                 && r.origin != 0
                 && (problem.known)(origin, &result_order(&l.slots, &r.slots, &result));
             let mut cost = if stored {
-                // Taken from the store: only its copy costs.
-                size(&result, extents)
+                // Taken from the store, shared rather than copied: free.
+                0
             } else {
                 size(&union, extents)
                     .saturating_add(copy_cost(&l.slots, &r.slots, &result, extents))
@@ -494,10 +494,22 @@ mod tests {
         let reusing = order_reusing(&operands, &origins, &[b, k], &extents, &known);
         assert_eq!((reusing[0].left, reusing[0].right), (0, 2));
         assert_eq!(
-            reusing[0].cost,
-            256 * 16 * 16,
-            "only the copy of the stored result"
+            reusing[0].cost, 0,
+            "a stored result is shared, not recomputed"
         );
+    }
+
+    #[test]
+    fn a_stored_result_beats_an_equally_cheap_fresh_one() {
+        // The `y` gradient of `ijk,bj,bk->bi`: `bi,ijk,bj->bk`. Pairing `g` with `x` then
+        // `eps`, or `g` with `eps` then `x`, costs the same; when `g x` is stored (the `eps`
+        // gradient computed it), reusing it must win, though the other pair comes first.
+        let (i, j, k, b) = (0, 1, 2, 3);
+        let operands = [vec![b, i], vec![i, j, k], vec![b, j]];
+        let extents = [3, 3, 3, 100_000];
+        let known = |origin: u64, slots: &[usize]| origin == 0b101 && slots == [b, i, j];
+        let reusing = order_reusing(&operands, &[0b001, 0b010, 0b100], &[b, k], &extents, &known);
+        assert_eq!((reusing[0].left, reusing[0].right), (0, 2));
     }
 
     #[test]
