@@ -50,11 +50,19 @@ fn zero_times_infinity_is_nan_on_every_kernel() {
     let cases: Vec<Case> = vec![
         // direct loop (tiny)
         (
+            "ij,jk->i",
+            zeros_with(&[3, 3], &[0, 1], 0.0),
+            with(&[3, 3], &[1, 2], INF),
+            vec![0],
+            "direct loop",
+        ),
+        // a tiny product of two matrices: ndarray's `dot`
+        (
             "ij,jk->ik",
             zeros_with(&[3, 3], &[0, 1], 0.0),
             with(&[3, 3], &[1, 2], INF),
             vec![0, 2],
-            "direct loop",
+            "ndarray's `dot`",
         ),
         // GEMM
         (

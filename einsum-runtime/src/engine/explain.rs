@@ -6,9 +6,9 @@
 //! on shapes alone, and reports them as an [`Explanation`] whose `Display` is a table.
 //! Operands are assumed to be stored in standard layout; a transposed or strided operand may
 //! be copied where the table says it is used in place. A product of two matrices
-//! (`ij,jk->ik` and its transposes, between the direct loop's size and the threads') runs as
-//! one call to ndarray's `dot` on the two views ([`matrix_product`](super::matrix_product));
-//! the table shows it as the one pairwise step it amounts to.
+//! (`ij,jk->ik` and its transposes, of any size up to the threads' threshold) runs as one call
+//! to ndarray's `dot` on the two views ([`matrix_product`](super::matrix_product)); the table
+//! shows it as the one pairwise step it amounts to, never as the direct loop.
 
 pub use super::pair::Kernel;
 use super::plan::{self, Groups};
@@ -114,7 +114,7 @@ impl Explanation {
     ///
     /// ```
     /// use einsum_runtime::engine::explain::Method;
-    /// let e = einsum_runtime::explain("ij,jk->ik", &[&[3, 3], &[3, 3]]).unwrap();
+    /// let e = einsum_runtime::explain("ij,jk->i", &[&[3, 3], &[3, 3]]).unwrap();
     /// assert_eq!(e.method(), &Method::DirectLoop { combinations: 27 });
     /// ```
     #[must_use]
@@ -212,8 +212,17 @@ pub fn explain_contraction(
         .fold(1u128, |acc, &e| acc.saturating_mul(e as u128));
     let (method, notes) = if extents.contains(&0) {
         (Method::Empty, Vec::new())
-    } else if super::uses_direct_loop(contraction, &extents) {
+    } else if super::uses_direct_loop(contraction, &extents)
+        && !is_matrix_product(contraction, shapes)
+    {
         (Method::DirectLoop { combinations }, Vec::new())
+    } else if is_matrix_product(contraction, shapes) {
+        let note = "a product of two matrices: one call to ndarray's `dot` on the two views \
+                    (on one thread; above the threads' threshold, the step's kernel)";
+        (
+            pairwise(contraction, shapes, &extents),
+            vec![note.to_owned()],
+        )
     } else {
         (
             pairwise(contraction, shapes, &extents),
@@ -227,6 +236,16 @@ pub fn explain_contraction(
         combinations,
         notes,
     })
+}
+
+/// Whether the engine hands this contraction to `dot` as a product of two matrices.
+fn is_matrix_product(contraction: &Contraction, shapes: &[&[usize]]) -> bool {
+    match (contraction.inputs(), shapes) {
+        ([a_axes, b_axes], &[a_shape, b_shape]) => {
+            super::matmul::is_matrix_product(a_axes, b_axes, contraction.output(), a_shape, b_shape)
+        }
+        _ => false,
+    }
 }
 
 /// The labels of `slots` as one string (`…k` for broadcast axis `k` of `...`).
@@ -475,6 +494,24 @@ mod tests {
                 .collect();
             assert_eq!(prepared_slots(&c, shapes, &extents), engine, "{spec}");
         }
+    }
+
+    #[test]
+    fn a_small_matrix_product_is_one_pairwise_step_through_dot() {
+        for (spec, shapes) in [
+            ("ij,jk->ik", [&[2usize, 3][..], &[3, 4]]),
+            ("ji,kj->ki", [&[3, 2], &[4, 3]]),
+        ] {
+            let c = contraction(spec, &shapes);
+            let e = explain_contraction(spec, &c, &shapes).unwrap();
+            assert!(matches!(e.method(), Method::Pairwise { .. }), "{spec}");
+            assert!(e.notes().iter().any(|n| n.contains("`dot`")), "{spec}");
+        }
+        // Three operands stay in the direct loop.
+        let shapes = [&[2usize, 3][..], &[3, 4], &[4, 2]];
+        let c = contraction("ij,jk,kl->il", &shapes);
+        let e = explain_contraction("ij,jk,kl->il", &c, &shapes).unwrap();
+        assert!(matches!(e.method(), Method::DirectLoop { .. }));
     }
 
     #[test]
