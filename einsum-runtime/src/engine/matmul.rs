@@ -119,6 +119,86 @@ fn product<T: Element>(
     c.into_shape_with_order(IxDyn(shape)).ok()
 }
 
+/// The gradients of a contraction that [`matrix_product`] evaluates, for the upstream
+/// gradient `g` (shaped like the output): with the operands as the matrices `A` and `B` of
+/// `C = A · B`, `dA = G · B^T` and `dB = A^T · G`, two calls to `dot` on the same views,
+/// each result laid back out in its operand's axis order (standard layout). `None` where
+/// [`matrix_product`] declines, or `g` does not have the output's shape; the caller then
+/// takes the general path, which also reports errors.
+pub(super) fn matrix_product_gradients<T: Element>(
+    a_axes: &[usize],
+    b_axes: &[usize],
+    output: &[usize],
+    [a, b]: [&ArrayViewD<'_, T>; 2],
+    g: &ArrayViewD<'_, T>,
+) -> Option<[ArrayD<T>; 2]> {
+    let grouping = Grouping::of(a_axes, b_axes, output)?;
+    let (first, second) = if grouping.swapped { (b, a) } else { (a, b) };
+    if first.ndim() != grouping.first_axes.len() || second.ndim() != grouping.second_axes.len() {
+        return None;
+    }
+    let first = first.view().permuted_axes(IxDyn(&grouping.first_axes));
+    let second = second.view().permuted_axes(IxDyn(&grouping.second_axes));
+    let rows = grouping.rows;
+    let summed = grouping.first_axes.len() - rows;
+    let kept = first.shape()[..rows]
+        .iter()
+        .chain(&second.shape()[summed..]);
+    if first.shape()[rows..] != second.shape()[..summed] || !g.shape().iter().eq(kept) {
+        return None;
+    }
+    let volume = |extents: &[usize]| extents.iter().product::<usize>();
+    let (m, k, n) = (
+        volume(&first.shape()[..rows]),
+        volume(&second.shape()[..summed]),
+        volume(&second.shape()[summed..]),
+    );
+    let work = m.saturating_mul(k).saturating_mul(n);
+    if work == 0 || thread_count(work) > 1 {
+        return None;
+    }
+    alloc::reserve::<T>(Buffer::Gradient { operand: 0 }, a.shape()).ok()?;
+    alloc::reserve::<T>(Buffer::Gradient { operand: 1 }, b.shape()).ok()?;
+    let (first_matrix, second_matrix) =
+        (first.to_shape((m, k)).ok()?, second.to_shape((k, n)).ok()?);
+    let g = g.to_shape((m, n)).ok()?;
+    let d_first = g.dot(&second_matrix.t());
+    let d_second = first_matrix.t().dot(&g);
+    let d_first = laid_out(d_first, first.shape(), &grouping.first_axes)?;
+    let d_second = laid_out(d_second, second.shape(), &grouping.second_axes)?;
+    Some(if grouping.swapped {
+        [d_second, d_first]
+    } else {
+        [d_first, d_second]
+    })
+}
+
+/// A gradient computed as a matrix over an operand's permuted axes (`permuted_shape`, the
+/// operand's axes in the order `axes`), as an array in the operand's own axis order and in
+/// standard layout.
+fn laid_out<T: Element>(
+    matrix: ndarray::Array2<T>,
+    permuted_shape: &[usize],
+    axes: &[usize],
+) -> Option<ArrayD<T>> {
+    let matrix = if matrix.is_standard_layout() {
+        matrix
+    } else {
+        matrix.as_standard_layout().into_owned()
+    };
+    let permuted = matrix.into_shape_with_order(IxDyn(permuted_shape)).ok()?;
+    let mut inverse: Axes = SmallVec::from_elem(0, axes.len());
+    for (position, &axis) in axes.iter().enumerate() {
+        inverse[axis] = position;
+    }
+    let array = permuted.permuted_axes(IxDyn(&inverse));
+    Some(if array.is_standard_layout() {
+        array
+    } else {
+        array.as_standard_layout().into_owned()
+    })
+}
+
 /// Whether [`matrix_product`] takes a contraction with these slot tables on operands of
 /// these shapes, however small: the engine's direct loop does not, and `explain` reports the
 /// product as its one pairwise step.
@@ -332,7 +412,8 @@ mod tests {
 
     /// Contractions that are one matrix product over several axes per group, in both output
     /// orders and with the summed labels in different orders in the two operands, on four
-    /// layouts of each operand, against the reference evaluator.
+    /// layouts of each operand, against the reference evaluator: the product and both
+    /// gradients.
     #[test]
     fn tensor_products_in_every_layout() {
         let extent = |label: char| 2 + (label as usize - 'a' as usize) % 3;
@@ -367,6 +448,29 @@ mod tests {
                     .unwrap_or_else(|| panic!("{spec}: declined"));
                 assert!(got.is_standard_layout(), "{spec}");
                 assert_eq!(got, want, "{spec}, layouts {layout_a} and {layout_b}");
+                // Gradients: g contracted with the other operand into each operand's labels.
+                let out_labels = spec.split_once("->").unwrap().1;
+                let g = tensor(want.shape(), layout_a, 3);
+                let [da, db] = matrix_product_gradients(
+                    a_axes,
+                    b_axes,
+                    c.output(),
+                    [&a.view(), &b.view()],
+                    &g.view(),
+                )
+                .unwrap_or_else(|| panic!("{spec}: gradients declined"));
+                let reference = super::super::reference::reference_einsum;
+                let want_da = reference(
+                    &format!("{out_labels},{b_labels}->{a_labels}"),
+                    &[g.clone(), b.clone()],
+                );
+                let want_db = reference(
+                    &format!("{a_labels},{out_labels}->{b_labels}"),
+                    &[a.clone(), g.clone()],
+                );
+                assert!(da.is_standard_layout() && db.is_standard_layout(), "{spec}");
+                assert_eq!(da, want_da, "{spec} dA, layouts {layout_a} and {layout_b}");
+                assert_eq!(db, want_db, "{spec} dB, layouts {layout_a} and {layout_b}");
             }
         }
     }

@@ -493,6 +493,16 @@ fn gradients<T: Element>(
     g: ArrayViewD<'_, T>,
     mut shared: Intermediates<T>,
 ) -> Result<Vec<ArrayD<T>>, ShapeError> {
+    if let ([a_axes, b_axes], [a, b]) = (contraction.inputs(), operands) {
+        // A matrix product `A · B`: `G · B^T` and `A^T · G` on the same matrix views, with
+        // none of the per-gradient tables below.
+        let output = contraction.output();
+        if let Some(grads) =
+            super::matmul::matrix_product_gradients(a_axes, b_axes, output, [a, b], &g)
+        {
+            return Ok(grads.into());
+        }
+    }
     let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
     let extents = contraction.bind_extents(&shapes)?;
     let expected: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
