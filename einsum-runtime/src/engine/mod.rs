@@ -14,10 +14,12 @@
 //! 3. The one operand left is permuted to output order and broadcast along the output slots
 //!    it dropped in stage 1.
 //!
-//! A trace (`ii->`) is the sum of ndarray's diagonal view ([`trace`]); a product of two
-//! matrices is a call to `dot` ([`matrix_product`]). Any other single operand skips the
-//! planner: its diagonals are read through a strided view (`diagonal.rs`), the labels the
-//! output lacks summed, the rest copied into output order ([`contract_single`]).
+//! A trace (`ii->`) is the sum of ndarray's diagonal view ([`trace`]); two operands whose
+//! contraction is one matrix product (`ij,jk->ik`, `bij,jk->bik`, `nmkd,kdef->nmef`) are one
+//! call to `dot` on views of them, and so are their two gradients ([`matrix_product`]). A
+//! single operand other than a trace skips the planner: its diagonals are read through a
+//! strided view (`diagonal.rs`), the labels the output lacks summed, the rest copied into
+//! output order ([`contract_single`]).
 //! Contractions of several operands with at most a few thousand index combinations skip all
 //! this and run one loop nest (`small.rs`). [`explain::explain_contraction`] reports which
 //! path and plan a contraction gets; the gradients of one contraction share intermediates
@@ -240,7 +242,7 @@ pub fn contract_single<T: Element>(
 }
 
 /// The contractions that need no tables, no extents bound and no plan: one operand
-/// ([`contract_single`]), or two matrices whose contraction is their product
+/// ([`contract_single`]), or two operands whose contraction is one matrix product
 /// ([`matrix_product`]). `Ok(None)` for every other contraction (and for operands these
 /// paths decline); an error only for an output too large to allocate.
 ///
