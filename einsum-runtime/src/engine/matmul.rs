@@ -16,7 +16,7 @@ use super::alloc;
 use super::gemm::thread_count;
 use crate::Element;
 use einsum_spec::Buffer;
-use ndarray::{ArrayD, ArrayView2, ArrayViewD, Ix2, IxDyn};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, CowArray, Ix2, IxDyn};
 use smallvec::SmallVec;
 
 /// `a · b` for a contraction whose operands have the slots `a_axes` and `b_axes` and whose
@@ -59,38 +59,86 @@ pub fn matrix_product<T: Element>(
 ) -> Option<ArrayD<T>> {
     let grouping = Grouping::of(a_axes, b_axes, output)?;
     let (first, second) = if grouping.swapped { (b, a) } else { (a, b) };
-    if first.ndim() != grouping.first_axes.len() || second.ndim() != grouping.second_axes.len() {
-        return None;
-    }
-    if first.ndim() == 2 && second.ndim() == 2 {
+    let ranks = [first.ndim(), second.ndim()];
+    if ranks == [2, 2] && [&grouping.first_axes, &grouping.second_axes].map(|a| a.len()) == ranks {
         // Two matrices: no axes to merge. (Permuting and reshaping dynamic views costs about
         // 0.2 µs, which shows on small products.)
-        let first = arranged(first, &grouping.first_axes)?;
-        let second = arranged(second, &grouping.second_axes)?;
+        let first = matrix_in_order(first, &grouping.first_axes)?;
+        let second = matrix_in_order(second, &grouping.second_axes)?;
         let shape = [first.nrows(), second.ncols()];
         return product(&first, &second, &shape);
     }
-    let first = first.view().permuted_axes(IxDyn(&grouping.first_axes));
-    let second = second.view().permuted_axes(IxDyn(&grouping.second_axes));
-    let rows = grouping.rows;
-    let summed = grouping.first_axes.len() - rows;
-    if first.shape()[rows..] != second.shape()[..summed] {
-        return None;
+    let arranged = Arranged::new(grouping, first, second)?;
+    let (first, second) = arranged.matrices()?;
+    product(&first.view(), &second.view(), &arranged.output_shape())
+}
+
+/// The two operands of a matrix product (see [`matrix_product`]), each permuted into matrix
+/// order: the first's kept axes (in output order) then its summed axes, the second's summed
+/// axes (in the same order) then its kept axes.
+struct Arranged<'v, T> {
+    grouping: Grouping,
+    first: ArrayViewD<'v, T>,
+    second: ArrayViewD<'v, T>,
+    /// The product's `m x k` times `k x n`.
+    dims: (usize, usize, usize),
+}
+
+impl<'v, T: Element> Arranged<'v, T> {
+    /// `first` and `second` (already swapped as `grouping` says) arranged; `None` when their
+    /// ranks or summed extents do not fit, or the product is empty or large enough for
+    /// threads.
+    fn new(
+        grouping: Grouping,
+        first: &ArrayViewD<'v, T>,
+        second: &ArrayViewD<'v, T>,
+    ) -> Option<Self> {
+        if first.ndim() != grouping.first_axes.len() || second.ndim() != grouping.second_axes.len()
+        {
+            return None;
+        }
+        let first = first.clone().permuted_axes(IxDyn(&grouping.first_axes));
+        let second = second.clone().permuted_axes(IxDyn(&grouping.second_axes));
+        let (rows, summed) = (grouping.rows, grouping.first_axes.len() - grouping.rows);
+        if first.shape()[rows..] != second.shape()[..summed] {
+            return None;
+        }
+        let volume = |extents: &[usize]| extents.iter().product::<usize>();
+        let dims = (
+            volume(&first.shape()[..rows]),
+            volume(&second.shape()[..summed]),
+            volume(&second.shape()[summed..]),
+        );
+        let work = dims.0.saturating_mul(dims.1).saturating_mul(dims.2);
+        if work == 0 || thread_count(work) > 1 {
+            return None;
+        }
+        Some(Arranged {
+            grouping,
+            first,
+            second,
+            dims,
+        })
     }
-    let shape: Axes = first.shape()[..rows]
-        .iter()
-        .chain(&second.shape()[summed..])
-        .copied()
-        .collect();
-    let volume = |extents: &[usize]| extents.iter().product::<usize>();
-    let (m, k, n) = (
-        volume(&first.shape()[..rows]),
-        volume(&second.shape()[..summed]),
-        volume(&second.shape()[summed..]),
-    );
-    let first = first.to_shape((m, k)).ok()?;
-    let second = second.to_shape((k, n)).ok()?;
-    product(&first.view(), &second.view(), &shape)
+
+    /// The output's shape: the first operand's kept extents, then the second's.
+    fn output_shape(&self) -> Axes {
+        let summed = self.grouping.first_axes.len() - self.grouping.rows;
+        self.first.shape()[..self.grouping.rows]
+            .iter()
+            .chain(&self.second.shape()[summed..])
+            .copied()
+            .collect()
+    }
+
+    /// Both operands as matrices: views when their strides allow, else copies.
+    fn matrices(&self) -> Option<(CowArray<'_, T, Ix2>, CowArray<'_, T, Ix2>)> {
+        let (m, k, n) = self.dims;
+        Some((
+            self.first.to_shape((m, k)).ok()?,
+            self.second.to_shape((k, n)).ok()?,
+        ))
+    }
 }
 
 /// `first · second` reshaped to `shape`, in standard layout; `None` when the matrices do not
@@ -134,38 +182,20 @@ pub(super) fn matrix_product_gradients<T: Element>(
 ) -> Option<[ArrayD<T>; 2]> {
     let grouping = Grouping::of(a_axes, b_axes, output)?;
     let (first, second) = if grouping.swapped { (b, a) } else { (a, b) };
-    if first.ndim() != grouping.first_axes.len() || second.ndim() != grouping.second_axes.len() {
-        return None;
-    }
-    let first = first.view().permuted_axes(IxDyn(&grouping.first_axes));
-    let second = second.view().permuted_axes(IxDyn(&grouping.second_axes));
-    let rows = grouping.rows;
-    let summed = grouping.first_axes.len() - rows;
-    let kept = first.shape()[..rows]
-        .iter()
-        .chain(&second.shape()[summed..]);
-    if first.shape()[rows..] != second.shape()[..summed] || !g.shape().iter().eq(kept) {
-        return None;
-    }
-    let volume = |extents: &[usize]| extents.iter().product::<usize>();
-    let (m, k, n) = (
-        volume(&first.shape()[..rows]),
-        volume(&second.shape()[..summed]),
-        volume(&second.shape()[summed..]),
-    );
-    let work = m.saturating_mul(k).saturating_mul(n);
-    if work == 0 || thread_count(work) > 1 {
+    let arranged = Arranged::new(grouping, first, second)?;
+    if g.shape() != arranged.output_shape().as_slice() {
         return None;
     }
     alloc::reserve::<T>(Buffer::Gradient { operand: 0 }, a.shape()).ok()?;
     alloc::reserve::<T>(Buffer::Gradient { operand: 1 }, b.shape()).ok()?;
-    let (first_matrix, second_matrix) =
-        (first.to_shape((m, k)).ok()?, second.to_shape((k, n)).ok()?);
+    let (first_matrix, second_matrix) = arranged.matrices()?;
+    let (m, _, n) = arranged.dims;
     let g = g.to_shape((m, n)).ok()?;
     let d_first = g.dot(&second_matrix.t());
     let d_second = first_matrix.t().dot(&g);
-    let d_first = laid_out(d_first, first.shape(), &grouping.first_axes)?;
-    let d_second = laid_out(d_second, second.shape(), &grouping.second_axes)?;
+    let grouping = &arranged.grouping;
+    let d_first = laid_out(d_first, arranged.first.shape(), &grouping.first_axes)?;
+    let d_second = laid_out(d_second, arranged.second.shape(), &grouping.second_axes)?;
     Some(if grouping.swapped {
         [d_second, d_first]
     } else {
@@ -299,7 +329,10 @@ impl Grouping {
 }
 
 /// A matrix `view` with its axes in the order `axes` (`[0, 1]` or `[1, 0]`).
-fn arranged<'v, T>(view: &'v ArrayViewD<'_, T>, axes: &[usize]) -> Option<ArrayView2<'v, T>> {
+fn matrix_in_order<'v, T>(
+    view: &'v ArrayViewD<'_, T>,
+    axes: &[usize],
+) -> Option<ArrayView2<'v, T>> {
     let matrix = view.view().into_dimensionality::<Ix2>().ok()?;
     Some(if axes == [1, 0] {
         matrix.reversed_axes()
