@@ -40,6 +40,31 @@ fn cross_products_of_rows_with_a_fixed_tensor() {
     );
 }
 
+/// The route README gives for batches held in an `Array2`: its rows viewed as `&[[f64; 3]]`
+/// (no copy) take the row kernel and give the engine's result.
+#[test]
+fn an_array2_in_standard_layout_viewed_as_rows() {
+    let eps: [[[f64; 3]; 3]; 3] = fill(1);
+    let a = ndarray::Array2::from_shape_fn((50, 3), |(b, j)| (b * 3 + j) as f64 * 0.25 - 7.0);
+    let b = ndarray::Array2::from_shape_fn((50, 3), |(b, k)| ((b * 7 + k) % 11) as f64 - 5.0);
+    let (a_rows, rest) = a.as_slice().expect("standard layout").as_chunks::<3>();
+    assert!(rest.is_empty());
+    let (b_rows, _) = b.as_slice().expect("standard layout").as_chunks::<3>();
+    assert_eq!(
+        a_rows.as_ptr().cast::<f64>(),
+        a.as_ptr(),
+        "a view, not a copy"
+    );
+    let y: Vec<[f64; 3]> = einsum!("ijk,bj,bk->bi", eps, a_rows, b_rows);
+    let eps_nd = ndarray::Array3::from_shape_fn((3, 3, 3), |(i, j, k)| eps[i][j][k]);
+    let want = einsum!("ijk,bj,bk->bi", &eps_nd, &a, &b);
+    for (row, want_row) in y.iter().zip(want.rows()) {
+        for (x, w) in row.iter().zip(want_row) {
+            assert!((x - w).abs() <= 1e-12 * w.abs().max(1.0), "{x} vs {w}");
+        }
+    }
+}
+
 #[test]
 fn every_operand_a_batch_and_one_passed_twice() {
     let x: Vec<[f64; 3]> = fill_rows(5, 1);
