@@ -5,10 +5,11 @@
 //! or the pairwise plan, the order of the steps, each step's kernel and the copies it makes —
 //! on shapes alone, and reports them as an [`Explanation`] whose `Display` is a table.
 //! Operands are assumed to be stored in standard layout; a transposed or strided operand may
-//! be copied where the table says it is used in place. A product of two matrices
-//! (`ij,jk->ik` and its transposes, of any size up to the threads' threshold) runs as one call
-//! to ndarray's `dot` on the two views ([`matrix_product`](super::matrix_product)); the table
-//! shows it as the one pairwise step it amounts to, never as the direct loop.
+//! be copied where the table says it is used in place. A contraction of two operands that is
+//! one matrix product (`ij,jk->ik` and its transposes, `bij,jk->bik`, `nmkd,kdef->nmef`; any
+//! size up to the threads' threshold) runs as one call to ndarray's `dot` on views of the two
+//! ([`matrix_product`](super::matrix_product)); the table shows it as the one pairwise step it
+//! amounts to, never as the direct loop.
 
 pub use super::pair::Kernel;
 use super::plan::{self, Groups};
@@ -210,15 +211,14 @@ pub fn explain_contraction(
     let combinations = extents
         .iter()
         .fold(1u128, |acc, &e| acc.saturating_mul(e as u128));
+    let through_dot = is_matrix_product(contraction, shapes);
     let (method, notes) = if extents.contains(&0) {
         (Method::Empty, Vec::new())
-    } else if super::uses_direct_loop(contraction, &extents)
-        && !is_matrix_product(contraction, shapes)
-    {
+    } else if super::uses_direct_loop(contraction, &extents) && !through_dot {
         (Method::DirectLoop { combinations }, Vec::new())
-    } else if is_matrix_product(contraction, shapes) {
-        let note = "a product of two matrices: one call to ndarray's `dot` on the two views \
-                    (on one thread; above the threads' threshold, the step's kernel)";
+    } else if through_dot {
+        let note = "one matrix product: one call to ndarray's `dot` on views of the two \
+                    operands (on one thread; above the threads' threshold, the step's kernel)";
         (
             pairwise(contraction, shapes, &extents),
             vec![note.to_owned()],
@@ -238,7 +238,7 @@ pub fn explain_contraction(
     })
 }
 
-/// Whether the engine hands this contraction to `dot` as a product of two matrices.
+/// Whether the engine hands this contraction of two operands to `dot` as one matrix product.
 fn is_matrix_product(contraction: &Contraction, shapes: &[&[usize]]) -> bool {
     match (contraction.inputs(), shapes) {
         ([a_axes, b_axes], &[a_shape, b_shape]) => {
