@@ -47,7 +47,7 @@ pub fn contract_static<T: Element, D: Dimension>(
             return Ok(Array::from_elem(D::zeros(0), sum));
         }
     }
-    // One operand, or two matrices whose contraction is their product: straight to the
+    // One operand, or two operands whose contraction is one matrix product: straight to the
     // engine's paths that need no tables, without building a `Contraction` (its tables would
     // be allocated and checked on every call).
     let fast = engine::without_tables(inputs, output, operands)

@@ -24,4 +24,3 @@ pub struct Structure {
     /// One extent code per label.
     pub extents: [u8; 8],
 }
-

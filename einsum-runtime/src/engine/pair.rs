@@ -392,17 +392,14 @@ fn batched_outer_product<T: Element>(
                 }
             }
         }
-        return match Array3::from_shape_vec((nb, m, n), values) {
-            Ok(c) => Ok(c),
-            Err(_) => unreachable!("one value per (batch, row, column)"),
-        };
-    }
-    for (a, b) in a.outer_iter().zip(b.outer_iter()) {
-        let row = b.row(0);
-        for &x in a.column(0) {
-            match row.as_slice() {
-                Some(row) => values.extend(row.iter().map(|&y| x * y)),
-                None => values.extend(row.iter().map(|&y| x * y)),
+    } else {
+        for (a, b) in a.outer_iter().zip(b.outer_iter()) {
+            let row = b.row(0);
+            for &x in a.column(0) {
+                match row.as_slice() {
+                    Some(row) => values.extend(row.iter().map(|&y| x * y)),
+                    None => values.extend(row.iter().map(|&y| x * y)),
+                }
             }
         }
     }
