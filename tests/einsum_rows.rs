@@ -162,6 +162,71 @@ fn row_reductions_diagonals_and_products_with_a_matrix() {
     );
 }
 
+/// The gradient paths of fixed-size operands beside batches: a factor the batch operands share
+/// (per row, or once when the batch is summed), a fixed gradient small enough for one pass
+/// over the batch, one summed a slice at a time, and one whose first label repeats.
+#[test]
+fn fixed_operands_beside_batches() {
+    let x: Vec<[f64; 3]> = fill_rows(6, 1);
+    let g_rows: Vec<[f64; 5]> = fill_rows(6, 2);
+
+    // 20 elements: summed over the batch one row of `w` at a time; `g w` is shared per row.
+    let w: [[f64; 3]; 5] = fill(3);
+    let y: Vec<[f64; 5]> = einsum!("ij,bj->bi", w, &x);
+    let (_, back) = einsum_vjp!("ij,bj->bi", w, &x);
+    let (gw, gx) = back(&g_rows);
+    check(
+        "ij,bj->bi",
+        &[to_dyn(&w), rows_to_dyn(&x)],
+        &rows_to_dyn(&y),
+        &rows_to_dyn(&g_rows),
+        &[to_dyn(&gw), rows_to_dyn(&gx)],
+    );
+
+    // A summed batch: the shared factor `g n m` does not depend on the row and is made once.
+    let m: [[f64; 4]; 3] = fill(4);
+    let n: [[f64; 2]; 4] = fill(5);
+    let z: [f64; 2] = einsum!("bi,ij,jk->k", &x, m, n);
+    let (_, back) = einsum_vjp!("bi,ij,jk->k", &x, m, n);
+    let g: [f64; 2] = fill(6);
+    let (gx, gm, gn) = back(&g);
+    check(
+        "bi,ij,jk->k",
+        &[rows_to_dyn(&x), to_dyn(&m), to_dyn(&n)],
+        &to_dyn(&z),
+        &to_dyn(&g),
+        &[rows_to_dyn(&gx), to_dyn(&gm), to_dyn(&gn)],
+    );
+
+    // 18 elements whose first label repeats: summed in one pass, along the diagonal.
+    let d: [[[f64; 3]; 3]; 2] = fill(7);
+    let v: Vec<[f64; 2]> = fill_rows(6, 8);
+    let y: Vec<[f64; 3]> = einsum!("jii,bj->bi", d, &v);
+    let (_, back) = einsum_vjp!("jii,bj->bi", d, &v);
+    let g: Vec<[f64; 3]> = fill_rows(6, 9);
+    let (gd, gv) = back(&g);
+    check(
+        "jii,bj->bi",
+        &[to_dyn(&d), rows_to_dyn(&v)],
+        &rows_to_dyn(&y),
+        &rows_to_dyn(&g),
+        &[to_dyn(&gd), rows_to_dyn(&gv)],
+    );
+
+    // A number beside the batch.
+    let scaled: Vec<[f64; 3]> = einsum!("bi,->bi", &x, 2.5);
+    let (_, back) = einsum_vjp!("bi,->bi", &x, 2.5);
+    let g: Vec<[f64; 3]> = fill_rows(6, 10);
+    let (gx, gs) = back(&g);
+    check(
+        "bi,->bi",
+        &[rows_to_dyn(&x), to_dyn(&2.5)],
+        &rows_to_dyn(&scaled),
+        &rows_to_dyn(&g),
+        &[rows_to_dyn(&gx), to_dyn(&gs)],
+    );
+}
+
 #[test]
 fn an_empty_batch_gives_an_empty_output_or_zeros() {
     let a: Vec<[f64; 3]> = Vec::new();

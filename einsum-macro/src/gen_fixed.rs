@@ -416,18 +416,21 @@ fn for_each_index(tables: &Tables, slots: &[usize], inner: TokenStream) -> Token
 pub(crate) fn product(tables: &Tables, skip: Option<usize>) -> TokenStream {
     let factors = (0..tables.inputs.len())
         .filter(|&k| Some(k) != skip)
-        .map(|k| {
-            let element = element(tables, Some(k));
-            if k == 0 {
-                element
-            } else {
-                let same = same_element_trait(k);
-                let elem = elem_param(k);
-                let t0 = elem_param(0);
-                quote!(<#elem as #same<#t0>>::same(#element))
-            }
-        });
+        .map(|k| factor(tables, k));
     factors.reduce(|a, b| quote!(#a * #b)).unwrap_or_default()
+}
+
+/// One element of operand `k` at the current indices, converted to operand 0's element type.
+pub(crate) fn factor(tables: &Tables, k: usize) -> TokenStream {
+    let element = element(tables, Some(k));
+    if k == 0 {
+        element
+    } else {
+        let same = same_element_trait(k);
+        let elem = elem_param(k);
+        let t0 = elem_param(0);
+        quote!(<#elem as #same<#t0>>::same(#element))
+    }
 }
 
 #[cfg(test)]
