@@ -391,14 +391,20 @@ fn gradient_nest(
 /// `target = target + g * (every operand but k)` at the current indices: one step of operand
 /// `k`'s gradient in a nest over all slots, the derivative of the forward nest's product.
 pub(crate) fn gradient_update(tables: &Tables, k: usize, target: &TokenStream) -> TokenStream {
+    let contribution = gradient_term(tables, k);
+    quote!(#target = #target + #contribution;)
+}
+
+/// `g * (every operand but k)` at the current indices: what one step of a nest over all
+/// slots adds to operand `k`'s gradient.
+pub(crate) fn gradient_term(tables: &Tables, k: usize) -> TokenStream {
     let upstream = element(tables, None);
     let rest = product(tables, Some(k));
-    let contribution = if rest.is_empty() {
+    if rest.is_empty() {
         upstream
     } else {
         quote!(#upstream * #rest)
-    };
-    quote!(#target = #target + #contribution;)
+    }
 }
 
 /// `for` loops over `slots` (outermost first) around `inner`, each bounded by its extent.
