@@ -332,17 +332,11 @@ const REGISTER_ELEMENTS: usize = 16;
 /// registers.
 fn gradients(batch: &Batch<'_>, zero: &TokenStream) -> TokenStream {
     let tables = batch.tables;
-    let row_slots: Vec<usize> = tables
-        .output
-        .iter()
-        .copied()
-        .chain(tables.summed())
-        .filter(|&s| s != batch.slot)
-        .collect();
-    let rows = rows_pass(batch, zero, &row_slots);
+    let slots = in_operand_order(batch);
+    let rows = rows_pass(batch, zero, &slots);
     let fixed = (0..tables.inputs.len())
         .filter(|&k| !batch.is_sliced(k))
-        .map(|k| fixed_gradient(batch, k, zero, &row_slots));
+        .map(|k| fixed_gradient(batch, k, zero, &slots));
     quote! {
         #rows
         #(#fixed)*
@@ -413,8 +407,8 @@ impl SharedFactor {
 }
 
 /// The batch operands' gradients, row by row; declares each `__gK` and fills it. Each row of
-/// a gradient is summed in a local row and stored once. `slots` are the nest's slots, the
-/// batch's excluded. Empty when no operand is a batch.
+/// a gradient is summed in a local row and stored once. `slots` are the nest's slots in the
+/// operands' order, the batch's excluded. Empty when no operand is a batch.
 fn rows_pass(batch: &Batch<'_>, zero: &TokenStream, slots: &[usize]) -> TokenStream {
     let tables = batch.tables;
     let sliced: Vec<usize> = (0..tables.inputs.len())
@@ -425,11 +419,12 @@ fn rows_pass(batch: &Batch<'_>, zero: &TokenStream, slots: &[usize]) -> TokenStr
     }
     let shared = SharedFactor::of(batch, slots);
     let nest_slots: Vec<usize> = match &shared {
-        Some(shared) => in_operand_order(batch)
-            .into_iter()
+        Some(shared) => slots
+            .iter()
+            .copied()
             .filter(|s| !shared.summed.contains(s))
             .collect(),
-        None => in_operand_order(batch),
+        None => slots.to_vec(),
     };
     let b = slot_index(batch.slot);
     let mut declarations = TokenStream::new();
@@ -497,7 +492,7 @@ fn visits_once(axes: &[usize], slots: &[usize]) -> bool {
 }
 
 /// The gradient of fixed-size operand `k`, summed over the batch; defines `__gK`. `slots` are
-/// the nest's slots, the batch's excluded.
+/// the nest's slots in the operands' order, the batch's excluded.
 ///
 /// When the gradient has more than [`REGISTER_ELEMENTS`] elements and its first label occurs
 /// once in the operand, it is made one slice along that first axis at a time: a pass over the
