@@ -7,7 +7,8 @@
 //!    dropped (the operand does not depend on that index, it broadcasts), repeated slots
 //!    become diagonals, and slots that no other operand and not the output has are summed.
 //! 2. Operands are contracted two at a time, in the order [`plan::greedy_order`] picks (the
-//!    cheapest of all orders up to five operands). Each step groups slots into batch,
+//!    cheapest of all orders up to five operands; each thread remembers its last few orders
+//!    by slots and extents, `memo.rs`). Each step groups slots into batch,
 //!    left-free, contracted and right-free, and computes a batched matrix product by the
 //!    kernel its shape calls for ([`explain::Kernel`]): outer product, small loop, dot,
 //!    matrix-vector, or GEMM (matrixmultiply, split across threads when large).
@@ -31,6 +32,7 @@ mod diagonal;
 pub mod explain;
 mod gemm;
 mod matmul;
+mod memo;
 mod pair;
 pub mod plan;
 mod shared;
@@ -45,6 +47,7 @@ use crate::Element;
 use data::Data;
 use einsum_spec::{Buffer, Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// An operand or intermediate result in the engine: an array whose axes are distinct slots,
@@ -391,21 +394,22 @@ fn contract_pairwise<T: Element>(
         None => vec![0; tensors.len()],
     };
     let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
-    let order = match &sharing {
+    let order: Rc<[plan::Step]> = match &sharing {
         Some(sharing) => {
             let known = |operands: u64, slots: &[usize]| {
                 let key = shared::Key::new(operands, slots.to_vec(), extents);
                 sharing.intermediates.contains(&key)
             };
-            plan::order_reusing(&slot_lists, &origins, output, extents, &known)
+            plan::order_reusing(&slot_lists, &origins, output, extents, &known).into()
         }
         // Two operands: one possible step, nothing to rank.
         None if slot_lists.len() == 2 => {
-            vec![plan::only_step(&slot_lists[0], &slot_lists[1], output)]
+            Rc::new([plan::only_step(&slot_lists[0], &slot_lists[1], output)])
         }
-        None => plan::greedy_order(&slot_lists, output, extents),
+        // Planned once per shapes on each thread.
+        None => memo::greedy_order(&slot_lists, output, extents),
     };
-    for step in order {
+    for step in order.iter() {
         let right = tensors.remove(step.right);
         let left = tensors.remove(step.left);
         let (right_origin, left_origin) = (origins.remove(step.right), origins.remove(step.left));
