@@ -4,45 +4,79 @@
 //! Planning three or more operands ranks every pairwise order with a few dozen small
 //! allocations: about 2.5 µs for `ij,jk,kl->il`, five times the two 16x16 `dot` calls it
 //! then makes. An order is a pure function of the operands' slots, the output's slots and the
-//! extents, so the engine keeps the last [`ENTRIES`] orders it computed on each thread and
-//! looks them up by that key first (a few comparisons of short `Vec`s).
+//! extents, and, for the gradients' contractions, of which operands each stands for and which
+//! intermediates the store holds (see `plan::order_reusing`). The engine keeps the last
+//! [`ENTRIES`] orders it computed on each thread and looks them up by all of that first (a
+//! few comparisons of short `Vec`s).
 
 use super::plan::{self, Step};
+use super::shared::Key;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 /// How many orders each thread keeps; the least recently used goes first.
 const ENTRIES: usize = 16;
 
-/// One remembered order and the key it was planned for.
-struct Entry {
+/// What an order is planned from: the operands' slots, which pool operands each stands for
+/// (one bit each; empty or 0 when untracked), the output's slots, the extents, and the keys of
+/// the stored intermediates, sorted.
+#[derive(Clone, Copy)]
+pub(super) struct Problem<'p> {
+    pub(super) operands: &'p [Vec<usize>],
+    pub(super) origins: &'p [u64],
+    pub(super) output: &'p [usize],
+    pub(super) extents: &'p [usize],
+    pub(super) stored: &'p [Key],
+}
+
+/// A [`Problem`] kept in the memo.
+struct Remembered {
     operands: Vec<Vec<usize>>,
+    origins: Vec<u64>,
     output: Vec<usize>,
     extents: Vec<usize>,
-    order: Rc<[Step]>,
+    stored: Vec<Key>,
+}
+
+impl Remembered {
+    fn of(problem: Problem<'_>) -> Self {
+        Remembered {
+            operands: problem.operands.to_vec(),
+            origins: problem.origins.to_vec(),
+            output: problem.output.to_vec(),
+            extents: problem.extents.to_vec(),
+            stored: problem.stored.to_vec(),
+        }
+    }
+
+    fn is(&self, problem: Problem<'_>) -> bool {
+        self.extents == problem.extents
+            && self.output == problem.output
+            && self.operands == problem.operands
+            && self.origins == problem.origins
+            && self.stored == problem.stored
+    }
 }
 
 thread_local! {
-    /// This thread's orders, the most recently used last.
-    static ORDERS: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+    /// This thread's orders and what they were planned from, the most recently used last.
+    static ORDERS: RefCell<Vec<(Remembered, Rc<[Step]>)>> = const { RefCell::new(Vec::new()) };
     /// How many orders this thread has planned rather than found (for the tests).
     #[cfg(test)]
     static PLANNED: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
 }
 
-/// [`plan::greedy_order`] for these arguments, planned only when this thread has not planned
-/// them among its last [`ENTRIES`] distinct keys.
-pub(super) fn greedy_order(
-    operands: &[Vec<usize>],
-    output: &[usize],
-    extents: &[usize],
+/// The order `plan` computes for `problem`. `plan` runs only when this thread has not planned
+/// `problem` among its last [`ENTRIES`] distinct problems, so it must be a function of
+/// `problem` alone.
+pub(super) fn order(
+    problem: Problem<'_>,
+    plan: impl FnOnce(Problem<'_>) -> Vec<Step>,
 ) -> Rc<[Step]> {
     let found = ORDERS.with_borrow_mut(|entries| {
-        let at = entries.iter().position(|entry| {
-            entry.extents == extents && entry.output == output && entry.operands == operands
-        })?;
+        let at = entries.iter().position(|(known, _)| known.is(problem))?;
         let entry = entries.remove(at);
-        let order = Rc::clone(&entry.order);
+        let order = Rc::clone(&entry.1);
         entries.push(entry);
         Some(order)
     });
@@ -51,19 +85,32 @@ pub(super) fn greedy_order(
     }
     #[cfg(test)]
     PLANNED.set(PLANNED.get() + 1);
-    let order: Rc<[Step]> = plan::greedy_order(operands, output, extents).into();
+    let order: Rc<[Step]> = plan(problem).into();
     ORDERS.with_borrow_mut(|entries| {
         if entries.len() == ENTRIES {
             entries.remove(0);
         }
-        entries.push(Entry {
-            operands: operands.to_vec(),
-            output: output.to_vec(),
-            extents: extents.to_vec(),
-            order: Rc::clone(&order),
-        });
+        entries.push((Remembered::of(problem), Rc::clone(&order)));
     });
     order
+}
+
+/// [`plan::greedy_order`] through the memo.
+pub(super) fn greedy_order(
+    operands: &[Vec<usize>],
+    output: &[usize],
+    extents: &[usize],
+) -> Rc<[Step]> {
+    let problem = Problem {
+        operands,
+        origins: &[],
+        output,
+        extents,
+        stored: &[],
+    };
+    order(problem, |p| {
+        plan::greedy_order(p.operands, p.output, p.extents)
+    })
 }
 
 #[cfg(test)]
@@ -103,6 +150,50 @@ mod tests {
         );
         assert_eq!((first[0].left, first[0].right), (0, 1));
         assert_eq!((other[0].left, other[0].right), (1, 2));
+    }
+
+    /// The gradients' orders: the same slots and extents with another intermediate stored, or
+    /// with operands standing for other pool operands, are another problem.
+    #[test]
+    fn what_the_store_holds_is_part_of_the_key() {
+        let planned_before = PLANNED.get();
+        let (operands, output, extents) = chain(1, 100);
+        let reusing = |problem: Problem<'_>| {
+            let known = |operands: u64, slots: &[usize]| {
+                let key = Key::new(operands, slots.to_vec(), problem.extents);
+                problem.stored.binary_search(&key).is_ok()
+            };
+            plan::order_reusing(
+                problem.operands,
+                problem.origins,
+                problem.output,
+                problem.extents,
+                &known,
+            )
+        };
+        let with = |origins: &[u64], stored: &[Key]| {
+            let problem = Problem {
+                operands: &operands,
+                origins,
+                output: &output,
+                extents: &extents,
+                stored,
+            };
+            order(problem, reusing)
+        };
+        let in_order = [0b001, 0b010, 0b100];
+        let fresh = with(&in_order, &[]);
+        // `jk,kl->jl` of pool operands 1 and 2 is stored: free to take.
+        let jl = [Key::new(0b110, vec![1, 3], &extents)];
+        let reused = with(&in_order, &jl);
+        // The same store, but the last two operands stand for pool operands 1 and 0.
+        let other_pool = with(&[0b100, 0b010, 0b001], &jl);
+        assert_eq!(PLANNED.get(), planned_before + 3);
+        assert_eq!((fresh[0].left, fresh[0].right), (0, 1));
+        assert_eq!((reused[0].left, reused[0].right), (1, 2));
+        assert_eq!((other_pool[0].left, other_pool[0].right), (0, 1));
+        assert!(Rc::ptr_eq(&reused, &with(&in_order, &jl)));
+        assert_eq!(PLANNED.get(), planned_before + 3);
     }
 
     #[test]

@@ -396,11 +396,21 @@ fn contract_pairwise<T: Element>(
     let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
     let order: Rc<[plan::Step]> = match &sharing {
         Some(sharing) => {
-            let known = |operands: u64, slots: &[usize]| {
-                let key = shared::Key::new(operands, slots.to_vec(), extents);
-                sharing.intermediates.contains(&key)
+            let stored = sharing.intermediates.sorted_keys();
+            let problem = memo::Problem {
+                operands: &slot_lists,
+                origins: &origins,
+                output,
+                extents,
+                stored: &stored,
             };
-            plan::order_reusing(&slot_lists, &origins, output, extents, &known).into()
+            memo::order(problem, |p| {
+                let known = |operands: u64, slots: &[usize]| {
+                    let key = shared::Key::new(operands, slots.to_vec(), p.extents);
+                    p.stored.binary_search(&key).is_ok()
+                };
+                plan::order_reusing(p.operands, p.origins, p.output, p.extents, &known)
+            })
         }
         // Two operands: one possible step, nothing to rank.
         None if slot_lists.len() == 2 => {

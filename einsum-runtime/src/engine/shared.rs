@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// Which intermediate: the pool operands it combines (one bit each), its slots in axis order
 /// and its shape.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(super) struct Key {
     pub(super) operands: u64,
     pub(super) slots: Vec<usize>,
@@ -113,9 +113,11 @@ impl<T: Element> Intermediates<T> {
         self.arrays.is_empty()
     }
 
-    /// Whether an intermediate is stored under `key`.
-    pub(super) fn contains(&self, key: &Key) -> bool {
-        self.arrays.contains_key(key)
+    /// The keys of the stored intermediates, sorted.
+    pub(super) fn sorted_keys(&self) -> Vec<Key> {
+        let mut keys: Vec<Key> = self.arrays.keys().cloned().collect();
+        keys.sort_unstable();
+        keys
     }
 
     /// The intermediate stored under `key`, if any (shared, not copied).
