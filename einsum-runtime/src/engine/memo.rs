@@ -26,7 +26,7 @@ pub(super) struct Problem<'p> {
     pub(super) origins: &'p [u64],
     pub(super) output: &'p [usize],
     pub(super) extents: &'p [usize],
-    pub(super) stored: &'p [Key],
+    pub(super) stored: &'p [&'p Key],
 }
 
 /// A [`Problem`] kept in the memo.
@@ -45,7 +45,7 @@ impl Remembered {
             origins: problem.origins.to_vec(),
             output: problem.output.to_vec(),
             extents: problem.extents.to_vec(),
-            stored: problem.stored.to_vec(),
+            stored: problem.stored.iter().map(|&key| key.clone()).collect(),
         }
     }
 
@@ -54,7 +54,8 @@ impl Remembered {
             && self.output == problem.output
             && self.operands == problem.operands
             && self.origins == problem.origins
-            && self.stored == problem.stored
+            && self.stored.len() == problem.stored.len()
+            && self.stored.iter().zip(problem.stored).all(|(a, &b)| a == b)
     }
 }
 
@@ -161,7 +162,7 @@ mod tests {
         let reusing = |problem: Problem<'_>| {
             let known = |operands: u64, slots: &[usize]| {
                 let key = Key::new(operands, slots.to_vec(), problem.extents);
-                problem.stored.binary_search(&key).is_ok()
+                problem.stored.binary_search(&&key).is_ok()
             };
             plan::order_reusing(
                 problem.operands,
@@ -171,7 +172,7 @@ mod tests {
                 &known,
             )
         };
-        let with = |origins: &[u64], stored: &[Key]| {
+        let with = |origins: &[u64], stored: &[&Key]| {
             let problem = Problem {
                 operands: &operands,
                 origins,
@@ -184,7 +185,8 @@ mod tests {
         let in_order = [0b001, 0b010, 0b100];
         let fresh = with(&in_order, &[]);
         // `jk,kl->jl` of pool operands 1 and 2 is stored: free to take.
-        let jl = [Key::new(0b110, vec![1, 3], &extents)];
+        let jl_key = Key::new(0b110, vec![1, 3], &extents);
+        let jl = [&jl_key];
         let reused = with(&in_order, &jl);
         // The same store, but the last two operands stand for pool operands 1 and 0.
         let other_pool = with(&[0b100, 0b010, 0b001], &jl);

@@ -407,7 +407,7 @@ fn contract_pairwise<T: Element>(
             memo::order(problem, |p| {
                 let known = |operands: u64, slots: &[usize]| {
                     let key = shared::Key::new(operands, slots.to_vec(), p.extents);
-                    p.stored.binary_search(&key).is_ok()
+                    p.stored.binary_search(&&key).is_ok()
                 };
                 plan::order_reusing(p.operands, p.origins, p.output, p.extents, &known)
             })

@@ -114,8 +114,8 @@ impl<T: Element> Intermediates<T> {
     }
 
     /// The keys of the stored intermediates, sorted.
-    pub(super) fn sorted_keys(&self) -> Vec<Key> {
-        let mut keys: Vec<Key> = self.arrays.keys().cloned().collect();
+    pub(super) fn sorted_keys(&self) -> Vec<&Key> {
+        let mut keys: Vec<&Key> = self.arrays.keys().collect();
         keys.sort_unstable();
         keys
     }
