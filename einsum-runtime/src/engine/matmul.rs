@@ -15,6 +15,7 @@
 
 use super::alloc;
 use super::gemm::thread_count;
+use super::standard_copy;
 use crate::Element;
 use einsum_spec::Buffer;
 use ndarray::{ArrayD, ArrayView2, ArrayViewD, CowArray, Ix2, IxDyn};
@@ -195,8 +196,23 @@ pub(super) fn matrix_product_gradients<T: Element>(
     let d_first = g.dot(&second_matrix.t());
     let d_second = first_matrix.t().dot(&g);
     let grouping = &arranged.grouping;
-    let d_first = laid_out(d_first, arranged.first.shape(), &grouping.first_axes)?;
-    let d_second = laid_out(d_second, arranged.second.shape(), &grouping.second_axes)?;
+    let (first_operand, second_operand) = if grouping.swapped { (1, 0) } else { (0, 1) };
+    let d_first = laid_out(
+        d_first,
+        arranged.first.shape(),
+        &grouping.first_axes,
+        Buffer::Gradient {
+            operand: first_operand,
+        },
+    )?;
+    let d_second = laid_out(
+        d_second,
+        arranged.second.shape(),
+        &grouping.second_axes,
+        Buffer::Gradient {
+            operand: second_operand,
+        },
+    )?;
     Some(if grouping.swapped {
         [d_second, d_first]
     } else {
@@ -206,11 +222,13 @@ pub(super) fn matrix_product_gradients<T: Element>(
 
 /// A gradient computed as a matrix over an operand's permuted axes (`permuted_shape`, the
 /// operand's axes in the order `axes`), as an array in the operand's own axis order and in
-/// standard layout.
+/// standard layout. A permuted result is copied by the engine's [`standard_copy`] (`what`
+/// names the gradient if it cannot be allocated).
 fn laid_out<T: Element>(
     matrix: ndarray::Array2<T>,
     permuted_shape: &[usize],
     axes: &[usize],
+    what: Buffer,
 ) -> Option<ArrayD<T>> {
     let matrix = if matrix.is_standard_layout() {
         matrix
@@ -223,11 +241,11 @@ fn laid_out<T: Element>(
         inverse[axis] = position;
     }
     let array = permuted.permuted_axes(IxDyn(&inverse));
-    Some(if array.is_standard_layout() {
-        array
+    if array.is_standard_layout() {
+        Some(array)
     } else {
-        array.as_standard_layout().into_owned()
-    })
+        standard_copy(&array.view(), what).ok()
+    }
 }
 
 /// Whether [`matrix_product`] takes a contraction with these slot tables on operands of
