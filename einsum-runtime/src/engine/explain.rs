@@ -211,18 +211,17 @@ pub fn explain_contraction(
     let combinations = extents
         .iter()
         .fold(1u128, |acc, &e| acc.saturating_mul(e as u128));
-    let through_dot = is_matrix_product(contraction, shapes);
     let (method, notes) = if extents.contains(&0) {
         (Method::Empty, Vec::new())
-    } else if super::uses_direct_loop(contraction, &extents) && !through_dot {
-        (Method::DirectLoop { combinations }, Vec::new())
-    } else if through_dot {
+    } else if is_matrix_product(contraction, shapes) {
         let note = "one matrix product: one call to ndarray's `dot` on views of the two \
                     operands (on one thread; above the threads' threshold, the step's kernel)";
         (
             pairwise(contraction, shapes, &extents),
             vec![note.to_owned()],
         )
+    } else if super::uses_direct_loop(contraction, &extents) {
+        (Method::DirectLoop { combinations }, Vec::new())
     } else {
         (
             pairwise(contraction, shapes, &extents),
