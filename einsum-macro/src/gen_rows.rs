@@ -241,15 +241,12 @@ fn loops(batch: &Batch<'_>, slots: &[usize], inner: TokenStream) -> TokenStream 
     })
 }
 
-/// Every slot but the batch's, in order of first occurrence in the operands.
+/// Every slot but the batch's, in order of first occurrence in the operands, which is the
+/// order slots are numbered in (`einsum_spec::Contraction`).
 fn in_operand_order(batch: &Batch<'_>) -> Vec<usize> {
-    let mut slots = Vec::new();
-    for &s in batch.tables.inputs.iter().flatten() {
-        if s != batch.slot && !slots.contains(&s) {
-            slots.push(s);
-        }
-    }
-    slots
+    (0..batch.tables.labels.len())
+        .filter(|&s| s != batch.slot)
+        .collect()
 }
 
 /// The forward pass; defines `__out`. A batched output is built row by row; a summed batch
