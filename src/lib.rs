@@ -161,6 +161,7 @@
 #![forbid(unsafe_code)]
 
 pub use einsum_runtime::autograd;
+pub use einsum_runtime::network;
 pub use einsum_runtime::operand;
 pub use einsum_runtime::optim;
 pub use einsum_runtime::{

@@ -120,7 +120,7 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
             .iter()
             .map(|slot| match slot {
                 Slot::Named(label) => label.as_char(),
-                Slot::Broadcast(_) => '.',
+                Slot::Broadcast(_) | Slot::Numbered(_) => '.',
             })
             .collect();
         Some(Tables {

@@ -1,5 +1,6 @@
 //! The error every fallible einsum returns.
 
+use crate::network::NetworkError;
 use core::fmt;
 use einsum_spec::{ShapeError, SpecError};
 
@@ -37,6 +38,9 @@ pub enum EinsumErrorKind {
     Spec(Vec<SpecError>),
     /// The operands do not fit the spec.
     Shape(ShapeError),
+    /// A tensor network's labels are inconsistent, or a plan was given operands of other
+    /// shapes (see [`crate::network`]).
+    Network(NetworkError),
 }
 
 impl EinsumError {
@@ -70,6 +74,24 @@ impl EinsumError {
         EinsumError {
             spec: spec.to_owned(),
             kind: EinsumErrorKind::Shape(error),
+        }
+    }
+
+    /// An error for a tensor network (`name` stands for its spec in the message).
+    ///
+    /// ```
+    /// use einsum_runtime::network::NetworkError;
+    /// let err = einsum_runtime::EinsumError::from_network_error(
+    ///     "network of 2 operands",
+    ///     NetworkError::RepeatedOutputLabel { label: 3 },
+    /// );
+    /// assert!(err.to_string().ends_with("output label `3` is listed twice: list it once"));
+    /// ```
+    #[must_use]
+    pub fn from_network_error(name: &str, error: NetworkError) -> EinsumError {
+        EinsumError {
+            spec: name.to_owned(),
+            kind: EinsumErrorKind::Network(error),
         }
     }
 
@@ -111,6 +133,7 @@ impl fmt::Display for EinsumError {
                 Ok(())
             }
             EinsumErrorKind::Shape(error) => write!(f, "{error}"),
+            EinsumErrorKind::Network(error) => write!(f, "{error}"),
         }
     }
 }

@@ -11,6 +11,7 @@ mod dynamic;
 mod element;
 pub mod engine;
 mod error;
+pub mod network;
 pub mod operand;
 pub mod optim;
 pub mod support;

@@ -22,6 +22,9 @@ pub enum Slot {
     Named(Label),
     /// Axis `k` (from the left) of the broadcast shape that `...` stands for.
     Broadcast(usize),
+    /// A label given as a number, for networks with more labels than letters (see
+    /// [`Contraction::from_numbered`]).
+    Numbered(u32),
 }
 
 impl fmt::Display for Slot {
@@ -29,6 +32,7 @@ impl fmt::Display for Slot {
         match self {
             Slot::Named(label) => write!(f, "label `{label}`"),
             Slot::Broadcast(k) => write!(f, "broadcast axis {k} of `...`"),
+            Slot::Numbered(n) => write!(f, "label `{n}`"),
         }
     }
 }
@@ -101,8 +105,8 @@ pub enum ShapeError {
     },
     /// A label repeated within one term has unequal extents, so there is no diagonal.
     Diagonal {
-        /// The label.
-        label: Label,
+        /// The label (a named or numbered slot; never a broadcast one).
+        slot: Slot,
         /// The operand.
         operand: usize,
         /// The two unequal extents.
@@ -220,12 +224,12 @@ impl fmt::Display for ShapeError {
                 if *named == 1 { "is" } else { "es" }
             ),
             ShapeError::Extent {
-                slot: Slot::Named(label),
+                slot: slot @ (Slot::Named(_) | Slot::Numbered(_)),
                 first,
                 second,
             } => write!(
                 f,
-                "label `{label}` is {} in operand {} but {} in operand {}",
+                "{slot} is {} in operand {} but {} in operand {}",
                 first.1, first.0, second.1, second.0
             ),
             ShapeError::Extent {
@@ -244,12 +248,12 @@ impl fmt::Display for ShapeError {
                  the gradient must have the output's shape"
             ),
             ShapeError::Diagonal {
-                label,
+                slot,
                 operand,
                 extents,
             } => write!(
                 f,
-                "label `{label}` is repeated in operand {operand} with unequal extents {} and {}: \
+                "{slot} is repeated in operand {operand} with unequal extents {} and {}: \
                  a diagonal needs equal extents",
                 extents.0, extents.1
             ),
@@ -506,11 +510,8 @@ impl Contraction {
             for (axis, (&slot, &extent)) in axes.iter().zip(shape.iter()).enumerate() {
                 if let Some(prev) = axes[..axis].iter().position(|&s| s == slot) {
                     if shape[prev] != extent {
-                        let Slot::Named(label) = self.slots[slot] else {
-                            unreachable_broadcast()
-                        };
                         return Err(ShapeError::Diagonal {
-                            label,
+                            slot: self.slots[slot],
                             operand,
                             extents: (shape[prev], extent),
                         });
@@ -544,16 +545,14 @@ impl Contraction {
         self.inputs[operand]
             .iter()
             .map(|&s| match self.slots[s] {
-                Slot::Named(label) => label.as_char(),
-                Slot::Broadcast(_) => '.',
+                Slot::Named(label) => label.to_string(),
+                Slot::Broadcast(_) => ".".to_owned(),
+                Slot::Numbered(n) => format!("{n} "),
             })
-            .collect()
+            .collect::<String>()
+            .trim_end()
+            .to_owned()
     }
-}
-
-/// A broadcast slot never repeats within one operand: each `...` axis gets its own slot.
-fn unreachable_broadcast() -> ! {
-    unreachable!("a broadcast slot occurs at most once per operand")
 }
 
 #[cfg(test)]

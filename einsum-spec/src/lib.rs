@@ -20,6 +20,7 @@
 mod contraction;
 mod error;
 mod label;
+pub mod path;
 mod spec;
 mod term;
 

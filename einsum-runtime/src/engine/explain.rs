@@ -254,6 +254,7 @@ fn names(contraction: &Contraction, slots: &[usize]) -> String {
         .map(|&s| match contraction.slots()[s] {
             Slot::Named(label) => label.to_string(),
             Slot::Broadcast(k) => format!("…{k}"),
+            Slot::Numbered(n) => format!("({n})"),
         })
         .collect()
 }

@@ -36,11 +36,13 @@ mod memo;
 mod pair;
 pub mod plan;
 mod shared;
+mod sliced;
 mod small;
 pub mod vjp;
 
 pub use matmul::matrix_product;
 pub use shared::Intermediates;
+pub(crate) use sliced::contract_sliced;
 pub use vjp::Saved;
 
 use crate::Element;
@@ -383,13 +385,12 @@ fn contract_pairwise<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
     extents: &[usize],
-    mut sharing: Option<Sharing<'_, T>>,
+    sharing: Option<Sharing<'_, T>>,
 ) -> Result<ArrayD<T>, ShapeError> {
     let output = contraction.output();
-    let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
-    let mut tensors = prepare(contraction, operands, extents)?;
+    let tensors = prepare(contraction, operands, extents)?;
     // Which pool operands each tensor combines, when sharing (0: not tracked).
-    let mut origins: Vec<u64> = match &sharing {
+    let origins: Vec<u64> = match &sharing {
         Some(sharing) => sharing.origins.to_vec(),
         None => vec![0; tensors.len()],
     };
@@ -419,7 +420,44 @@ fn contract_pairwise<T: Element>(
         // Planned once per shapes on each thread.
         None => memo::greedy_order(&slot_lists, output, extents),
     };
-    for step in order.iter() {
+    run_steps(tensors, origins, &order, output, extents, sharing)
+}
+
+/// Stages 1 to 3 along a tree given as positions in the list of current tensors (see
+/// [`einsum_spec::path::Tree::positions`]), on operands whose `extents` are bound and
+/// non-zero: the execution of a planned network.
+pub(crate) fn contract_along<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    extents: &[usize],
+    positions: &[(usize, usize)],
+) -> Result<ArrayD<T>, ShapeError> {
+    let tensors = prepare(contraction, operands, extents)?;
+    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
+    let order = plan::steps_at(&slot_lists, contraction.output(), positions);
+    let origins = vec![0; tensors.len()];
+    run_steps(
+        tensors,
+        origins,
+        &order,
+        contraction.output(),
+        extents,
+        None,
+    )
+}
+
+/// Stage 2 along `order`, then stage 3: each step's operands are dropped once contracted, so
+/// an intermediate lives only until the step that uses it.
+fn run_steps<T: Element>(
+    mut tensors: Vec<Tensor<'_, T>>,
+    mut origins: Vec<u64>,
+    order: &[plan::Step],
+    output: &[usize],
+    extents: &[usize],
+    mut sharing: Option<Sharing<'_, T>>,
+) -> Result<ArrayD<T>, ShapeError> {
+    let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
+    for step in order {
         let right = tensors.remove(step.right);
         let left = tensors.remove(step.left);
         let (right_origin, left_origin) = (origins.remove(step.right), origins.remove(step.left));

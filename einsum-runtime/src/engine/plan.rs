@@ -98,19 +98,44 @@ pub(super) fn order_reusing(
         }
         return Vec::new();
     }
-    let mut current = current;
-    let mut steps = Vec::with_capacity(current.len().saturating_sub(1));
-    while current.len() > 1 {
-        let mut best: Option<(u128, u128, Step)> = None;
-        for step in candidate_steps(&current, &problem) {
-            let key = (step.cost, size(&step.result, extents));
-            if best.as_ref().is_none_or(|b| key < (b.0, b.1)) {
-                best = Some((key.0, key.1, step));
-            }
-        }
-        let Some((_, _, step)) = best else { break };
-        apply(&mut current, &step);
-        steps.push(step);
+    searched_order(operands, output, extents)
+}
+
+/// The order of [`einsum_spec::path::search`] with its default options (optimal up to 20
+/// operands, sampled and reconfigured beyond), as engine steps. Copy terms and stored
+/// intermediates are not weighed here: beyond five operands the order of the multiply-adds
+/// dominates them.
+fn searched_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
+    let options = einsum_spec::path::PlanOptions::default();
+    let path = einsum_spec::path::search(operands, output, extents, &options);
+    steps_at(operands, output, &path.tree().positions())
+}
+
+/// The engine steps that contract the tensors at `positions` in turn (each pair removed from
+/// the list, its result appended), with each step's kept slots computed from `operands`
+/// (their cost left at 0).
+pub(crate) fn steps_at(
+    operands: &[Vec<usize>],
+    output: &[usize],
+    positions: &[(usize, usize)],
+) -> Vec<Step> {
+    let mut current: Vec<Vec<usize>> = operands.to_vec();
+    let mut steps = Vec::with_capacity(positions.len());
+    for &(left, right) in positions {
+        let r = current.remove(right);
+        let l = current.remove(left);
+        let needed = |s: &usize| output.contains(s) || current.iter().any(|t| t.contains(s));
+        let result: Vec<usize> = distinct(&[l.as_slice(), r.as_slice()].concat())
+            .into_iter()
+            .filter(needed)
+            .collect();
+        current.push(result_order(&l, &r, &result));
+        steps.push(Step {
+            left,
+            right,
+            result,
+            cost: 0,
+        });
     }
     steps
 }

@@ -1,0 +1,390 @@
+//! Contraction paths: in which order to contract a network of tensors two at a time.
+//!
+//! [`search`] is a pure function of the network (each operand's labels, the output's labels,
+//! every label's extent) and [`PlanOptions`]. It finds:
+//!
+//! - up to [`PlanOptions::exact_up_to`] operands, the optimal tree (least multiply-adds, ties
+//!   to the smaller largest intermediate), by dynamic programming over connected sub-networks,
+//!   with outer products only between disconnected parts;
+//! - beyond, the best of a plain greedy tree (opt_einsum's rule: the pair whose result frees
+//!   the most memory) and of [`PlanOptions::trials`] greedy trees sampled with Boltzmann noise,
+//!   then improved by re-solving subtrees of up to [`PlanOptions::subtree`] tensors exactly.
+//!   The result is never worse than the plain greedy tree.
+//!
+//! With a [`PlanOptions::memory_limit`], labels are then sliced until every intermediate fits
+//! (see [`Path::sliced`]).
+//!
+//! ```
+//! use einsum_spec::path::{search, PlanOptions};
+//! // A chain of matrices `ab,bc,cd,de->ae` with a thin middle: the best tree contracts
+//! // through the thin bonds first.
+//! let inputs = vec![vec![0, 1], vec![1, 2], vec![2, 3], vec![3, 4]];
+//! let path = search(&inputs, &[0, 4], &[50, 50, 2, 50, 50], &PlanOptions::default());
+//! assert_eq!(path.tree().steps().len(), 3);
+//! assert_eq!(path.cost().multiply_adds, 50 * 50 * 2 * 2 + 50 * 2 * 50);
+//! ```
+
+mod exact;
+mod graph;
+mod greedy;
+mod reconfigure;
+mod rng;
+mod slicing;
+mod tree;
+
+pub use tree::{Cost, Tree};
+
+use graph::Graph;
+use greedy::Scoring;
+use rng::Rng;
+use std::time::{Duration, Instant};
+
+/// What a path search minimises. Every choice breaks ties by the other measures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Minimize {
+    /// The total multiply-adds (then the largest intermediate).
+    #[default]
+    MultiplyAdds,
+    /// The largest intermediate, in elements (then the multiply-adds).
+    LargestIntermediate,
+    /// Multiply-adds plus `write_weight` times the elements all steps write (cotengra's
+    /// "combo"), which favours paths with less memory traffic.
+    Combined {
+        /// What writing one element costs, in multiply-adds.
+        write_weight: u32,
+    },
+}
+
+/// How [`search`] looks for a path. The defaults plan a network of 20 operands exactly and
+/// one of a few hundred in well under a second.
+///
+/// ```
+/// use einsum_spec::path::{Minimize, PlanOptions};
+/// use std::time::Duration;
+/// let options = PlanOptions::default()
+///     .minimize(Minimize::LargestIntermediate)
+///     .time_budget(Duration::from_millis(100))
+///     .seed(7)
+///     .memory_limit(1 << 20);
+/// assert_eq!(options.memory_limit, Some(1 << 20));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    /// What to minimise.
+    pub minimize: Minimize,
+    /// Networks of at most this many operands (after dropping what no step sees) are planned
+    /// exactly. Default 20; at most 64.
+    pub exact_up_to: usize,
+    /// Randomised greedy trees tried beyond the exact limit. Default 64.
+    pub trials: usize,
+    /// Subtrees of up to this many tensors are re-solved exactly to improve the best tree
+    /// (0 or 1 turns this off). Default 8.
+    pub subtree: usize,
+    /// The time the search may take at most; when it runs out, the best tree found so far is
+    /// returned (never worse than the plain greedy tree, which is always computed). Default
+    /// one second.
+    pub time_budget: Duration,
+    /// Seed of the randomised trials: the same seed gives the same path (unless the time
+    /// budget cuts the search short). Default 0.
+    pub seed: u64,
+    /// The most elements any intermediate may have: labels are sliced until every step's
+    /// result fits. Default none.
+    pub memory_limit: Option<u128>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            minimize: Minimize::MultiplyAdds,
+            exact_up_to: 20,
+            trials: 64,
+            subtree: 8,
+            time_budget: Duration::from_secs(1),
+            seed: 0,
+            memory_limit: None,
+        }
+    }
+}
+
+impl PlanOptions {
+    /// With `minimize` as the objective.
+    #[must_use]
+    pub fn minimize(mut self, minimize: Minimize) -> Self {
+        self.minimize = minimize;
+        self
+    }
+
+    /// With at most `budget` of search time.
+    #[must_use]
+    pub fn time_budget(mut self, budget: Duration) -> Self {
+        self.time_budget = budget;
+        self
+    }
+
+    /// With `seed` for the randomised trials.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// With every intermediate limited to `elements`, by slicing.
+    #[must_use]
+    pub fn memory_limit(mut self, elements: u128) -> Self {
+        self.memory_limit = Some(elements);
+        self
+    }
+
+    /// Exact planning up to `operands` operands (capped at 64).
+    #[must_use]
+    pub fn exact_up_to(mut self, operands: usize) -> Self {
+        self.exact_up_to = operands.min(exact::MAX_TENSORS);
+        self
+    }
+
+    /// With `trials` randomised greedy trees.
+    #[must_use]
+    pub fn trials(mut self, trials: usize) -> Self {
+        self.trials = trials;
+        self
+    }
+
+    /// Re-solving subtrees of up to `tensors` tensors (0 turns it off).
+    #[must_use]
+    pub fn subtree(mut self, tensors: usize) -> Self {
+        self.subtree = tensors;
+        self
+    }
+}
+
+/// A contraction path: the tree, what it costs, and the labels sliced to meet a memory limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Path {
+    tree: Tree,
+    sliced: Vec<usize>,
+    slices: u128,
+    per_slice: Cost,
+    unsliced: Cost,
+    method: Method,
+}
+
+/// Which search found a [`Path`]'s tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// Nothing to search: fewer than three operands.
+    Trivial,
+    /// Dynamic programming: optimal.
+    Exact,
+    /// The plain greedy rule.
+    Greedy,
+    /// A randomised greedy trial, possibly improved by subtree reconfiguration.
+    Sampled,
+}
+
+impl Path {
+    /// The contraction tree.
+    #[must_use]
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The whole contraction's cost: all slices together (multiply-adds and elements written
+    /// add up over slices; the largest intermediate is one slice's).
+    #[must_use]
+    pub fn cost(&self) -> Cost {
+        Cost {
+            multiply_adds: self.per_slice.multiply_adds.saturating_mul(self.slices),
+            largest: self.per_slice.largest,
+            written: self.per_slice.written.saturating_mul(self.slices),
+        }
+    }
+
+    /// The cost of the same tree without slicing.
+    #[must_use]
+    pub fn unsliced_cost(&self) -> Cost {
+        self.unsliced
+    }
+
+    /// The sliced labels, in the order they were chosen: the contraction runs once per
+    /// combination of their values.
+    #[must_use]
+    pub fn sliced(&self) -> &[usize] {
+        &self.sliced
+    }
+
+    /// The number of slices: the product of the sliced labels' extents (1 when unsliced).
+    #[must_use]
+    pub fn slices(&self) -> u128 {
+        self.slices
+    }
+
+    /// Which search found the tree.
+    #[must_use]
+    pub fn method(&self) -> Method {
+        self.method
+    }
+}
+
+/// When a search must stop.
+pub(crate) struct Budget {
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    fn until(deadline: Instant) -> Budget {
+        Budget {
+            deadline: Some(deadline),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn unlimited() -> Budget {
+        Budget { deadline: None }
+    }
+
+    /// Whether the time is up.
+    pub(crate) fn exhausted(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// The best path found for contracting operands with labels `inputs[k]` into `output`, where
+/// label `l` has extent `extents[l]`, searched as `options` say (see the module docs).
+///
+/// Labels repeated within an operand count once (a diagonal), and labels that one operand
+/// alone has and the output lacks are summed within that operand before any step, so no step
+/// sees them. Labels beyond `extents` have extent 1.
+///
+/// ```
+/// use einsum_spec::path::{search, Method, PlanOptions};
+/// // A ring of six matrices of 10: the trace of their product.
+/// let ring: Vec<Vec<usize>> = (0..6).map(|n| vec![n, (n + 1) % 6]).collect();
+/// let path = search(&ring, &[], &[10; 6], &PlanOptions::default());
+/// assert_eq!(path.method(), Method::Exact);
+/// assert_eq!(path.cost().multiply_adds, 4 * 1_000 + 100);
+/// ```
+#[must_use]
+pub fn search(
+    inputs: &[Vec<usize>],
+    output: &[usize],
+    extents: &[usize],
+    options: &PlanOptions,
+) -> Path {
+    let start = Instant::now();
+    let graph = Graph::new(inputs, output, extents);
+    let n = graph.inputs.len();
+    let minimize = options.minimize;
+    let key = |cost: Cost| cost.key(minimize);
+    let mut rng = Rng::new(options.seed);
+    let plain = greedy::greedy(&graph, Scoring::PLAIN, &mut rng);
+    let mut best_cost = tree::evaluate(&graph, &plain).1;
+    let mut best = plain;
+    let mut method = if n < 3 {
+        Method::Trivial
+    } else {
+        Method::Greedy
+    };
+    if n >= 3 {
+        let deadline = start + options.time_budget;
+        let budget = Budget::until(deadline);
+        let exact = (n <= options.exact_up_to.min(exact::MAX_TENSORS))
+            .then(|| {
+                exact::optimal(
+                    &graph,
+                    &graph.inputs,
+                    output_labels(&graph).as_slice(),
+                    minimize,
+                    Some(key(best_cost).0),
+                    &budget,
+                )
+            })
+            .flatten();
+        match exact {
+            Some((steps, cost)) => {
+                if key(cost) <= key(best_cost) {
+                    best = steps;
+                    best_cost = cost;
+                    method = Method::Exact;
+                }
+            }
+            None => {
+                if let Some((steps, cost)) = sample(&graph, options, &mut rng, &budget) {
+                    if key(cost) < key(best_cost) {
+                        best = steps;
+                        best_cost = cost;
+                        method = Method::Sampled;
+                    }
+                }
+                if options.subtree > 2 && !budget.exhausted() {
+                    let improved = reconfigure::reconfigure(
+                        &graph,
+                        best.clone(),
+                        minimize,
+                        options.subtree,
+                        &budget,
+                    );
+                    let cost = tree::evaluate(&graph, &improved).1;
+                    if key(cost) < key(best_cost) {
+                        best = improved;
+                        best_cost = cost;
+                        method = Method::Sampled;
+                    }
+                }
+            }
+        }
+    }
+    let (sliced, per_slice) = match options.memory_limit {
+        Some(limit) if best_cost.largest > limit => slicing::choose(&graph, &best, limit),
+        _ => (Vec::new(), best_cost),
+    };
+    let slices = sliced
+        .iter()
+        .fold(1u128, |acc, &l| acc.saturating_mul(graph.extents[l]));
+    Path {
+        tree: Tree::from_steps(inputs.len(), best),
+        sliced,
+        slices,
+        per_slice,
+        unsliced: best_cost,
+        method,
+    }
+}
+
+/// The output's labels, sorted.
+fn output_labels(graph: &Graph) -> Vec<usize> {
+    (0..graph.output.len())
+        .filter(|&l| graph.output[l])
+        .collect()
+}
+
+/// The best of `options.trials` greedy trees with random scoring parameters, or `None` when
+/// there were no trials.
+fn sample(
+    graph: &Graph,
+    options: &PlanOptions,
+    rng: &mut Rng,
+    budget: &Budget,
+) -> Option<(Vec<(usize, usize)>, Cost)> {
+    let mut best: Option<(Vec<(usize, usize)>, Cost)> = None;
+    for _ in 0..options.trials {
+        if budget.exhausted() {
+            break;
+        }
+        let scoring = Scoring {
+            costmod: 0.5 + 1.5 * rng.unit(),
+            temperature: rng.log_uniform(0.01, 1.0),
+        };
+        let steps = greedy::greedy(graph, scoring, rng);
+        let cost = tree::evaluate(graph, &steps).1;
+        if best
+            .as_ref()
+            .is_none_or(|b| cost.key(options.minimize) < b.1.key(options.minimize))
+        {
+            best = Some((steps, cost));
+        }
+    }
+    best
+}
