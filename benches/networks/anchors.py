@@ -250,6 +250,19 @@ def run_network(net, args, prev):
     return entry
 
 
+def print_table(path):
+    nets = json.load(open(path))["networks"]
+    fmt = lambda x: "-" if x is None else (str(x) if isinstance(x, int) else f"{x:.3g}")
+    print("| network | inputs | greedy cost | dp cost | cotengra cost | cotengra largest "
+          "| cotengra s | contract s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, e in nets.items():
+        dp = e["dp"]["cost"] if e["dp"] else None
+        c = e["cotengra"]
+        print(f"| {name} | {e['n_inputs']} | {fmt(e['greedy']['cost'])} | {fmt(dp)} | {fmt(c['cost'])} "
+              f"| {fmt(c['largest'])} | {c['seconds']:.2f} | {fmt(e['contract_seconds'])} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", help="run only networks whose name contains this substring")
@@ -261,7 +274,11 @@ def main():
                     help="searches per network; seconds = fastest, path = first (default 1)")
     ap.add_argument("--networks", default=os.path.join(HERE, "networks.json"))
     ap.add_argument("--out", default=os.path.join(HERE, "anchors.json"))
+    ap.add_argument("--table", action="store_true",
+                    help="only print a markdown table of anchors.json and exit")
     args = ap.parse_args()
+    if args.table:
+        return print_table(args.out)
 
     _self_check_operand()
     nets = json.load(open(args.networks))["networks"]

@@ -1,0 +1,179 @@
+//! Tensor networks through `einsum::network`: planned contractions against the naive
+//! reference evaluator, with and without slicing, more labels than letters, and the errors.
+
+mod common;
+
+use common::reference::reference_einsum;
+use common::{assert_close, random};
+use einsum::ndarray::{Array2, ArrayD, ArrayViewD, IxDyn};
+use einsum::network::{Method, Network, PlanOptions};
+use einsum::EinsumErrorKind;
+
+/// A small random network in the manner of opt_einsum's `rand_equation`: each of
+/// `operands * 3 / 2` bonds of extent 2 on two distinct operands, two output labels of
+/// extent 3 on one operand each (small enough for the naive reference). Labels are numbered `1000 + 7 * l` (any `u32` will do). Returns the labels
+/// of each operand, the output, the shapes, and the same network as a letter spec.
+fn random_network(
+    operands: usize,
+    seed: u64,
+) -> (Vec<Vec<u32>>, Vec<u32>, Vec<Vec<usize>>, String) {
+    let draws = common::values(4 * operands * 3, seed);
+    let mut draw = draws.iter().map(|v| ((v + 1.0) / 2.0 * 1e6) as usize);
+    let mut next = |n: usize| draw.next().unwrap_or(0) % n;
+    let bonds = operands * 3 / 2;
+    let labels = bonds + 2;
+    let mut terms: Vec<Vec<usize>> = vec![Vec::new(); operands];
+    for label in 0..bonds {
+        let a = next(operands);
+        let b = (a + 1 + next(operands - 1)) % operands;
+        terms[a].push(label);
+        terms[b].push(label);
+    }
+    for label in bonds..labels {
+        terms[next(operands)].push(label);
+    }
+    let extents: Vec<usize> = (0..labels).map(|l| if l < bonds { 2 } else { 3 }).collect();
+    let number = |l: usize| 1000 + 7 * l as u32;
+    let letter = |l: usize| char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[l]);
+    let inputs = terms.iter().map(|t| t.iter().map(|&l| number(l)).collect()).collect();
+    let shapes = terms.iter().map(|t| t.iter().map(|&l| extents[l]).collect()).collect();
+    let spec = format!(
+        "{}->{}{}",
+        terms
+            .iter()
+            .map(|t| t.iter().map(|&l| letter(l)).collect::<String>())
+            .collect::<Vec<_>>()
+            .join(","),
+        letter(bonds),
+        letter(bonds + 1)
+    );
+    (inputs, vec![number(bonds), number(bonds + 1)], shapes, spec)
+}
+
+fn operands_of(shapes: &[Vec<usize>], seed: u64) -> Vec<ArrayD<f64>> {
+    shapes
+        .iter()
+        .enumerate()
+        .map(|(k, shape)| random(shape, seed * 100 + k as u64))
+        .collect()
+}
+
+#[test]
+fn planned_networks_match_the_reference() {
+    for seed in 0..12 {
+        let operands = 5 + seed as usize % 5;
+        let (inputs, output, shapes, spec) = random_network(operands, seed);
+        let net = Network::from_labels(&inputs, &output, &shapes).unwrap();
+        let plan = net.plan(&PlanOptions::default()).unwrap();
+        assert_eq!(plan.path().method(), Method::Exact, "{spec}");
+        let arrays = operands_of(&shapes, seed);
+        let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
+        let want = reference_einsum(&spec, &arrays);
+        assert_close(&plan.contract(&views).unwrap(), &want, &spec);
+        // The same network from its spec, and through `einsum_dyn`, agree.
+        let from_spec = Network::from_spec(&spec, &shapes).unwrap();
+        let again = from_spec.plan(&PlanOptions::default()).unwrap();
+        assert_eq!(again.multiply_adds(), plan.multiply_adds(), "{spec}");
+        assert_close(&einsum::einsum_dyn(&spec, &views).unwrap(), &want, &spec);
+    }
+}
+
+#[test]
+fn sliced_plans_fit_the_memory_limit_and_give_the_same_result() {
+    for seed in 0..8 {
+        let (inputs, output, shapes, spec) = random_network(10, 50 + seed);
+        let net = Network::from_labels(&inputs, &output, &shapes).unwrap();
+        let unsliced = net.plan(&PlanOptions::default()).unwrap();
+        let limit = (unsliced.largest_intermediate() / 16).max(1);
+        let sliced = net.plan(&PlanOptions::default().memory_limit(limit)).unwrap();
+        assert!(sliced.largest_intermediate() <= limit, "{spec}");
+        assert!(sliced.slices() > 1, "{spec}");
+        assert!(sliced.multiply_adds() >= unsliced.multiply_adds());
+        assert!(sliced.to_string().contains("slices"), "{sliced}");
+        let arrays = operands_of(&shapes, seed);
+        let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
+        let want = reference_einsum(&spec, &arrays);
+        assert_close(&sliced.contract(&views).unwrap(), &want, &spec);
+    }
+}
+
+#[test]
+fn more_labels_than_letters() {
+    // The trace of a product of 120 matrices of 2x2: 120 labels.
+    let n = 120u32;
+    let inputs: Vec<Vec<u32>> = (0..n).map(|k| vec![k, (k + 1) % n]).collect();
+    let shapes = vec![vec![2, 2]; n as usize];
+    let matrices: Vec<ArrayD<f64>> = (0..n)
+        .map(|k| random(&[2, 2], u64::from(k)).mapv(|v| 0.5 + v / 4.0))
+        .collect();
+    let mut product = Array2::<f64>::eye(2);
+    for m in &matrices {
+        let m: einsum::ndarray::ArrayView2<'_, f64> = m.view().into_dimensionality().unwrap();
+        product = product.dot(&m);
+    }
+    let net = Network::from_labels(&inputs, &[], &shapes).unwrap();
+    let plan = net.plan(&PlanOptions::default()).unwrap();
+    let views: Vec<ArrayViewD<'_, f64>> = matrices.iter().map(|a| a.view()).collect();
+    let got = plan.contract(&views).unwrap()[[]];
+    let want = product[[0, 0]] + product[[1, 1]];
+    assert!((got - want).abs() <= 1e-10 * want.abs(), "{got} vs {want}");
+    // A chain is contracted along itself: 8 multiply-adds a step, 4 for the last.
+    assert_eq!(plan.multiply_adds(), 8 * 118 + 4);
+}
+
+#[test]
+fn gradients_of_a_plan_are_the_vjp() {
+    let (inputs, output, shapes, spec) = random_network(6, 3);
+    let plan = Network::from_labels(&inputs, &output, &shapes)
+        .unwrap()
+        .plan(&PlanOptions::default())
+        .unwrap();
+    let arrays = operands_of(&shapes, 3);
+    let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
+    let y = plan.contract(&views).unwrap();
+    let g = random(y.shape(), 99);
+    let got = plan.gradients(&views, g.view()).unwrap();
+    let want = einsum::einsum_vjp_dyn(&spec, &views, g.view()).unwrap();
+    for (got, want) in got.iter().zip(&want) {
+        assert_close(got, want, &spec);
+    }
+}
+
+#[test]
+fn bad_networks_are_clear_errors() {
+    let message = |r: Result<Network, einsum::EinsumError>| r.unwrap_err().to_string();
+    assert_eq!(
+        message(Network::from_labels(&[vec![1, 2]], &[3], &[vec![2, 2]])),
+        "einsum `network of 1 operand`: output label `3` is on no operand"
+    );
+    assert_eq!(
+        message(Network::from_labels(&[vec![1, 2]], &[1, 1], &[vec![2, 2]])),
+        "einsum `network of 1 operand`: output label `1` is listed twice: list it once"
+    );
+    assert_eq!(
+        message(Network::from_labels(&[vec![1, 1]], &[], &[vec![2, 3]])),
+        "einsum `network of 1 operand`: label `1` is repeated in operand 0 with unequal \
+         extents 2 and 3: a diagonal needs equal extents"
+    );
+    assert_eq!(
+        message(Network::from_labels(&[vec![1, 2]], &[], &[vec![2]])),
+        "einsum `network of 1 operand`: operand 0 has rank 1 but its term `1 2` has 2 labels"
+    );
+    assert_eq!(
+        message(Network::from_labels(&[vec![1], vec![1]], &[], &[vec![2]])),
+        "einsum `network of 2 operands`: the spec has 2 input terms but 1 operand was given"
+    );
+    let plan = Network::from_spec("ij,jk->ik", &[vec![2, 3], vec![3, 4]])
+        .unwrap()
+        .plan(&PlanOptions::default())
+        .unwrap();
+    let a = ArrayD::<f64>::zeros(IxDyn(&[2, 3]));
+    let b = ArrayD::<f64>::zeros(IxDyn(&[3, 5]));
+    let err = plan.contract(&[a.view(), b.view()]).unwrap_err();
+    assert!(matches!(err.kind(), EinsumErrorKind::Network(_)));
+    assert_eq!(
+        err.to_string(),
+        "einsum `ij,jk->ik`: operand 1 has shape [3, 5] but the plan was made for [3, 4]: plan \
+         the network again for these shapes"
+    );
+}
