@@ -24,6 +24,7 @@
 //! assert_eq!(path.cost().multiply_adds, 50 * 50 * 2 * 2 + 50 * 2 * 50);
 //! ```
 
+mod bisect;
 mod exact;
 mod graph;
 mod greedy;
@@ -99,7 +100,7 @@ impl Default for PlanOptions {
         PlanOptions {
             minimize: Minimize::MultiplyAdds,
             exact_up_to: 20,
-            trials: 64,
+            trials: 256,
             subtree: 8,
             time_budget: Duration::from_secs(1),
             seed: 0,
@@ -311,24 +312,29 @@ pub fn search(
                 }
             }
             None => {
-                if let Some((steps, cost)) = sample(&graph, options, &mut rng, &budget) {
+                // The plain greedy tree and the best sampled ones, each improved by subtree
+                // reconfiguration while the budget lasts; the best of them all.
+                let mut candidates = sample(&graph, options, &mut rng, &budget);
+                candidates.extend(bisections(&graph, options, &mut rng, &budget));
+                candidates.push((best.clone(), best_cost));
+                candidates.sort_by_key(|c| key(c.1));
+                candidates.dedup_by(|a, b| a.1 == b.1);
+                for (steps, cost) in candidates.into_iter().take(RECONFIGURED) {
+                    let (steps, cost) = if options.subtree > 2 && !budget.exhausted() {
+                        let improved = reconfigure::reconfigure(
+                            &graph,
+                            steps,
+                            minimize,
+                            options.subtree,
+                            &budget,
+                        );
+                        let cost = tree::evaluate(&graph, &improved).1;
+                        (improved, cost)
+                    } else {
+                        (steps, cost)
+                    };
                     if key(cost) < key(best_cost) {
                         best = steps;
-                        best_cost = cost;
-                        method = Method::Sampled;
-                    }
-                }
-                if options.subtree > 2 && !budget.exhausted() {
-                    let improved = reconfigure::reconfigure(
-                        &graph,
-                        best.clone(),
-                        minimize,
-                        options.subtree,
-                        &budget,
-                    );
-                    let cost = tree::evaluate(&graph, &improved).1;
-                    if key(cost) < key(best_cost) {
-                        best = improved;
                         best_cost = cost;
                         method = Method::Sampled;
                     }
@@ -360,15 +366,48 @@ fn output_labels(graph: &Graph) -> Vec<usize> {
         .collect()
 }
 
-/// The best of `options.trials` greedy trees with random scoring parameters, or `None` when
-/// there were no trials.
+/// Up to this many tensors, trees by recursive bisection are among the candidates (a split
+/// costs time quadratic in the part's size).
+const BISECTED_UP_TO: usize = 2_000;
+
+/// `options.trials / 4` trees by recursive bisection, with random part sizes solved exactly
+/// and random balance tolerances (fewer if the budget runs out), with their costs.
+fn bisections(
+    graph: &Graph,
+    options: &PlanOptions,
+    rng: &mut Rng,
+    budget: &Budget,
+) -> Vec<(Vec<(usize, usize)>, Cost)> {
+    if graph.inputs.len() > BISECTED_UP_TO {
+        return Vec::new();
+    }
+    let mut trees = Vec::new();
+    for _ in 0..options.trials / 4 {
+        let how = bisect::Bisection {
+            leaves: 4 + rng.next_u64() as usize % 6,
+            imbalance: 0.3 * rng.unit(),
+        };
+        let Some(steps) = bisect::bisect(graph, how, options.minimize, rng, budget) else {
+            break;
+        };
+        let cost = tree::evaluate(graph, &steps).1;
+        trees.push((steps, cost));
+    }
+    trees
+}
+
+/// How many of the best distinct trees subtree reconfiguration improves.
+const RECONFIGURED: usize = 4;
+
+/// `options.trials` greedy trees with random scoring parameters (fewer if the budget runs
+/// out), with their costs.
 fn sample(
     graph: &Graph,
     options: &PlanOptions,
     rng: &mut Rng,
     budget: &Budget,
-) -> Option<(Vec<(usize, usize)>, Cost)> {
-    let mut best: Option<(Vec<(usize, usize)>, Cost)> = None;
+) -> Vec<(Vec<(usize, usize)>, Cost)> {
+    let mut trees = Vec::with_capacity(options.trials);
     for _ in 0..options.trials {
         if budget.exhausted() {
             break;
@@ -379,12 +418,7 @@ fn sample(
         };
         let steps = greedy::greedy(graph, scoring, rng);
         let cost = tree::evaluate(graph, &steps).1;
-        if best
-            .as_ref()
-            .is_none_or(|b| cost.key(options.minimize) < b.1.key(options.minimize))
-        {
-            best = Some((steps, cost));
-        }
+        trees.push((steps, cost));
     }
-    best
+    trees
 }

@@ -23,6 +23,8 @@ const MAX_LABELS: usize = 128;
 #[derive(Clone, Copy)]
 struct Entry {
     legs: u128,
+    /// The number of elements of the sub-network's result.
+    size: u128,
     cost: Cost,
     split: (u64, u64),
 }
@@ -35,6 +37,8 @@ struct Local {
     keep: u128,
     /// For each local label, the items that hold it.
     holders: Vec<u64>,
+    /// For each item, the items that share a label with it.
+    neighbours: Vec<u64>,
 }
 
 impl Local {
@@ -58,12 +62,31 @@ impl Local {
                 })
             })
             .collect();
+        let neighbours = items
+            .iter()
+            .map(|&legs| {
+                (0..labels.len())
+                    .filter(|&i| legs & (1 << i) != 0)
+                    .fold(0u64, |m, i| m | holders[i])
+            })
+            .collect();
         Some(Local {
+            neighbours,
             items,
             extents: labels.iter().map(|&l| graph.extents[l]).collect(),
             keep: keep.iter().filter_map(|&l| bit(l)).fold(0, |m, b| m | b),
             holders,
         })
+    }
+
+    /// The items that share a label with some item of `set`.
+    fn neighbours_of(&self, mut set: u64) -> u64 {
+        let mut around = 0;
+        while set != 0 {
+            around |= self.neighbours[set.trailing_zeros() as usize];
+            set &= set - 1;
+        }
+        around
     }
 
     fn size(&self, mut legs: u128) -> u128 {
@@ -76,21 +99,34 @@ impl Local {
         size
     }
 
-    /// The labels of the contraction of sub-networks `a` (labels `la`) and `b` (`lb`): a
-    /// shared label is summed when every tensor that holds it is in `a` or `b` and the end
-    /// result does not keep it.
-    fn merged(&self, a: u64, la: u128, b: u64, lb: u128) -> u128 {
-        let mut closing = la & lb & !self.keep;
-        let mut result = la | lb;
+    /// The labels of the contraction of sub-networks `a` and `b`, the step's multiply-adds
+    /// and its result's size: a shared label is summed when every tensor that holds it is in
+    /// `a` or `b` and the end result does not keep it. Only the shared labels are visited;
+    /// the sizes follow from the two results' sizes.
+    fn merged(&self, a: u64, ea: &Entry, b: u64, eb: &Entry) -> (u128, u128, u128) {
+        let shared = ea.legs & eb.legs;
+        let mut result = ea.legs | eb.legs;
         let inside = a | b;
-        while closing != 0 {
-            let i = closing.trailing_zeros() as usize;
-            if self.holders[i] & !inside == 0 {
+        let (mut shared_size, mut closed_size) = (1u128, 1u128);
+        let mut bits = shared;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let extent = self.extents[i];
+            shared_size = shared_size.saturating_mul(extent);
+            if self.keep & (1 << i) == 0 && self.holders[i] & !inside == 0 {
                 result &= !(1u128 << i);
+                closed_size = closed_size.saturating_mul(extent);
             }
-            closing &= closing - 1;
         }
-        result
+        match ea.size.checked_mul(eb.size) {
+            Some(product) if shared_size > 0 && closed_size > 0 => {
+                let step = product / shared_size;
+                (result, step, step / closed_size)
+            }
+            // Beyond `u128` (or an extent of 0): count label by label, saturating.
+            _ => (result, self.size(ea.legs | eb.legs), self.size(result)),
+        }
     }
 
     /// The connected components of the items, each a mask, in order of their first item.
@@ -166,8 +202,10 @@ fn solve_component(
         .filter(|&k| component & (1 << k) != 0)
         .collect();
     let m = members.len();
+    let n = local.items.len();
     let leaf = |k: usize| Entry {
         legs: local.items[k],
+        size: local.size(local.items[k]),
         cost: Cost::default(),
         split: (0, 0),
     };
@@ -188,6 +226,9 @@ fn solve_component(
         // layers[s]: the subsets of s + 1 tensors found under the cap.
         let mut layers: Vec<Vec<(u64, Entry)>> =
             vec![members.iter().map(|&k| (1u64 << k, leaf(k))).collect()];
+        // by_item[s][i]: the subsets of layer s that hold item i, so that each subset meets
+        // only the subsets that hold one of its neighbours, not every subset of a layer.
+        let mut by_item: Vec<Vec<Vec<u32>>> = vec![index_by_item(&layers[0], n)];
         for size in 2..=m {
             let mut found: HashMap<u64, Entry> = HashMap::new();
             for k in 1..=size / 2 {
@@ -196,37 +237,51 @@ fn solve_component(
                     if budget.exhausted() {
                         return None;
                     }
-                    for &(b, eb) in large {
-                        if a & b != 0 || (k == size - k && a >= b) || ea.legs & eb.legs == 0 {
-                            continue;
-                        }
-                        let legs = local.merged(a, ea.legs, b, eb.legs);
-                        let cost = ea
-                            .cost
-                            .plus(eb.cost)
-                            .and(local.size(ea.legs | eb.legs), local.size(legs));
-                        let key = cost.key(minimize);
-                        if key.0 > cap {
-                            continue;
-                        }
-                        let better = found
-                            .get(&(a | b))
-                            .is_none_or(|e| key < e.cost.key(minimize));
-                        if better {
-                            found.insert(
-                                a | b,
-                                Entry {
-                                    legs,
-                                    cost,
-                                    split: (a, b),
-                                },
-                            );
+                    let around = local.neighbours_of(a) & component & !a;
+                    let mut items = around;
+                    while items != 0 {
+                        let item = items.trailing_zeros() as usize;
+                        items &= items - 1;
+                        for &at in &by_item[size - k - 1][item] {
+                            let (b, eb) = large[at as usize];
+                            // Each `b` once: through the first neighbour of `a` it holds.
+                            if a & b != 0
+                                || (b & around).trailing_zeros() as usize != item
+                                || (k == size - k && a >= b)
+                            {
+                                continue;
+                            }
+                            let below = ea.cost.plus(eb.cost);
+                            if below.key(minimize).0 > cap {
+                                continue;
+                            }
+                            let (legs, step, size) = local.merged(a, &ea, b, &eb);
+                            let cost = below.and(step, size);
+                            let key = cost.key(minimize);
+                            if key.0 > cap {
+                                continue;
+                            }
+                            let better = found
+                                .get(&(a | b))
+                                .is_none_or(|e| key < e.cost.key(minimize));
+                            if better {
+                                found.insert(
+                                    a | b,
+                                    Entry {
+                                        legs,
+                                        size,
+                                        cost,
+                                        split: (a, b),
+                                    },
+                                );
+                            }
                         }
                     }
                 }
             }
             let mut layer: Vec<(u64, Entry)> = found.into_iter().collect();
             layer.sort_unstable_by_key(|&(mask, _)| mask);
+            by_item.push(index_by_item(&layer, n));
             layers.push(layer);
         }
         if layers[m - 1].iter().any(|&(mask, _)| mask == component) {
@@ -242,6 +297,19 @@ fn solve_component(
         }
         cap = cap.saturating_mul(8);
     }
+}
+
+/// For each item, the positions in `layer` of the subsets that hold it.
+fn index_by_item(layer: &[(u64, Entry)], items: usize) -> Vec<Vec<u32>> {
+    let mut index = vec![Vec::new(); items];
+    for (at, &(mask, _)) in layer.iter().enumerate() {
+        let mut bits = mask;
+        while bits != 0 {
+            index[bits.trailing_zeros() as usize].push(at as u32);
+            bits &= bits - 1;
+        }
+    }
+    index
 }
 
 /// Appends the steps of `mask`'s tree (post-order) and returns its node number.

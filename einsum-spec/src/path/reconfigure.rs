@@ -91,16 +91,18 @@ pub(crate) fn reconfigure(
             .filter(|&v| nodes.children[v].is_some())
             .collect();
         order.sort_by_key(|&v| core::cmp::Reverse(nodes.step[v].0));
-        let reachable = reachable(&nodes);
+        let mut live = reachable(&nodes);
         for v in order {
             if budget.exhausted() {
                 return nodes.steps();
             }
-            if !reachable[v] {
+            if !live[v] {
                 continue;
             }
             if replace_below(graph, &mut nodes, v, minimize, leaves, budget) {
                 improved = true;
+                // The replaced subtree's inner nodes are gone.
+                live = reachable(&nodes);
             }
         }
         // Re-number so that nodes replaced in this pass are gone.
