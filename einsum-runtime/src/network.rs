@@ -69,6 +69,15 @@ pub enum NetworkError {
         /// The label.
         label: u32,
     },
+    /// No plan keeps every intermediate within the memory limit: a result over the limit has
+    /// no label left to slice, or the slices needed would cost more multiply-adds than a
+    /// `u128` counts.
+    MemoryLimitUnreachable {
+        /// The limit, in elements.
+        limit: u128,
+        /// The largest intermediate of the best sliced plan found.
+        largest: u128,
+    },
     /// An operand given to [`Plan::contract`] whose shape is not the one planned for.
     ShapeNotPlanned {
         /// The operand.
@@ -89,6 +98,11 @@ impl fmt::Display for NetworkError {
             NetworkError::RepeatedOutputLabel { label } => {
                 write!(f, "output label `{label}` is listed twice: list it once")
             }
+            NetworkError::MemoryLimitUnreachable { limit, largest } => write!(
+                f,
+                "no plan keeps every intermediate within {limit} elements (the best sliced plan \
+                 found holds {largest}, or needs more than 2^128 multiply-adds): raise the limit"
+            ),
             NetworkError::ShapeNotPlanned {
                 operand,
                 planned,
@@ -213,8 +227,9 @@ impl Network {
     ///
     /// # Errors
     ///
-    /// None yet: every network can be planned (an over-large intermediate is reported when
-    /// the plan runs). The `Result` leaves room for options that cannot be met.
+    /// [`NetworkError::MemoryLimitUnreachable`] when no sliced plan meets
+    /// [`PlanOptions::memory_limit`]. Without a limit every network can be planned (an
+    /// intermediate too large to allocate is reported when the plan runs).
     ///
     /// ```
     /// use einsum_runtime::network::{Network, PlanOptions};
@@ -230,6 +245,16 @@ impl Network {
             &self.extents,
             options,
         );
+        if let Some(limit) = options.memory_limit {
+            let cost = path.cost();
+            if cost.largest > limit || cost.multiply_adds == u128::MAX {
+                let error = NetworkError::MemoryLimitUnreachable {
+                    limit,
+                    largest: cost.largest,
+                };
+                return Err(EinsumError::from_network_error(&self.name, error));
+            }
+        }
         Ok(Plan {
             positions: path.tree().positions(),
             network: self.clone(),

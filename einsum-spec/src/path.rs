@@ -35,6 +35,8 @@ mod tree;
 
 pub use tree::{Cost, Tree};
 
+use tree::Objective;
+
 use graph::Graph;
 use greedy::Scoring;
 use rng::Rng;
@@ -84,8 +86,8 @@ pub struct PlanOptions {
     /// (0 or 1 turns this off). Default 8.
     pub subtree: usize,
     /// The time the search may take at most; when it runs out, the best tree found so far is
-    /// returned (never worse than the plain greedy tree, which is always computed). Default
-    /// one second.
+    /// returned (never worse than the plain greedy tree, which is always computed). With a
+    /// memory limit, slicing may take as long again. Default one second.
     pub time_budget: Duration,
     /// Seed of the randomised trials: the same seed gives the same path (unless the time
     /// budget cuts the search short). Default 0.
@@ -297,7 +299,7 @@ pub fn search(
                     &graph,
                     &graph.inputs,
                     output_labels(&graph).as_slice(),
-                    minimize,
+                    Objective::plain(minimize),
                     Some(key(best_cost).0),
                     &budget,
                 )
@@ -324,7 +326,7 @@ pub fn search(
                         let improved = reconfigure::reconfigure(
                             &graph,
                             steps,
-                            minimize,
+                            Objective::plain(minimize),
                             options.subtree,
                             &budget,
                         );
@@ -342,9 +344,13 @@ pub fn search(
             }
         }
     }
-    let (sliced, per_slice) = match options.memory_limit {
-        Some(limit) if best_cost.largest > limit => slicing::choose(&graph, &best, limit),
-        _ => (Vec::new(), best_cost),
+    let (sliced, best, per_slice) = match options.memory_limit {
+        Some(limit) if best_cost.largest > limit => {
+            // Slicing has a budget of its own.
+            let budget = Budget::until(Instant::now() + options.time_budget);
+            slicing::slice(&graph, best.clone(), limit, options, &budget)
+        }
+        _ => (Vec::new(), best, best_cost),
     };
     let slices = sliced
         .iter()

@@ -10,6 +10,7 @@
 use super::exact;
 use super::graph::Graph;
 use super::rng::Rng;
+use super::tree::Objective;
 use super::{Budget, Minimize};
 
 /// Random splits tried for each part; the lightest cut is kept.
@@ -87,8 +88,14 @@ impl Context<'_> {
             let items: Vec<Vec<usize>> =
                 part.iter().map(|&k| self.graph.inputs[k].clone()).collect();
             let keep = self.open_labels(part);
-            let (local, _) =
-                exact::optimal(self.graph, &items, &keep, self.minimize, None, self.budget)?;
+            let (local, _) = exact::optimal(
+                self.graph,
+                &items,
+                &keep,
+                Objective::plain(self.minimize),
+                None,
+                self.budget,
+            )?;
             let mut id: Vec<usize> = part.to_vec();
             for (x, y) in local {
                 let (a, b) = (id[x], id[y]);

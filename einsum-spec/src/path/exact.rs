@@ -10,8 +10,8 @@
 //! (a greedy tree's cost), so the last pass is bounded by what the greedy search found.
 
 use super::graph::Graph;
-use super::tree::Cost;
-use super::{Budget, Minimize};
+use super::tree::{Cost, Objective};
+use super::Budget;
 use std::collections::HashMap;
 
 /// At most this many tensors: subsets are bit masks of a `u64`.
@@ -153,13 +153,14 @@ impl Local {
 
 /// The optimal tree contracting `items` (sorted label lists of `graph`) into a tensor that
 /// keeps `keep`, as steps over the items' positions, and its cost; `None` when the network is
-/// too large for bit masks, or the budget runs out first. `upper` bounds the answer's key
-/// (from another tree), so the cap never grows past it.
+/// too large for bit masks, no tree keeps every result within the objective's limit, or the
+/// budget runs out first. `upper` bounds the answer's key (from another tree), so the cap
+/// never grows past it.
 pub(crate) fn optimal(
     graph: &Graph,
     items: &[Vec<usize>],
     keep: &[usize],
-    minimize: Minimize,
+    objective: Objective,
     upper: Option<u128>,
     budget: &Budget,
 ) -> Option<(Vec<(usize, usize)>, Cost)> {
@@ -169,7 +170,7 @@ pub(crate) fn optimal(
     // Each component's root node and its labels, size and cost.
     let mut roots: Vec<(usize, u128, Cost)> = Vec::new();
     for component in local.components() {
-        let entries = solve_component(&local, component, minimize, upper, budget)?;
+        let entries = solve_component(&local, component, objective, upper, budget)?;
         let root = emit(&entries, component, n, &mut steps);
         let entry = entries[&component];
         roots.push((root, entry.legs, entry.cost));
@@ -194,7 +195,7 @@ pub(crate) fn optimal(
 fn solve_component(
     local: &Local,
     component: u64,
-    minimize: Minimize,
+    objective: Objective,
     upper: Option<u128>,
     budget: &Budget,
 ) -> Option<HashMap<u64, Entry>> {
@@ -252,18 +253,18 @@ fn solve_component(
                                 continue;
                             }
                             let below = ea.cost.plus(eb.cost);
-                            if below.key(minimize).0 > cap {
+                            if objective.key(below).0 > cap {
                                 continue;
                             }
                             let (legs, step, size) = local.merged(a, &ea, b, &eb);
                             let cost = below.and(step, size);
-                            let key = cost.key(minimize);
-                            if key.0 > cap {
+                            let key = objective.key(cost);
+                            if key.0 > cap || !objective.fits(size) {
                                 continue;
                             }
                             let better = found
                                 .get(&(a | b))
-                                .is_none_or(|e| key < e.cost.key(minimize));
+                                .is_none_or(|e| key < objective.key(e.cost));
                             if better {
                                 found.insert(
                                     a | b,
@@ -290,10 +291,14 @@ fn solve_component(
             }
             return Some(best);
         }
-        if upper.is_some_and(|u| cap >= u) || cap == u128::MAX {
+        if upper.is_some_and(|u| cap >= u) {
             // The bound was not reachable within connected subsets (it came from a tree
-            // with outer products): search without it.
-            return solve_component(local, component, minimize, None, budget);
+            // with outer products, or broke the limit): search without it.
+            return solve_component(local, component, objective, None, budget);
+        }
+        if cap == u128::MAX {
+            // No tree within the limit.
+            return None;
         }
         cap = cap.saturating_mul(8);
     }
@@ -332,6 +337,7 @@ fn emit(
 #[cfg(test)]
 mod tests {
     use super::super::tree::evaluate;
+    use super::super::Minimize;
     use super::*;
 
     /// Every tree over `n` tensors, as steps, by brute force.
@@ -382,7 +388,7 @@ mod tests {
             &graph,
             &graph.inputs,
             &[1],
-            Minimize::MultiplyAdds,
+            Objective::plain(Minimize::MultiplyAdds),
             None,
             &budget,
         )

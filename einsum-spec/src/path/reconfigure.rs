@@ -3,13 +3,14 @@
 //! For each step, dearest first, the subtree below it is cut at up to `leaves` nodes (always
 //! opening the dearest step inside); the tensors at the cut and the labels the step's result
 //! keeps make a small network, which [`exact::optimal`] solves. When its tree is cheaper, it
-//! replaces the subtree: the result and everything above it are unchanged. Passes repeat
+//! replaces the subtree (as does any tree within the memory limit, when the old one broke it):
+//! the result and everything above it are unchanged. Passes repeat
 //! until one improves nothing or the budget runs out.
 
 use super::exact;
 use super::graph::Graph;
-use super::tree::{evaluate, Cost};
-use super::{Budget, Minimize};
+use super::tree::{evaluate, Cost, Objective};
+use super::Budget;
 
 /// A tree being edited: each node's children (`None` for an operand), labels and own step.
 struct Nodes {
@@ -77,7 +78,7 @@ fn graph_step(graph: &Graph, a: &[usize], b: &[usize]) -> (Vec<usize>, u128) {
 pub(crate) fn reconfigure(
     graph: &Graph,
     steps: Vec<(usize, usize)>,
-    minimize: Minimize,
+    objective: Objective,
     leaves: usize,
     budget: &Budget,
 ) -> Vec<(usize, usize)> {
@@ -99,7 +100,7 @@ pub(crate) fn reconfigure(
             if !live[v] {
                 continue;
             }
-            if replace_below(graph, &mut nodes, v, minimize, leaves, budget) {
+            if replace_below(graph, &mut nodes, v, objective, leaves, budget) {
                 improved = true;
                 // The replaced subtree's inner nodes are gone.
                 live = reachable(&nodes);
@@ -132,7 +133,7 @@ fn replace_below(
     graph: &Graph,
     nodes: &mut Nodes,
     v: usize,
-    minimize: Minimize,
+    objective: Objective,
     leaves: usize,
     budget: &Budget,
 ) -> bool {
@@ -164,12 +165,13 @@ fn replace_below(
     });
     let items: Vec<Vec<usize>> = frontier.iter().map(|&u| nodes.legs[u].clone()).collect();
     let keep = nodes.legs[v].clone();
-    let upper = old.key(minimize).0;
-    let Some((steps, new)) = exact::optimal(graph, &items, &keep, minimize, Some(upper), budget)
-    else {
+    // A subtree with a result over the limit is replaced by any that keeps within it.
+    let over = !objective.fits(old.largest);
+    let upper = (!over).then(|| objective.key(old).0);
+    let Some((steps, new)) = exact::optimal(graph, &items, &keep, objective, upper, budget) else {
         return false;
     };
-    if new.key(minimize) >= old.key(minimize) {
+    if !over && objective.key(new) >= objective.key(old) {
         return false;
     }
     // Splice: the new steps' nodes are appended, and the last one's children become `v`'s.

@@ -1,58 +1,105 @@
 //! Slicing: contracting once per value of some labels and summing (or, for output labels,
 //! placing) the results, so that no intermediate exceeds a memory limit.
 //!
-//! Labels are chosen one at a time on a fixed tree: among the labels of the steps whose
-//! result is over the limit, the one whose slicing leaves the smallest total (per-slice cost
-//! times the number of slices) is taken, until every result fits.
+//! Labels are chosen one at a time. Among the labels of the steps whose result is over the
+//! limit, the one whose slicing leaves the smallest total (one slice's multiply-adds times the
+//! number of slices) on the current tree is taken; then the tree is planned again for the
+//! sliced network under the limit (exactly, or by subtree reconfiguration for large
+//! networks), since the best tree of a sliced network is often another one. This repeats until
+//! every result fits. When the budget runs out, the remaining labels are chosen on the tree as
+//! it is.
 
+use super::exact;
 use super::graph::Graph;
-use super::tree::{evaluate, Cost};
+use super::reconfigure::reconfigure;
+use super::tree::{evaluate, Cost, Objective};
+use super::{Budget, PlanOptions};
 
-/// The labels to slice so that every step's result of `steps` has at most `limit` elements,
-/// in the order chosen, with the cost of one slice. Stops early (over the limit) when no
-/// label is left to slice.
-pub(crate) fn choose(graph: &Graph, steps: &[(usize, usize)], limit: u128) -> (Vec<usize>, Cost) {
+/// The labels to slice so that every step's result has at most `limit` elements (in the
+/// order chosen), the tree for the sliced network, and one slice's cost. Stops early (over
+/// the limit) when no label is left to slice.
+pub(crate) fn slice(
+    graph: &Graph,
+    steps: Vec<(usize, usize)>,
+    limit: u128,
+    options: &PlanOptions,
+    budget: &Budget,
+) -> (Vec<usize>, Vec<(usize, usize)>, Cost) {
+    let objective = Objective {
+        minimize: options.minimize,
+        limit: Some(limit),
+    };
+    let exactly = graph.inputs.len() <= options.exact_up_to.min(exact::MAX_TENSORS);
+    let output: Vec<usize> = (0..graph.output.len())
+        .filter(|&l| graph.output[l])
+        .collect();
     let mut sliced: Vec<usize> = Vec::new();
     let mut current = graph.clone();
-    let (mut legs, mut cost) = evaluate(&current, steps);
-    let over = |legs: &[Vec<usize>], graph: &Graph| -> Vec<usize> {
-        let mut labels: Vec<usize> = legs[graph.inputs.len()..]
-            .iter()
-            .filter(|l| graph.size(l) > limit)
-            .flatten()
-            .copied()
-            .filter(|&l| graph.extents[l] > 1)
-            .collect();
-        labels.sort_unstable();
-        labels.dedup();
-        labels
-    };
-    while cost.largest > limit {
-        let mut best: Option<(u128, u128, usize, Graph, Vec<Vec<usize>>, Cost)> = None;
-        for label in over(&legs, &current) {
-            let mut trial = current.clone();
-            let slices = trial.extents[label];
-            trial.extents[label] = 1;
-            let (trial_legs, trial_cost) = evaluate(&trial, steps);
-            let total = trial_cost.multiply_adds.saturating_mul(slices);
-            let key = (total, trial_cost.largest);
-            if best.as_ref().is_none_or(|b| key < (b.0, b.1)) {
-                best = Some((key.0, key.1, label, trial, trial_legs, trial_cost));
+    let mut tree = steps;
+    loop {
+        if !budget.exhausted() {
+            let replanned = if exactly {
+                exact::optimal(&current, &current.inputs, &output, objective, None, budget)
+                    .map(|(steps, _)| steps)
+            } else if options.subtree > 2 {
+                Some(reconfigure(
+                    &current,
+                    tree.clone(),
+                    objective,
+                    options.subtree,
+                    budget,
+                ))
+            } else {
+                None
+            };
+            if let Some(replanned) = replanned {
+                tree = replanned;
             }
         }
-        let Some((_, _, label, trial, trial_legs, trial_cost)) = best else {
-            break;
+        let cost = evaluate(&current, &tree).1;
+        if cost.largest <= limit {
+            return (sliced, tree, cost);
+        }
+        let Some(label) = best_label(&current, &tree, limit) else {
+            return (sliced, tree, cost);
         };
         sliced.push(label);
-        current = trial;
-        legs = trial_legs;
-        cost = trial_cost;
+        current.extents[label] = 1;
     }
-    (sliced, cost)
+}
+
+/// The label whose slicing leaves the smallest total on `steps`, among those of the results
+/// over `limit` (ties to the smaller largest result); `None` when none is left.
+fn best_label(graph: &Graph, steps: &[(usize, usize)], limit: u128) -> Option<usize> {
+    let (legs, _) = evaluate(graph, steps);
+    let mut candidates: Vec<usize> = legs[graph.inputs.len()..]
+        .iter()
+        .filter(|l| graph.size(l) > limit)
+        .flatten()
+        .copied()
+        .filter(|&l| graph.extents[l] > 1)
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    candidates
+        .into_iter()
+        .map(|label| {
+            let mut trial = graph.clone();
+            let slices = trial.extents[label];
+            trial.extents[label] = 1;
+            let cost = evaluate(&trial, steps).1;
+            (
+                (cost.multiply_adds.saturating_mul(slices), cost.largest),
+                label,
+            )
+        })
+        .min()
+        .map(|(_, label)| label)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Budget;
     use super::*;
 
     #[test]
@@ -61,8 +108,9 @@ mod tests {
         // 16x16 intermediate; a limit of 16 elements needs one ring label sliced.
         let inputs: Vec<Vec<usize>> = (0..4).map(|n| vec![n, (n + 1) % 4]).collect();
         let graph = Graph::new(&inputs, &[], &[16; 4]);
-        let steps = [(0, 1), (2, 3), (4, 5)];
-        let (sliced, cost) = choose(&graph, &steps, 16);
+        let steps = vec![(0, 1), (2, 3), (4, 5)];
+        let options = PlanOptions::default();
+        let (sliced, _, cost) = slice(&graph, steps, 16, &options, &Budget::unlimited());
         assert_eq!(sliced.len(), 1);
         assert!(cost.largest <= 16);
     }

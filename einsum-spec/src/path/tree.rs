@@ -128,6 +128,34 @@ impl Cost {
     }
 }
 
+/// What a search ranks trees by, and the most elements a step's result may have (the memory
+/// limit, once slicing has made it reachable).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Objective {
+    pub(crate) minimize: Minimize,
+    pub(crate) limit: Option<u128>,
+}
+
+impl Objective {
+    /// Ranking by `minimize`, without a limit.
+    pub(crate) fn plain(minimize: Minimize) -> Objective {
+        Objective {
+            minimize,
+            limit: None,
+        }
+    }
+
+    /// The key that ranks `cost`: smaller is better.
+    pub(crate) fn key(self, cost: Cost) -> (u128, u128) {
+        cost.key(self.minimize)
+    }
+
+    /// Whether a step's result of `size` elements is allowed.
+    pub(crate) fn fits(self, size: u128) -> bool {
+        self.limit.is_none_or(|limit| size <= limit)
+    }
+}
+
 /// Every node's labels and the tree's cost, stepping through it as the engine would.
 pub(crate) fn evaluate(graph: &Graph, steps: &[(usize, usize)]) -> (Vec<Vec<usize>>, Cost) {
     let mut legs: Vec<Vec<usize>> = graph.inputs.clone();
