@@ -35,8 +35,14 @@ fn random_network(
     let extents: Vec<usize> = (0..labels).map(|l| if l < bonds { 2 } else { 3 }).collect();
     let number = |l: usize| 1000 + 7 * l as u32;
     let letter = |l: usize| char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[l]);
-    let inputs = terms.iter().map(|t| t.iter().map(|&l| number(l)).collect()).collect();
-    let shapes = terms.iter().map(|t| t.iter().map(|&l| extents[l]).collect()).collect();
+    let inputs = terms
+        .iter()
+        .map(|t| t.iter().map(|&l| number(l)).collect())
+        .collect();
+    let shapes = terms
+        .iter()
+        .map(|t| t.iter().map(|&l| extents[l]).collect())
+        .collect();
     let spec = format!(
         "{}->{}{}",
         terms
@@ -85,7 +91,9 @@ fn sliced_plans_fit_the_memory_limit_and_give_the_same_result() {
         let net = Network::from_labels(&inputs, &output, &shapes).unwrap();
         let unsliced = net.plan(&PlanOptions::default()).unwrap();
         let limit = (unsliced.largest_intermediate() / 16).max(1);
-        let sliced = net.plan(&PlanOptions::default().memory_limit(limit)).unwrap();
+        let sliced = net
+            .plan(&PlanOptions::default().memory_limit(limit))
+            .unwrap();
         assert!(sliced.largest_intermediate() <= limit, "{spec}");
         assert!(sliced.slices() > 1, "{spec}");
         assert!(sliced.multiply_adds() >= unsliced.multiply_adds());

@@ -102,21 +102,23 @@ pub(super) fn order_reusing(
 }
 
 /// The order of [`einsum_spec::path::search`] with its default options (optimal up to 20
-/// operands, sampled and reconfigured beyond), as engine steps. Copy terms and stored
-/// intermediates are not weighed here: beyond five operands the order of the multiply-adds
-/// dominates them.
+/// operands, sampled and reconfigured beyond), as engine steps. Stored intermediates and
+/// copies into matrix layout are not weighed here: beyond five operands the multiply-adds of
+/// the order dominate them. (Taking each step's operands in the role order that copies fewer
+/// elements was tried, and was slower on the network benchmark.)
 fn searched_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
     let options = einsum_spec::path::PlanOptions::default();
     let path = einsum_spec::path::search(operands, output, extents, &options);
-    steps_at(operands, output, &path.tree().positions())
+    steps_at(operands, output, extents, &path.tree().positions())
 }
 
 /// The engine steps that contract the tensors at `positions` in turn (each pair removed from
-/// the list, its result appended), with each step's kept slots computed from `operands`
-/// (their cost left at 0).
+/// the list, its result appended), with each step's kept slots computed from `operands` and
+/// its cost its multiply-adds.
 pub(crate) fn steps_at(
     operands: &[Vec<usize>],
     output: &[usize],
+    extents: &[usize],
     positions: &[(usize, usize)],
 ) -> Vec<Step> {
     let mut current: Vec<Vec<usize>> = operands.to_vec();
@@ -125,16 +127,14 @@ pub(crate) fn steps_at(
         let r = current.remove(right);
         let l = current.remove(left);
         let needed = |s: &usize| output.contains(s) || current.iter().any(|t| t.contains(s));
-        let result: Vec<usize> = distinct(&[l.as_slice(), r.as_slice()].concat())
-            .into_iter()
-            .filter(needed)
-            .collect();
+        let union = distinct(&[l.as_slice(), r.as_slice()].concat());
+        let result: Vec<usize> = union.iter().copied().filter(needed).collect();
         current.push(result_order(&l, &r, &result));
         steps.push(Step {
             left,
             right,
             result,
-            cost: 0,
+            cost: size(&union, extents),
         });
     }
     steps

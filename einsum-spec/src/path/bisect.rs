@@ -213,6 +213,8 @@ impl Context<'_> {
             let mut left = count;
             let (mut total, mut best_total, mut best_len) = (0.0, 0.0, 0);
             let mut moves: Vec<usize> = Vec::new();
+            // Each tensor's gain, updated only for the neighbours of a moved one.
+            let mut gains: Vec<f64> = (0..m).map(|i| gain(i, &side, &counts)).collect();
             loop {
                 let candidate = (0..m)
                     .filter(|&i| !locked[i])
@@ -220,7 +222,7 @@ impl Context<'_> {
                         let after = if side[i] { left - 1 } else { left + 1 };
                         (low..=high).contains(&after)
                     })
-                    .map(|i| (gain(i, &side, &counts), i))
+                    .map(|i| (gains[i], i))
                     .max_by(|a, b| a.0.total_cmp(&b.0));
                 let Some((g, i)) = candidate else { break };
                 locked[i] = true;
@@ -229,6 +231,15 @@ impl Context<'_> {
                     c[usize::from(side[i])] -= 1;
                     c[usize::from(!side[i])] += 1;
                 }
+                side[i] = !side[i];
+                for &l in &self.graph.inputs[part[i]] {
+                    for &h in &self.holders[l] {
+                        if let Some(j) = local(h) {
+                            gains[j] = gain(j, &side, &counts);
+                        }
+                    }
+                }
+                side[i] = !side[i];
                 left = if side[i] { left - 1 } else { left + 1 };
                 side[i] = !side[i];
                 moves.push(i);
