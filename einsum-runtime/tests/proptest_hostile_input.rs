@@ -58,6 +58,20 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn any_network_plans_and_contracts_or_is_an_error(
+        terms in vec(vec(0u8..24, 0..4), 0..12),
+        output in vec(0u8..26, 0..3),
+        extents in vec(any::<u8>(), 0..24),
+        limit in prop_oneof![Just(0u8), any::<u8>()],
+    ) {
+        properties::check_network(&terms, &output, &extents, limit);
+    }
+}
+
 /// The `huge_extents` fuzz target's first stop (fuzz/README.md): `a->a` on a broadcast view
 /// of 2^50 elements, whose 8 PiB output the allocator refuses. Under AddressSanitizer the
 /// refusal aborted the fuzzer (its allocator does not return null by default); in a normal

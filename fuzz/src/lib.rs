@@ -11,7 +11,9 @@ pub mod reference;
 #[path = "../../einsum-runtime/tests/properties/mod.rs"]
 mod properties;
 
-pub use properties::{check_einsum, check_huge_extents, check_planner, check_spec_text};
+pub use properties::{
+    check_einsum, check_huge_extents, check_network, check_planner, check_spec_text,
+};
 
 /// The input of the targets that build valid contractions from structure (`planner`,
 /// `huge_extents`): terms as label indices, output picks, and one extent code per label.
@@ -23,4 +25,17 @@ pub struct Structure {
     pub output: Vec<u8>,
     /// One extent code per label.
     pub extents: [u8; 8],
+}
+
+/// The input of the `network` target: any labels on any number of operands, a memory limit.
+#[derive(arbitrary::Arbitrary, Debug)]
+pub struct AnyNetwork {
+    /// Each operand's labels.
+    pub terms: Vec<Vec<u8>>,
+    /// The output's labels.
+    pub output: Vec<u8>,
+    /// Extent codes by label.
+    pub extents: Vec<u8>,
+    /// A memory limit in elements (0: none).
+    pub limit: u8,
 }

@@ -234,3 +234,59 @@ fn valid_spec(terms: &[Vec<u8>], output: &[u8]) -> Option<(String, Vec<Vec<u8>>,
     );
     Some((spec, terms, out))
 }
+
+/// Any network: `terms` are operands' labels (any `u8`, so labels repeat within operands and
+/// networks fall apart into components), `output` picks labels (repeats and unknown labels
+/// included), `extents` size labels 1 to 3 (labels beyond the table have extent 2), and
+/// `limit` is a memory limit (0: none). Building, planning and contracting must give an
+/// error or, within the limit when there is one, the answer of the same network's unplanned
+/// contraction; never a panic.
+pub fn check_network(terms: &[Vec<u8>], output: &[u8], extents: &[u8], limit: u8) {
+    use einsum_runtime::network::{Network, PlanOptions};
+    use std::time::Duration;
+    let extent = |label: u8| {
+        extents
+            .get(usize::from(label))
+            .map_or(2, |&e| 1 + usize::from(e % 3))
+    };
+    let inputs: Vec<Vec<u32>> = terms
+        .iter()
+        .map(|t| t.iter().map(|&l| u32::from(l)).collect())
+        .collect();
+    let output: Vec<u32> = output.iter().map(|&l| u32::from(l)).collect();
+    let shapes: Vec<Vec<usize>> = terms
+        .iter()
+        .map(|t| t.iter().map(|&l| extent(l)).collect())
+        .collect();
+    let Ok(network) = Network::from_labels(&inputs, &output, &shapes) else {
+        return;
+    };
+    let mut options = PlanOptions::default().time_budget(Duration::from_millis(50));
+    if limit > 0 {
+        options = options.memory_limit(u128::from(limit));
+    }
+    let Ok(plan) = network.plan(&options) else {
+        assert!(limit > 0, "only a memory limit can make planning fail");
+        return;
+    };
+    if limit > 0 {
+        assert!(plan.largest_intermediate() <= u128::from(limit));
+    }
+    assert_eq!(
+        plan.path().tree().steps().len(),
+        terms.len().saturating_sub(1)
+    );
+    let Some(operands) = operands(&shapes) else {
+        return;
+    };
+    if plan.multiply_adds() > 1 << 16 {
+        return;
+    }
+    let views: Vec<ArrayViewD<'_, f64>> = operands.iter().map(|a| a.view()).collect();
+    let planned = plan.contract(&views).expect("the plan fits its operands");
+    let unplanned = Network::from_labels(&inputs, &output, &shapes)
+        .and_then(|n| n.plan(&PlanOptions::default().exact_up_to(0).trials(0).subtree(0)))
+        .and_then(|p| p.contract(&views))
+        .expect("the plain greedy plan contracts too");
+    assert_equal(&planned, &unplanned, "a network");
+}
