@@ -9,14 +9,14 @@ use einsum::ndarray::{Array2, ArrayD, ArrayViewD, IxDyn};
 use einsum::network::{Method, Network, PlanOptions};
 use einsum::EinsumErrorKind;
 
+/// A random network: each operand's labels, the output's, the shapes, and the letter spec.
+type Random = (Vec<Vec<u32>>, Vec<u32>, Vec<Vec<usize>>, String);
+
 /// A small random network in the manner of opt_einsum's `rand_equation`: each of
 /// `operands * 3 / 2` bonds of extent 2 on two distinct operands, two output labels of
 /// extent 3 on one operand each (small enough for the naive reference). Labels are numbered `1000 + 7 * l` (any `u32` will do). Returns the labels
 /// of each operand, the output, the shapes, and the same network as a letter spec.
-fn random_network(
-    operands: usize,
-    seed: u64,
-) -> (Vec<Vec<u32>>, Vec<u32>, Vec<Vec<usize>>, String) {
+fn random_network(operands: usize, seed: u64) -> Random {
     let draws = common::values(4 * operands * 3, seed);
     let mut draw = draws.iter().map(|v| ((v + 1.0) / 2.0 * 1e6) as usize);
     let mut next = |n: usize| draw.next().unwrap_or(0) % n;

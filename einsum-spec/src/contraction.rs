@@ -22,8 +22,8 @@ pub enum Slot {
     Named(Label),
     /// Axis `k` (from the left) of the broadcast shape that `...` stands for.
     Broadcast(usize),
-    /// A label given as a number, for networks with more labels than letters (see
-    /// [`Contraction::from_numbered`]).
+    /// A label given as a number, for networks with more labels than letters (the run-time
+    /// crate's `Network::from_labels` builds them with [`Contraction::from_parts`]).
     Numbered(u32),
 }
 
