@@ -246,8 +246,8 @@ pub fn contract_single<T: Element>(
     single(axes, output, operand).ok().flatten()
 }
 
-/// The contractions that need no tables, no extents bound and no plan: one operand
-/// ([`contract_single`]), or two operands whose contraction is one matrix product
+/// The contractions that need no tables, no extents bound and no plan: a trace ([`trace`]),
+/// one operand ([`contract_single`]), or two operands whose contraction is one matrix product
 /// ([`matrix_product`]). `Ok(None)` for every other contraction (and for operands these
 /// paths decline); an error only for an output too large to allocate.
 ///
@@ -276,7 +276,12 @@ pub fn without_tables<T: Element, A: AsRef<[usize]>>(
     operands: &[ArrayViewD<'_, T>],
 ) -> Result<Option<ArrayD<T>>, ShapeError> {
     match (inputs, operands) {
-        ([axes], [operand]) => single(axes.as_ref(), output, operand),
+        // A trace (`ii->`) is its diagonal's sum, whichever entry it comes through
+        // (`contract_static` asks `trace` first only to skip even this array).
+        ([axes], [operand]) => match output.is_empty().then(|| trace(axes.as_ref(), operand)) {
+            Some(Some(sum)) => Ok(Some(ArrayD::from_elem(IxDyn(&[]), sum))),
+            _ => single(axes.as_ref(), output, operand),
+        },
         ([a_axes, b_axes], [a, b]) => Ok(matrix_product(
             a_axes.as_ref(),
             b_axes.as_ref(),
