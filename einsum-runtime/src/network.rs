@@ -427,65 +427,26 @@ impl fmt::Display for Plan {
         }
         writeln!(
             f,
+            "nodes 0 to {} are the operands; each step's result is the next node",
+            network.shapes.len().saturating_sub(1)
+        )?;
+        writeln!(
+            f,
             "{:>5}  {:>11}  {:>20}  {:>12}",
-            "step", "operands", "multiply-adds", "result size"
+            "node", "contracts", "multiply-adds", "result size"
         )?;
         let operands = network.shapes.len();
-        let tree = self.path.tree();
-        let (legs, _) = step_legs(&network.contraction, &self.path);
-        for (k, &(a, b)) in tree.steps().iter().enumerate() {
-            let union = union_size(&legs[a], &legs[b], &network.extents, self.path.sliced());
-            let size = union_size(
-                &legs[operands + k],
-                &[],
-                &network.extents,
-                self.path.sliced(),
-            );
+        let steps = self.path.tree().steps().iter().zip(self.path.step_costs());
+        for (k, (&(a, b), cost)) in steps.enumerate() {
             writeln!(
                 f,
                 "{:>5}  {:>11}  {:>20}  {:>12}",
                 operands + k,
                 format!("{a} {b}"),
-                union,
-                size
+                cost.multiply_adds,
+                cost.size
             )?;
         }
         Ok(())
     }
-}
-
-/// Every node's slots (operands first, then each step's result), as the planner sees them.
-fn step_legs(contraction: &Contraction, path: &Path) -> (Vec<Vec<usize>>, ()) {
-    let mut legs: Vec<Vec<usize>> = contraction.inputs().to_vec();
-    let mut alive = vec![true; legs.len()];
-    for &(a, b) in path.tree().steps() {
-        alive[a] = false;
-        alive[b] = false;
-        let mut union: Vec<usize> = legs[a].iter().chain(&legs[b]).copied().collect();
-        union.sort_unstable();
-        union.dedup();
-        let needed = |s: &usize| {
-            contraction.output().contains(s)
-                || legs
-                    .iter()
-                    .zip(&alive)
-                    .any(|(t, &live)| live && t.contains(s))
-        };
-        let result = union.iter().copied().filter(needed).collect();
-        legs.push(result);
-        alive.push(true);
-    }
-    (legs, ())
-}
-
-/// The product of the extents of the slots of `a` and `b` together, one slice's (sliced slots
-/// count 1).
-fn union_size(a: &[usize], b: &[usize], extents: &[usize], sliced: &[usize]) -> u128 {
-    let mut union: Vec<usize> = a.iter().chain(b).copied().collect();
-    union.sort_unstable();
-    union.dedup();
-    union
-        .iter()
-        .filter(|s| !sliced.contains(s))
-        .fold(1u128, |acc, &s| acc.saturating_mul(extents[s] as u128))
 }

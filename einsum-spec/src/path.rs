@@ -35,7 +35,7 @@ mod rng;
 mod slicing;
 mod tree;
 
-pub use tree::{Cost, Tree};
+pub use tree::{Cost, StepCost, Tree};
 
 use tree::Objective;
 
@@ -169,6 +169,7 @@ impl PlanOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Path {
     tree: Tree,
+    steps: Vec<StepCost>,
     sliced: Vec<usize>,
     slices: u128,
     per_slice: Cost,
@@ -206,6 +207,12 @@ impl Path {
             largest: self.per_slice.largest,
             written: self.per_slice.written.saturating_mul(self.slices),
         }
+    }
+
+    /// Each step's cost, in the tree's order (one slice's, when sliced).
+    #[must_use]
+    pub fn step_costs(&self) -> &[StepCost] {
+        &self.steps
     }
 
     /// The cost of the same tree without slicing.
@@ -376,7 +383,12 @@ pub fn search(
     let slices = sliced
         .iter()
         .fold(1u128, |acc, &l| acc.saturating_mul(graph.extents[l]));
+    let mut sliced_graph = graph;
+    for &label in &sliced {
+        sliced_graph.extents[label] = 1;
+    }
     Path {
+        steps: tree::step_costs(&sliced_graph, &best),
         tree: Tree::from_steps(inputs.len(), best),
         sliced,
         slices,

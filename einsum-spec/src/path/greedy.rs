@@ -107,8 +107,7 @@ pub(crate) fn greedy(graph: &Graph, scoring: Scoring, rng: &mut Rng) -> Vec<(usi
         if !alive[a] || !alive[b] {
             continue;
         }
-        let (result, cost) = holders.contract(graph, &legs[a], &legs[b]);
-        let _ = cost;
+        let (result, _) = holders.contract(graph, &legs[a], &legs[b]);
         let c = legs.len();
         for &l in legs[a].iter().chain(&legs[b]) {
             by_label[l].retain(|&k| k != a && k != b);

@@ -179,26 +179,15 @@ fn replace_below(
     let last = steps.len() - 1;
     for (k, &(x, y)) in steps.iter().enumerate() {
         let (x, y) = (id[x], id[y]);
-        let (legs, cost) = {
-            let (_, cost) = graph_step(graph, &nodes.legs[x], &nodes.legs[y]);
-            (
-                if k == last {
-                    keep.clone()
-                } else {
-                    sub_legs(&items, &keep, &steps, k, graph)
-                },
-                cost,
-            )
-        };
+        let (_, cost) = graph_step(graph, &nodes.legs[x], &nodes.legs[y]);
         if k == last {
             nodes.children[v] = Some((x, y));
-            nodes.step[v] = (cost, graph.size(&legs));
-            id.push(v);
+            nodes.step[v] = (cost, graph.size(&keep));
         } else {
-            let size = graph.size(&legs);
+            let legs = sub_legs(&items, &keep, &steps, k);
+            nodes.step.push((cost, graph.size(&legs)));
             nodes.children.push(Some((x, y)));
             nodes.legs.push(legs);
-            nodes.step.push((cost, size));
             id.push(nodes.children.len() - 1);
         }
     }
@@ -212,7 +201,6 @@ fn sub_legs(
     keep: &[usize],
     steps: &[(usize, usize)],
     k: usize,
-    _graph: &Graph,
 ) -> Vec<usize> {
     // The items below node `items.len() + k`.
     let mut below = vec![false; items.len()];
@@ -227,8 +215,7 @@ fn sub_legs(
         }
     }
     let mut legs: Vec<usize> = Vec::new();
-    for (i, item) in items.iter().enumerate().filter(|&(i, _)| below[i]) {
-        let _ = i;
+    for item in (0..items.len()).filter(|&i| below[i]).map(|i| &items[i]) {
         for &l in item {
             let outside = items
                 .iter()

@@ -156,6 +156,31 @@ impl Objective {
     }
 }
 
+/// What one step costs: its multiply-adds and its result's size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StepCost {
+    /// The product of the extents of every label either operand has.
+    pub multiply_adds: u128,
+    /// The number of elements of the step's result.
+    pub size: u128,
+}
+
+/// Each step's cost, stepping through the tree as the engine would.
+pub(crate) fn step_costs(graph: &Graph, steps: &[(usize, usize)]) -> Vec<StepCost> {
+    let mut legs: Vec<Vec<usize>> = graph.inputs.clone();
+    let mut holders = Holders::of(graph);
+    let mut costs = Vec::with_capacity(steps.len());
+    for &(a, b) in steps {
+        let (result, multiply_adds) = holders.contract(graph, &legs[a], &legs[b]);
+        costs.push(StepCost {
+            multiply_adds,
+            size: graph.size(&result),
+        });
+        legs.push(result);
+    }
+    costs
+}
+
 /// Every node's labels and the tree's cost, stepping through it as the engine would.
 pub(crate) fn evaluate(graph: &Graph, steps: &[(usize, usize)]) -> (Vec<Vec<usize>>, Cost) {
     let mut legs: Vec<Vec<usize>> = graph.inputs.clone();
