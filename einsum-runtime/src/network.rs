@@ -407,8 +407,10 @@ impl fmt::Display for Plan {
         )?;
         writeln!(
             f,
-            "multiply-adds: {}; largest intermediate: {} elements",
-            cost.multiply_adds, cost.largest
+            "multiply-adds: {}; largest intermediate: {} elements; at most {} held at once",
+            cost.multiply_adds,
+            cost.largest,
+            self.path.peak()
         )?;
         if self.path.slices() > 1 {
             let labels: Vec<String> = self.path.sliced().iter().map(|&s| self.label(s)).collect();

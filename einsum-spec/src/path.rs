@@ -96,7 +96,8 @@ pub struct PlanOptions {
     /// budget cuts the search short). Default 0.
     pub seed: u64,
     /// The most elements any intermediate may have: labels are sliced until every step's
-    /// result fits. Default none.
+    /// result fits. (What a contraction holds at once is more: see [`Path::peak`].) Default
+    /// none.
     pub memory_limit: Option<u128>,
 }
 
@@ -170,6 +171,7 @@ impl PlanOptions {
 pub struct Path {
     tree: Tree,
     steps: Vec<StepCost>,
+    peak: u128,
     sliced: Vec<usize>,
     slices: u128,
     per_slice: Cost,
@@ -232,6 +234,15 @@ impl Path {
     #[must_use]
     pub fn slices(&self) -> u128 {
         self.slices
+    }
+
+    /// The most elements one slice holds at once, as a bound: the intermediates waiting for
+    /// their sibling subtree, a step's result, and copies of its intermediate operands into
+    /// matrix layout (the engine makes them when the operand's axes are not grouped). The
+    /// network's operands and copies of them are not counted.
+    #[must_use]
+    pub fn peak(&self) -> u128 {
+        self.peak
     }
 
     /// Which search found the tree.
@@ -389,6 +400,7 @@ pub fn search(
     }
     Path {
         steps: tree::step_costs(&sliced_graph, &best),
+        peak: tree::peak(&sliced_graph, &best),
         tree: Tree::from_steps(inputs.len(), best),
         sliced,
         slices,

@@ -181,6 +181,34 @@ pub(crate) fn step_costs(graph: &Graph, steps: &[(usize, usize)]) -> Vec<StepCos
     costs
 }
 
+/// The most elements held at once while the tree runs, as a bound: before each step, the
+/// intermediates computed and not yet used; during it, also its result and a copy of each
+/// operand that is an intermediate (the engine copies an operand into matrix layout when its
+/// axes are not grouped; the bound assumes it always does). The network's operands, and
+/// copies of them, are not counted.
+pub(crate) fn peak(graph: &Graph, steps: &[(usize, usize)]) -> u128 {
+    let n = graph.inputs.len();
+    let mut sizes: Vec<u128> = graph.inputs.iter().map(|l| graph.size(l)).collect();
+    let mut live = 0u128;
+    let mut peak = 0u128;
+    for (&(a, b), cost) in steps.iter().zip(step_costs(graph, steps)) {
+        let copies = [a, b]
+            .iter()
+            .filter(|&&node| node >= n)
+            .fold(0u128, |sum, &node| sum.saturating_add(sizes[node]));
+        let during = live.saturating_add(cost.size).saturating_add(copies);
+        peak = peak.max(during);
+        for node in [a, b] {
+            if node >= n {
+                live = live.saturating_sub(sizes[node]);
+            }
+        }
+        live = live.saturating_add(cost.size);
+        sizes.push(cost.size);
+    }
+    peak.max(live)
+}
+
 /// Every node's labels and the tree's cost, stepping through it as the engine would.
 pub(crate) fn evaluate(graph: &Graph, steps: &[(usize, usize)]) -> (Vec<Vec<usize>>, Cost) {
     let mut legs: Vec<Vec<usize>> = graph.inputs.clone();
