@@ -131,20 +131,44 @@ fn more_labels_than_letters() {
 
 #[test]
 fn gradients_of_a_plan_are_the_vjp() {
-    let (inputs, output, shapes, spec) = random_network(6, 3);
-    let plan = Network::from_labels(&inputs, &output, &shapes)
+    // Reverse mode along the tree against `einsum_vjp_dyn`'s one contraction per operand.
+    for (operands, seed) in [(6, 3), (12, 4), (9, 5)] {
+        let (inputs, output, shapes, spec) = random_network(operands, seed);
+        let plan = Network::from_labels(&inputs, &output, &shapes)
+            .unwrap()
+            .plan(&PlanOptions::default())
+            .unwrap();
+        let arrays = operands_of(&shapes, seed);
+        let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
+        let y = plan.contract(&views).unwrap();
+        let g = random(y.shape(), 99);
+        let got = plan.gradients(&views, g.view()).unwrap();
+        let want = einsum::einsum_vjp_dyn(&spec, &views, g.view()).unwrap();
+        for (got, want) in got.iter().zip(&want) {
+            assert_close(got, want, &spec);
+        }
+    }
+}
+
+#[test]
+fn gradients_of_networks_with_diagonals_and_broadcasting_fall_back_to_the_vjp() {
+    // `ii` is a diagonal, `k` is summed by operand 2 alone, `j` broadcasts (extent 1).
+    let spec = "ii,ij,jk,j->i";
+    let shapes = vec![vec![3, 3], vec![3, 4], vec![4, 2], vec![1]];
+    let plan = Network::from_spec(spec, &shapes)
         .unwrap()
         .plan(&PlanOptions::default())
         .unwrap();
-    let arrays = operands_of(&shapes, 3);
+    let arrays = operands_of(&shapes, 8);
     let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
-    let y = plan.contract(&views).unwrap();
-    let g = random(y.shape(), 99);
+    let g = random(&[3], 9);
     let got = plan.gradients(&views, g.view()).unwrap();
-    let want = einsum::einsum_vjp_dyn(&spec, &views, g.view()).unwrap();
+    let want = einsum::einsum_vjp_dyn(spec, &views, g.view()).unwrap();
     for (got, want) in got.iter().zip(&want) {
-        assert_close(got, want, &spec);
+        assert_close(got, want, spec);
     }
+    let wrong = random(&[4], 9);
+    assert!(plan.gradients(&views, wrong.view()).is_err());
 }
 
 #[test]

@@ -101,13 +101,19 @@ pub(super) fn order_reusing(
     searched_order(operands, output, extents)
 }
 
-/// The order of [`einsum_spec::path::search`] with its default options (optimal up to 20
-/// operands, sampled and reconfigured beyond), as engine steps. Stored intermediates and
+/// The engine's own budget for a path search: `einsum_dyn` and `einsum!` plan implicitly, and
+/// the gradients of a contraction of `n` operands plan `n` contractions of as many, so a
+/// search here must stay short. Up to 20 operands the search is exact and far quicker than
+/// this; beyond, [`crate::network::Network::plan`] takes the time its options give.
+const ENGINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The order of [`einsum_spec::path::search`] (optimal up to 20 operands, sampled and
+/// reconfigured beyond, within [`ENGINE_BUDGET`]), as engine steps. Stored intermediates and
 /// copies into matrix layout are not weighed here: beyond five operands the multiply-adds of
 /// the order dominate them. (Taking each step's operands in the role order that copies fewer
 /// elements was tried, and was slower on the network benchmark.)
 fn searched_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
-    let options = einsum_spec::path::PlanOptions::default();
+    let options = einsum_spec::path::PlanOptions::default().time_budget(ENGINE_BUDGET);
     let path = einsum_spec::path::search(operands, output, extents, &options);
     steps_at(operands, output, extents, &path.tree().positions())
 }

@@ -25,6 +25,8 @@
 //! println!("{plan}");
 //! ```
 
+mod gradients;
+
 pub use einsum_spec::path::{Method, Minimize, PlanOptions};
 
 use crate::{engine, EinsumError, Element};
@@ -327,9 +329,12 @@ impl Plan {
     }
 
     /// The gradient of the contraction with respect to every operand, for an upstream
-    /// gradient `g` shaped like the output: what
-    /// [`einsum_vjp_dyn`](crate::einsum_vjp_dyn) computes, the gradients sharing their
-    /// intermediates.
+    /// gradient `g` shaped like the output: what [`einsum_vjp_dyn`](crate::einsum_vjp_dyn)
+    /// computes. In reverse mode along the plan's tree (about two forward passes, all of the
+    /// forward pass's intermediates held until the gradients are done; slices are not used)
+    /// when every operand's labels are distinct, each label is on another operand or the
+    /// output, and nothing broadcasts; otherwise as `einsum_vjp_dyn` does, one contraction per
+    /// operand.
     ///
     /// # Errors
     ///
@@ -351,8 +356,20 @@ impl Plan {
         g: ArrayViewD<'_, T>,
     ) -> Result<Vec<ArrayD<T>>, EinsumError> {
         self.check(operands)?;
-        engine::vjp::vjp(&self.network.contraction, operands, g)
-            .map_err(|error| EinsumError::from_shape_error(&self.network.name, error))
+        let network = &self.network;
+        let (contraction, extents) = (&network.contraction, &network.extents);
+        let output_shape: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
+        let grads = if g.shape() != output_shape.as_slice() {
+            Err(ShapeError::GradientShape {
+                expected: output_shape,
+                actual: g.shape().to_vec(),
+            })
+        } else if gradients::applies(contraction, &network.shapes, extents) {
+            gradients::along_tree(contraction, self.path.tree(), operands, g)
+        } else {
+            engine::vjp::vjp(contraction, operands, g)
+        };
+        grads.map_err(|error| EinsumError::from_shape_error(&network.name, error))
     }
 
     /// That `operands` are as many as planned, each of its planned shape.
