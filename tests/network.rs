@@ -224,3 +224,23 @@ fn readme_example() -> Result<(), einsum::EinsumError> {
     assert_eq!(plan.contract(&views)?[[]], 4.0);
     Ok(())
 }
+
+#[test]
+fn slices_with_enough_work_run_on_threads_and_sum_to_the_same() {
+    // The trace of a product of four 128x128 matrices, sliced to vectors: millions of
+    // multiply-adds in all, enough for the `threads` feature to split the slices.
+    let inputs: Vec<Vec<u32>> = (0..4).map(|k| vec![k, (k + 1) % 4]).collect();
+    let shapes = vec![vec![128, 128]; 4];
+    let net = Network::from_labels(&inputs, &[], &shapes).unwrap();
+    let sliced = net.plan(&PlanOptions::default().memory_limit(128)).unwrap();
+    assert!(sliced.slices() > 1);
+    assert!(sliced.multiply_adds() >= 1 << 22);
+    let arrays = operands_of(&shapes, 12);
+    let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
+    let whole = net
+        .plan(&PlanOptions::default())
+        .unwrap()
+        .contract(&views)
+        .unwrap();
+    assert_close(&sliced.contract(&views).unwrap(), &whole, "sliced ring");
+}

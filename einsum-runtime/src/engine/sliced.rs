@@ -8,13 +8,16 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 /// Contracts `operands` (whose slots' `extents` are bound) along the tree at `positions`, once
 /// for each combination of values of the `sliced` slots: each slice sees the operands indexed
 /// at those values, its result is added into the output (at those values, for sliced output
-/// slots). Only one slice's intermediates exist at a time.
+/// slots). Only one slice's intermediates exist at a time on each thread; with the `threads`
+/// feature and at least `gemm::THREADED_MULTIPLY_ADDS` of `work` (all slices' multiply-adds),
+/// slices run on rayon's threads.
 pub(crate) fn contract_sliced<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
     extents: &[usize],
     positions: &[(usize, usize)],
     sliced: &[usize],
+    work: u128,
 ) -> Result<ArrayD<T>, ShapeError> {
     let output = contraction.output();
     let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
@@ -38,31 +41,56 @@ pub(crate) fn contract_sliced<T: Element>(
     let Some(slice) = slice.filter(|_| !sliced.is_empty()) else {
         return contract_along(contraction, operands, extents, positions);
     };
-    let mut result = ArrayD::zeros(IxDyn(&output_shape));
-    let mut at = vec![0usize; sliced.len()];
-    loop {
-        let views: Vec<ArrayViewD<'_, T>> = operands
-            .iter()
-            .zip(contraction.inputs())
-            .map(|(operand, slots)| index_slices(operand.view(), slots, sliced, &at))
-            .collect();
-        let part = contract_along(&slice, &views, extents, positions)?;
-        let target = index_slices(result.view_mut(), output, sliced, &at);
-        Zip::from(target).and(&part).for_each(|t, &p| *t = *t + p);
-        // The next combination, the last sliced slot fastest.
-        let mut axis = sliced.len();
-        loop {
-            if axis == 0 {
-                return Ok(result);
+    let counts: Vec<usize> = sliced.iter().map(|&s| extents[s]).collect();
+    let count = counts.iter().fold(1usize, |n, &e| n.saturating_mul(e));
+    // Slices are independent: with the `threads` feature and enough work in all, each thread
+    // sums every `threads`-th slice into an output of its own, and the outputs are added.
+    let work = usize::try_from(work).unwrap_or(usize::MAX);
+    let threads = super::gemm::thread_count(work).min(count);
+    let run = |first: usize, step: usize| -> Result<ArrayD<T>, ShapeError> {
+        let mut result = ArrayD::zeros(IxDyn(&output_shape));
+        let mut at = vec![0usize; sliced.len()];
+        for index in (first..count).step_by(step) {
+            // The slice's value of each sliced slot, the last fastest.
+            let mut rest = index;
+            for (value, &extent) in at.iter_mut().zip(&counts).rev() {
+                *value = rest % extent;
+                rest /= extent;
             }
-            axis -= 1;
-            at[axis] += 1;
-            if at[axis] < extents[sliced[axis]] {
-                break;
-            }
-            at[axis] = 0;
+            let views: Vec<ArrayViewD<'_, T>> = operands
+                .iter()
+                .zip(contraction.inputs())
+                .map(|(operand, slots)| index_slices(operand.view(), slots, sliced, &at))
+                .collect();
+            let part = contract_along(&slice, &views, extents, positions)?;
+            let target = index_slices(result.view_mut(), output, sliced, &at);
+            Zip::from(target).and(&part).for_each(|t, &p| *t = *t + p);
         }
+        Ok(result)
+    };
+    if threads <= 1 {
+        return run(0, 1);
     }
+    #[cfg(feature = "threads")]
+    {
+        use rayon::prelude::*;
+        let parts: Vec<ArrayD<T>> = (0..threads)
+            .into_par_iter()
+            .map(|first| run(first, threads))
+            .collect::<Result<_, _>>()?;
+        let mut parts = parts.into_iter();
+        let mut total = parts
+            .next()
+            .unwrap_or_else(|| ArrayD::zeros(IxDyn(&output_shape)));
+        for part in parts {
+            Zip::from(&mut total)
+                .and(&part)
+                .for_each(|t, &p| *t = *t + p);
+        }
+        return Ok(total);
+    }
+    #[cfg(not(feature = "threads"))]
+    run(0, 1)
 }
 
 /// `array` (axes labelled `slots`) at the values `at` of the `sliced` slots: every axis of a

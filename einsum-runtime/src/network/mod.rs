@@ -324,6 +324,7 @@ impl Plan {
             &network.extents,
             &self.positions,
             self.path.sliced(),
+            self.path.cost().multiply_adds,
         )
         .map_err(|error| EinsumError::from_shape_error(&network.name, error))
     }
