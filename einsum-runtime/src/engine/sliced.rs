@@ -72,7 +72,7 @@ pub(crate) fn contract_sliced<T: Element>(
         return run(0, 1);
     }
     #[cfg(feature = "threads")]
-    {
+    let total = {
         use rayon::prelude::*;
         let parts: Vec<ArrayD<T>> = (0..threads)
             .into_par_iter()
@@ -83,14 +83,13 @@ pub(crate) fn contract_sliced<T: Element>(
             .next()
             .unwrap_or_else(|| ArrayD::zeros(IxDyn(&output_shape)));
         for part in parts {
-            Zip::from(&mut total)
-                .and(&part)
-                .for_each(|t, &p| *t = *t + p);
+            Zip::from(&mut total).and(&part).for_each(|t, &p| *t = *t + p);
         }
-        return Ok(total);
-    }
+        Ok(total)
+    };
     #[cfg(not(feature = "threads"))]
-    run(0, 1)
+    let total = run(0, 1);
+    total
 }
 
 /// `array` (axes labelled `slots`) at the values `at` of the `sliced` slots: every axis of a
