@@ -13,6 +13,7 @@
 
 pub use super::pair::Kernel;
 use super::plan::{self, Groups};
+use super::route::Route;
 use einsum_spec::{Contraction, ShapeError, Slot};
 use std::fmt;
 
@@ -211,22 +212,33 @@ pub fn explain_contraction(
     let combinations = extents
         .iter()
         .fold(1u128, |acc, &e| acc.saturating_mul(e as u128));
-    let (method, notes) = if extents.contains(&0) {
-        (Method::Empty, Vec::new())
-    } else if is_matrix_product(contraction, shapes) {
-        let note = "one matrix product: one call to ndarray's `dot` on views of the two \
-                    operands (on one thread; above the threads' threshold, the step's kernel)";
-        (
-            pairwise(contraction, shapes, &extents),
-            vec![note.to_owned()],
-        )
-    } else if super::uses_direct_loop(contraction, &extents) {
-        (Method::DirectLoop { combinations }, Vec::new())
-    } else {
-        (
+    let fast = Route::without_tables(contraction.inputs(), contraction.output(), shapes);
+    let route = match fast {
+        Some(route) if !extents.contains(&0) => route,
+        _ => Route::with_extents(contraction, &extents),
+    };
+    let (method, notes) = match route {
+        Route::Empty => (Method::Empty, Vec::new()),
+        Route::MatrixProduct => {
+            let note = "one matrix product: one call to ndarray's `dot` on views of the two \
+                        operands (on one thread; above the threads' threshold, the step's kernel)";
+            (
+                pairwise(contraction, shapes, &extents),
+                vec![note.to_owned()],
+            )
+        }
+        Route::Trace => {
+            let note = "a trace: the sum of the operand's diagonal, read in place";
+            (
+                pairwise(contraction, shapes, &extents),
+                vec![note.to_owned()],
+            )
+        }
+        Route::DirectLoop => (Method::DirectLoop { combinations }, Vec::new()),
+        Route::Single | Route::Pairwise => (
             pairwise(contraction, shapes, &extents),
             preparation_notes(contraction, shapes, &extents),
-        )
+        ),
     };
     Ok(Explanation {
         spec: spec.to_owned(),
@@ -235,16 +247,6 @@ pub fn explain_contraction(
         combinations,
         notes,
     })
-}
-
-/// Whether the engine hands this contraction of two operands to `dot` as one matrix product.
-fn is_matrix_product(contraction: &Contraction, shapes: &[&[usize]]) -> bool {
-    match (contraction.inputs(), shapes) {
-        ([a_axes, b_axes], &[a_shape, b_shape]) => {
-            super::matmul::is_matrix_product(a_axes, b_axes, contraction.output(), a_shape, b_shape)
-        }
-        _ => false,
-    }
 }
 
 /// The labels of `slots` as one string (`…k` for broadcast axis `k` of `...`).

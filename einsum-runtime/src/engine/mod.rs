@@ -35,6 +35,7 @@ mod matmul;
 mod memo;
 mod pair;
 pub mod plan;
+mod route;
 mod shared;
 mod sliced;
 mod small;
@@ -49,6 +50,7 @@ use crate::Element;
 use data::Data;
 use einsum_spec::{Buffer, Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use route::Route;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -200,23 +202,15 @@ fn evaluate<T: Element>(
     let extents = contraction.bind_extents(&shapes)?;
     let output_shape: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
     alloc::reserve::<T>(Buffer::Output, &output_shape)?;
-    if extents.contains(&0) {
+    match Route::with_extents(contraction, &extents) {
         // Some index ranges over nothing: either the output is empty, or every output element
         // is a sum over an empty range.
-        return Ok(ArrayD::zeros(IxDyn(&output_shape)));
+        Route::Empty => Ok(ArrayD::zeros(IxDyn(&output_shape))),
+        Route::DirectLoop if strategy == Strategy::Auto => {
+            Ok(small::contract_small(contraction, operands, &extents))
+        }
+        _ => contract_pairwise(contraction, operands, &extents, sharing),
     }
-    if strategy == Strategy::Auto && uses_direct_loop(contraction, &extents) {
-        return Ok(small::contract_small(contraction, operands, &extents));
-    }
-    contract_pairwise(contraction, operands, &extents, sharing)
-}
-
-/// Whether [`contract`] runs the direct loop (`small.rs`) for `contraction` with these bound,
-/// non-zero extents: several operands and at most [`small::SMALL_PRODUCTS`] index
-/// combinations. (One operand takes [`contract_single`].)
-pub(super) fn uses_direct_loop(contraction: &Contraction, extents: &[usize]) -> bool {
-    contraction.inputs().len() != 1
-        && small::combinations(extents).is_some_and(|n| n <= small::SMALL_PRODUCTS)
 }
 
 /// A contraction of one operand whose axes have the slots `axes` into the output slots
@@ -275,14 +269,17 @@ pub fn without_tables<T: Element, A: AsRef<[usize]>>(
     output: &[usize],
     operands: &[ArrayViewD<'_, T>],
 ) -> Result<Option<ArrayD<T>>, ShapeError> {
-    match (inputs, operands) {
-        // A trace (`ii->`) is its diagonal's sum, whichever entry it comes through
-        // (`contract_static` asks `trace` first only to skip even this array).
-        ([axes], [operand]) => match output.is_empty().then(|| trace(axes.as_ref(), operand)) {
-            Some(Some(sum)) => Ok(Some(ArrayD::from_elem(IxDyn(&[]), sum))),
-            _ => single(axes.as_ref(), output, operand),
-        },
-        ([a_axes, b_axes], [a, b]) => Ok(matrix_product(
+    let shapes: smallvec::SmallVec<[&[usize]; 2]> = operands.iter().map(|a| a.shape()).collect();
+    match (
+        Route::without_tables(inputs, output, &shapes),
+        inputs,
+        operands,
+    ) {
+        (Some(Route::Trace), [axes], [operand]) => {
+            Ok(trace(axes.as_ref(), operand).map(|sum| ArrayD::from_elem(IxDyn(&[]), sum)))
+        }
+        (Some(Route::Single), [axes], [operand]) => single(axes.as_ref(), output, operand),
+        (Some(Route::MatrixProduct), [a_axes, b_axes], [a, b]) => Ok(matrix_product(
             a_axes.as_ref(),
             b_axes.as_ref(),
             output,

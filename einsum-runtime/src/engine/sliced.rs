@@ -83,7 +83,9 @@ pub(crate) fn contract_sliced<T: Element>(
             .next()
             .unwrap_or_else(|| ArrayD::zeros(IxDyn(&output_shape)));
         for part in parts {
-            Zip::from(&mut total).and(&part).for_each(|t, &p| *t = *t + p);
+            Zip::from(&mut total)
+                .and(&part)
+                .for_each(|t, &p| *t = *t + p);
         }
         Ok(total)
     };

@@ -19,6 +19,7 @@
 //! `ij,jk,kl->il` evaluated as `(ab) c`, the gradient of `c` is `(ab)^T g`, one product
 //! instead of two.
 
+use super::route::Route;
 use super::{contract, contract_sharing, contract_tracked, origin_bit, Intermediates};
 use crate::Element;
 use einsum_spec::{Contraction, ShapeError};
@@ -493,19 +494,22 @@ fn gradients<T: Element>(
     g: ArrayViewD<'_, T>,
     mut shared: Intermediates<T>,
 ) -> Result<Vec<ArrayD<T>>, ShapeError> {
-    if let ([a_axes, b_axes], [a, b]) = (contraction.inputs(), operands) {
+    let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
+    let output = contraction.output();
+    let route = Route::without_tables(contraction.inputs(), output, &shapes);
+    if let (Some(Route::MatrixProduct), [a_axes, b_axes], [a, b]) =
+        (route, contraction.inputs(), operands)
+    {
         // A matrix product `A · B`: `G · B^T` and `A^T · G` on the same matrix views, with
         // none of the per-gradient tables below.
-        let output = contraction.output();
         if let Some(grads) =
             super::matmul::matrix_product_gradients(a_axes, b_axes, output, [a, b], &g)
         {
             return Ok(grads.into());
         }
     }
-    let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
     let extents = contraction.bind_extents(&shapes)?;
-    let expected: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
+    let expected: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
     if g.shape() != expected.as_slice() {
         return Err(ShapeError::GradientShape {
             expected,
