@@ -300,96 +300,56 @@ pub fn search(
     let start = Instant::now();
     let graph = Graph::new(inputs, output, extents);
     let n = graph.inputs.len();
-    let minimize = options.minimize;
-    let key = |cost: Cost| cost.key(minimize);
     let mut rng = Rng::new(options.seed);
     let plain = greedy::greedy(&graph, Scoring::PLAIN, &mut rng);
-    let mut best_cost = tree::evaluate(&graph, &plain).1;
-    let mut best = plain;
-    let mut method = if n < 3 {
-        Method::Trivial
-    } else {
-        Method::Greedy
+    let mut best = Best {
+        cost: tree::evaluate(&graph, &plain).1,
+        steps: plain,
+        method: if n < 3 {
+            Method::Trivial
+        } else {
+            Method::Greedy
+        },
+        minimize: options.minimize,
     };
     if n >= 3 {
-        let deadline = start + options.time_budget;
-        let budget = Budget::until(deadline);
+        let budget = Budget::until(start + options.time_budget);
+        let objective = Objective::plain(options.minimize);
         let exact = (n <= options.exact_up_to.min(exact::MAX_TENSORS))
             .then(|| {
+                let upper = objective.key(best.cost).0;
+                let output = output_labels(&graph);
                 exact::optimal(
                     &graph,
                     &graph.inputs,
-                    output_labels(&graph).as_slice(),
-                    Objective::plain(minimize),
-                    Some(key(best_cost).0),
+                    &output,
+                    objective,
+                    Some(upper),
                     &budget,
                 )
             })
             .flatten();
         match exact {
-            Some((steps, cost)) => {
-                if key(cost) <= key(best_cost) {
-                    best = steps;
-                    best_cost = cost;
-                    method = Method::Exact;
-                }
+            // The optimum: it wins ties with the greedy tree too.
+            Some((steps, cost)) if objective.key(cost) <= objective.key(best.cost) => {
+                best = Best {
+                    steps,
+                    cost,
+                    method: Method::Exact,
+                    ..best
+                };
             }
-            None => {
-                // The plain greedy tree and the best sampled ones, each improved by subtree
-                // reconfiguration while the budget lasts; the best of them all.
-                let mut candidates = sample(&graph, options, &mut rng, &budget);
-                candidates.extend(bisections(&graph, options, &mut rng, &budget));
-                candidates.push((best.clone(), best_cost));
-                candidates.sort_by_key(|c| key(c.1));
-                candidates.dedup_by(|a, b| a.1 == b.1);
-                for (steps, cost) in candidates.into_iter().take(RECONFIGURED) {
-                    let (steps, cost) = if options.subtree > 2 && !budget.exhausted() {
-                        let improved = reconfigure::reconfigure(
-                            &graph,
-                            steps,
-                            Objective::plain(minimize),
-                            options.subtree,
-                            &budget,
-                        );
-                        let cost = tree::evaluate(&graph, &improved).1;
-                        (improved, cost)
-                    } else {
-                        (steps, cost)
-                    };
-                    if key(cost) < key(best_cost) {
-                        best = steps;
-                        best_cost = cost;
-                        method = Method::Sampled;
-                    }
-                }
-                // The best tree again, with larger subtrees while the budget lasts.
-                let mut leaves = options.subtree + 2;
-                while options.subtree > 2 && leaves <= options.subtree + 4 && !budget.exhausted() {
-                    let improved = reconfigure::reconfigure(
-                        &graph,
-                        best.clone(),
-                        Objective::plain(minimize),
-                        leaves,
-                        &budget,
-                    );
-                    let cost = tree::evaluate(&graph, &improved).1;
-                    if key(cost) < key(best_cost) {
-                        best = improved;
-                        best_cost = cost;
-                        method = Method::Sampled;
-                    }
-                    leaves += 2;
-                }
-            }
+            Some(_) => {}
+            None => sampled(&graph, options, &mut rng, &budget, &mut best),
         }
     }
-    let (sliced, best, per_slice) = match options.memory_limit {
-        Some(limit) if best_cost.largest > limit => {
+    let (sliced, steps, per_slice) = match options.memory_limit {
+        Some(limit) if best.cost.largest > limit => {
             // Slicing has a budget of its own.
             let budget = Budget::until(Instant::now() + options.time_budget);
-            slicing::slice(&graph, best.clone(), limit, options, &budget)
+            slicing::slice(&graph, best.steps, limit, options, &budget)
         }
-        _ => (Vec::new(), best, best_cost),
+        _ => (Vec::new(), best.steps, best.cost),
     };
     let slices = sliced
         .iter()
@@ -399,14 +359,65 @@ pub fn search(
         sliced_graph.extents[label] = 1;
     }
     Path {
-        steps: tree::step_costs(&sliced_graph, &best),
-        peak: tree::peak(&sliced_graph, &best),
-        tree: Tree::from_steps(inputs.len(), best),
+        steps: tree::step_costs(&sliced_graph, &steps),
+        peak: tree::peak(&sliced_graph, &steps),
+        tree: Tree::from_steps(inputs.len(), steps),
         sliced,
         slices,
         per_slice,
-        unsliced: best_cost,
-        method,
+        unsliced: best.cost,
+        method: best.method,
+    }
+}
+
+/// The best tree found so far, its cost, and which search found it.
+struct Best {
+    steps: Vec<(usize, usize)>,
+    cost: Cost,
+    method: Method,
+    minimize: Minimize,
+}
+
+impl Best {
+    /// Keeps `steps` when they cost less than the best so far.
+    fn offer(&mut self, steps: Vec<(usize, usize)>, cost: Cost, method: Method) {
+        if cost.key(self.minimize) < self.cost.key(self.minimize) {
+            self.steps = steps;
+            self.cost = cost;
+            self.method = method;
+        }
+    }
+}
+
+/// The search beyond the exact limit: sampled greedy and bisection trees; the best
+/// [`RECONFIGURED`] of them and the plain greedy tree improved by subtree reconfiguration;
+/// then the best tree again with subtrees of up to four more tensors, while the budget lasts.
+fn sampled(graph: &Graph, options: &PlanOptions, rng: &mut Rng, budget: &Budget, best: &mut Best) {
+    let objective = Objective::plain(options.minimize);
+    let reconfigured = |steps: Vec<(usize, usize)>, leaves: usize| {
+        let steps = reconfigure::reconfigure(graph, steps, objective, leaves, budget);
+        let cost = tree::evaluate(graph, &steps).1;
+        (steps, cost)
+    };
+    let mut candidates = sample(graph, options, rng, budget);
+    candidates.extend(bisections(graph, options, rng, budget));
+    candidates.push((best.steps.clone(), best.cost));
+    candidates.sort_by_key(|c| objective.key(c.1));
+    candidates.dedup_by(|a, b| a.1 == b.1);
+    let reconfigure = options.subtree > 2;
+    for (steps, cost) in candidates.into_iter().take(RECONFIGURED) {
+        let (steps, cost) = if reconfigure && !budget.exhausted() {
+            reconfigured(steps, options.subtree)
+        } else {
+            (steps, cost)
+        };
+        best.offer(steps, cost, Method::Sampled);
+    }
+    let mut leaves = options.subtree + 2;
+    while reconfigure && leaves <= options.subtree + 4 && !budget.exhausted() {
+        let (steps, cost) = reconfigured(best.steps.clone(), leaves);
+        best.offer(steps, cost, Method::Sampled);
+        leaves += 2;
     }
 }
 
