@@ -418,9 +418,8 @@ impl fmt::Display for Plan {
         };
         writeln!(
             f,
-            "{}: {} operands, {} labels; path: {method}",
+            "{}: {} labels; path: {method}",
             network.name,
-            network.shapes.len(),
             network.extents.len()
         )?;
         writeln!(
