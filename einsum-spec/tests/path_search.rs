@@ -195,6 +195,13 @@ fn hostile_networks_plan_within_the_budget() {
     inputs.extend((0..100).map(|n| vec![5_000 + n]));
     let path = search(&inputs, &[], &[2; 6_000], &options);
     assert_eq!(path.tree().steps().len(), 2_099);
+    // The chain again under a memory limit: slicing stays within its budget too.
+    let mut inputs: Vec<Vec<usize>> = (0..10_000).map(|n| vec![n, n + 1]).collect();
+    inputs.push(vec![0, 10_000]);
+    let start = Instant::now();
+    let sliced = search(&inputs, &[], &extents, &options.clone().memory_limit(2));
+    assert!(sliced.cost().largest <= 2);
+    assert!(start.elapsed() < Duration::from_secs(30));
     // Nothing, one operand, a repeated label.
     assert!(search(&[], &[], &[], &options).tree().steps().is_empty());
     assert!(search(&[vec![0, 0]], &[], &[3], &options)

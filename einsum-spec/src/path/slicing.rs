@@ -7,8 +7,9 @@
 //! on the current tree is taken; then the tree is planned again for the sliced network with
 //! every result under the limit (exactly, or by subtree reconfiguration for large networks),
 //! since the best tree of a sliced network is often another one. This repeats until every
-//! result fits. When the budget runs out, the remaining labels are chosen on the tree as it
-//! is.
+//! result fits. When the budget runs out, or more than 512 labels are candidates (each trial is
+//! a pass over the tree), the widest labels of each result still over the limit are sliced
+//! in one pass over the tree as it is.
 //!
 //! Bounding the peak instead (the intermediates waiting for their sibling subtree, a step's
 //! result and copies of its intermediate operands, `tree::peak`) was tried: on the network
@@ -66,7 +67,12 @@ pub(crate) fn slice(
         if cost.largest <= limit {
             return (sliced, tree, cost);
         }
-        let Some(label) = best_label(&current, &tree, limit) else {
+        let label = (!budget.exhausted())
+            .then(|| best_label(&current, &tree, limit))
+            .flatten();
+        let Some(label) = label else {
+            slice_each_result(&mut current, &tree, limit, &mut sliced);
+            let cost = evaluate(&current, &tree).1;
             return (sliced, tree, cost);
         };
         sliced.push(label);
@@ -74,8 +80,36 @@ pub(crate) fn slice(
     }
 }
 
+/// More candidate labels than this, and slicing finishes with [`slice_each_result`].
+const TRIED_LABELS_UP_TO: usize = 512;
+
+/// Slices, in one pass over the tree, the widest labels of each result over `limit` until it
+/// fits (labels sliced for one result shrink the others too): for when the budget is spent
+/// or the candidates are too many to try each.
+fn slice_each_result(
+    graph: &mut Graph,
+    steps: &[(usize, usize)],
+    limit: u128,
+    sliced: &mut Vec<usize>,
+) {
+    let (legs, _) = evaluate(graph, steps);
+    for result in &legs[graph.inputs.len()..] {
+        while graph.size(result) > limit {
+            let widest = result
+                .iter()
+                .copied()
+                .filter(|&l| graph.extents[l] > 1)
+                .max_by_key(|&l| graph.extents[l]);
+            let Some(label) = widest else { break };
+            sliced.push(label);
+            graph.extents[label] = 1;
+        }
+    }
+}
+
 /// The label whose slicing leaves the smallest total on `steps` (ties to the smaller peak),
-/// among those of the results over `limit`; `None` when none is left.
+/// among those of the results over `limit`; `None` when none is left, or when there are too
+/// many to try each (each trial is a pass over the tree).
 fn best_label(graph: &Graph, steps: &[(usize, usize)], limit: u128) -> Option<usize> {
     let (legs, _) = evaluate(graph, steps);
     let mut candidates: Vec<usize> = legs[graph.inputs.len()..]
@@ -87,6 +121,9 @@ fn best_label(graph: &Graph, steps: &[(usize, usize)], limit: u128) -> Option<us
         .collect();
     candidates.sort_unstable();
     candidates.dedup();
+    if candidates.len() > TRIED_LABELS_UP_TO {
+        return None;
+    }
     candidates
         .into_iter()
         .map(|label| {
