@@ -195,6 +195,16 @@ fn bad_networks_are_clear_errors() {
         message(Network::from_labels(&[vec![1], vec![1]], &[], &[vec![2]])),
         "einsum `network of 2 operands`: the spec has 2 input terms but 1 operand was given"
     );
+    let ring: Vec<Vec<u32>> = (0..4).map(|k| vec![k, (k + 1) % 4]).collect();
+    let net = Network::from_labels(&ring, &[], &vec![vec![2, 2]; 4]).unwrap();
+    assert_eq!(
+        net.plan(&PlanOptions::default().memory_limit(0))
+            .unwrap_err()
+            .to_string(),
+        "einsum `network of 4 operands`: no plan keeps every intermediate within 0 elements \
+         (the best sliced plan found holds 1, or needs more than 2^128 multiply-adds): raise \
+         the limit"
+    );
     let plan = Network::from_spec("ij,jk->ik", &[vec![2, 3], vec![3, 4]])
         .unwrap()
         .plan(&PlanOptions::default())
