@@ -117,28 +117,29 @@ impl Context<'_> {
 
     /// The weight of the labels that tensors of `left` and of `right` share.
     fn cut(&self, left: &[usize], right: &[usize]) -> f64 {
-        let mut labels: Vec<usize> = left
-            .iter()
-            .flat_map(|&k| self.graph.inputs[k].iter().copied())
-            .collect();
-        labels.sort_unstable();
-        labels.dedup();
-        labels
+        self.labels_of(left)
             .iter()
             .filter(|&&l| self.holders[l].iter().any(|h| right.contains(h)))
             .map(|&l| self.weight[l])
             .sum()
     }
 
-    /// The labels of `part`'s tensors that a tensor outside it or the output has, sorted.
-    fn open_labels(&self, part: &[usize]) -> Vec<usize> {
+    /// The labels of `part`'s tensors, sorted.
+    fn labels_of(&self, part: &[usize]) -> Vec<usize> {
         let mut labels: Vec<usize> = part
             .iter()
             .flat_map(|&k| self.graph.inputs[k].iter().copied())
-            .filter(|&l| self.graph.output[l] || self.holders[l].iter().any(|h| !part.contains(h)))
             .collect();
         labels.sort_unstable();
         labels.dedup();
+        labels
+    }
+
+    /// The labels of `part`'s tensors that a tensor outside it or the output has, sorted.
+    fn open_labels(&self, part: &[usize]) -> Vec<usize> {
+        let mut labels = self.labels_of(part);
+        labels
+            .retain(|&l| self.graph.output[l] || self.holders[l].iter().any(|h| !part.contains(h)));
         labels
     }
 
@@ -177,12 +178,7 @@ impl Context<'_> {
             }
         }
         // Labels inside the part, and how many of their holders each side has.
-        let mut labels: Vec<usize> = part
-            .iter()
-            .flat_map(|&k| self.graph.inputs[k].iter().copied())
-            .collect();
-        labels.sort_unstable();
-        labels.dedup();
+        let labels = self.labels_of(part);
         let index = |l: usize| labels.binary_search(&l).unwrap_or_default();
         let mut counts = vec![[0usize; 2]; labels.len()];
         for (i, &k) in part.iter().enumerate() {
@@ -206,6 +202,15 @@ impl Context<'_> {
                 })
                 .sum()
         };
+        // Moves tensor `i` to the other side, keeping the counts.
+        let flip = |i: usize, side: &mut [bool], counts: &mut [[usize; 2]]| {
+            for &l in &self.graph.inputs[part[i]] {
+                let c = &mut counts[index(l)];
+                c[usize::from(side[i])] -= 1;
+                c[usize::from(!side[i])] += 1;
+            }
+            side[i] = !side[i];
+        };
         // Fiduccia–Mattheyses passes: move every tensor once, best gain first (within the
         // balance), and keep the best prefix of moves; stop when a pass gains nothing.
         for _ in 0..8 {
@@ -226,12 +231,8 @@ impl Context<'_> {
                     .max_by(|a, b| a.0.total_cmp(&b.0));
                 let Some((g, i)) = candidate else { break };
                 locked[i] = true;
-                for &l in &self.graph.inputs[part[i]] {
-                    let c = &mut counts[index(l)];
-                    c[usize::from(side[i])] -= 1;
-                    c[usize::from(!side[i])] += 1;
-                }
-                side[i] = !side[i];
+                left = if side[i] { left - 1 } else { left + 1 };
+                flip(i, &mut side, &mut counts);
                 for &l in &self.graph.inputs[part[i]] {
                     for &h in &self.holders[l] {
                         if let Some(j) = local(h) {
@@ -239,9 +240,6 @@ impl Context<'_> {
                         }
                     }
                 }
-                side[i] = !side[i];
-                left = if side[i] { left - 1 } else { left + 1 };
-                side[i] = !side[i];
                 moves.push(i);
                 total += g;
                 if total > best_total + 1e-9 {
@@ -251,12 +249,7 @@ impl Context<'_> {
             }
             // Undo the moves after the best prefix.
             for &i in moves[best_len..].iter().rev() {
-                for &l in &self.graph.inputs[part[i]] {
-                    let c = &mut counts[index(l)];
-                    c[usize::from(side[i])] -= 1;
-                    c[usize::from(!side[i])] += 1;
-                }
-                side[i] = !side[i];
+                flip(i, &mut side, &mut counts);
             }
             count = side.iter().filter(|&&s| s).count();
             if best_len == 0 {
