@@ -37,35 +37,18 @@ pub(super) fn applies(contraction: &Contraction, shapes: &[Vec<usize>], extents:
 /// along `tree` (see the module docs; [`applies`] must hold).
 pub(super) fn along_tree<T: Element>(
     contraction: &Contraction,
+    extents: &[usize],
     tree: &Tree,
     operands: &[ArrayViewD<'_, T>],
     g: ArrayViewD<'_, T>,
 ) -> Result<Vec<ArrayD<T>>, ShapeError> {
     let n = operands.len();
     let output = contraction.output();
-    // Each node's slots: the operands' as given, each step's result keeping what the output
-    // or a tensor not yet contracted holds (in the order of first appearance).
+    // Each node's slots: the operands' as given, then each step's result, which keeps what
+    // the output or a tensor not yet contracted holds (the engine's rule, `plan::steps_at`).
     let mut slots: Vec<Vec<usize>> = contraction.inputs().to_vec();
-    let mut alive = vec![true; n];
-    for &(a, b) in tree.steps() {
-        alive[a] = false;
-        alive[b] = false;
-        let holds = |s: &usize| {
-            output.contains(s)
-                || slots
-                    .iter()
-                    .zip(&alive)
-                    .any(|(t, &live)| live && t.contains(s))
-        };
-        let mut result: Vec<usize> = Vec::new();
-        for &s in slots[a].iter().chain(&slots[b]) {
-            if holds(&s) && !result.contains(&s) {
-                result.push(s);
-            }
-        }
-        slots.push(result);
-        alive.push(true);
-    }
+    let steps = engine::plan::steps_at(&slots, output, extents, &tree.positions());
+    slots.extend(steps.into_iter().map(|step| step.result));
     let pair = |left: &[usize], right: &[usize], into: &[usize]| {
         Contraction::from_parts(
             vec![left.to_vec(), right.to_vec()],

@@ -366,7 +366,7 @@ impl Plan {
                 actual: g.shape().to_vec(),
             })
         } else if gradients::applies(contraction, &network.shapes, extents) {
-            gradients::along_tree(contraction, self.path.tree(), operands, g)
+            gradients::along_tree(contraction, extents, self.path.tree(), operands, g)
         } else {
             engine::vjp::vjp(contraction, operands, g)
         };
