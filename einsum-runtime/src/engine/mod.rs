@@ -303,13 +303,7 @@ pub fn without_tables<T: Element, A: AsRef<[usize]>>(
 /// ```
 #[must_use]
 pub fn trace<T: Element>(axes: &[usize], operand: &ArrayViewD<'_, T>) -> Option<T> {
-    let shape = operand.shape();
-    let (&first, &extent) = (axes.first()?, shape.first()?);
-    let one_slot = axes.len() == shape.len() && axes.iter().all(|&s| s == first);
-    if !one_slot || shape.iter().any(|&n| n != extent) {
-        return None;
-    }
-    Some(operand.view().into_diag().sum())
+    route::is_trace(axes, operand.shape()).then(|| operand.view().into_diag().sum())
 }
 
 /// [`contract_single`], with an array too large to allocate reported as an error (`Ok(None)`:

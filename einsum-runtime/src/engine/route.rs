@@ -33,18 +33,11 @@ impl Route {
         shapes: &[&[usize]],
     ) -> Option<Route> {
         match (inputs, shapes) {
-            ([axes], [shape]) => {
-                let axes = axes.as_ref();
-                let one_slot = axes.first().is_some_and(|&first| {
-                    axes.len() == shape.len() && axes.iter().all(|&s| s == first)
-                });
-                let square = shape.iter().all(|&n| Some(&n) == shape.first());
-                Some(if output.is_empty() && one_slot && square {
-                    Route::Trace
-                } else {
-                    Route::Single
-                })
-            }
+            ([axes], [shape]) => Some(if output.is_empty() && is_trace(axes.as_ref(), shape) {
+                Route::Trace
+            } else {
+                Route::Single
+            }),
             ([a, b], [a_shape, b_shape]) => {
                 super::matmul::is_matrix_product(a.as_ref(), b.as_ref(), output, a_shape, b_shape)
                     .then_some(Route::MatrixProduct)
@@ -66,6 +59,15 @@ impl Route {
             Route::Pairwise
         }
     }
+}
+
+/// Whether an operand of this shape whose axes have the slots `axes` is a trace's operand
+/// when the output is empty: at least one axis, every axis the same slot and the same extent.
+pub(crate) fn is_trace(axes: &[usize], shape: &[usize]) -> bool {
+    let one_slot = axes
+        .first()
+        .is_some_and(|&first| axes.len() == shape.len() && axes.iter().all(|&s| s == first));
+    one_slot && shape.iter().all(|&n| Some(&n) == shape.first())
 }
 
 #[cfg(test)]
