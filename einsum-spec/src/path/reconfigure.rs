@@ -9,7 +9,7 @@
 
 use super::exact;
 use super::graph::Graph;
-use super::tree::{evaluate, Cost, Objective};
+use super::tree::{walk, Cost, Objective};
 use super::Budget;
 
 /// A tree being edited: each node's children (`None` for an operand), labels and own step.
@@ -25,17 +25,14 @@ struct Nodes {
 impl Nodes {
     fn of(graph: &Graph, steps: &[(usize, usize)]) -> Nodes {
         let operands = graph.inputs.len();
-        let (legs, _) = evaluate(graph, steps);
+        let (legs, costs) = walk(graph, steps);
         let mut children = vec![None; operands];
-        let mut step = vec![(0, 0); operands];
-        for &(a, b) in steps {
-            let (_, cost) = graph_step(graph, &legs[a], &legs[b]);
-            children.push(Some((a, b)));
-            step.push((cost, 0));
-        }
-        for (k, s) in step.iter_mut().enumerate() {
-            s.1 = graph.size(&legs[k]);
-        }
+        children.extend(steps.iter().copied().map(Some));
+        let mut step: Vec<(u128, u128)> = legs[..operands]
+            .iter()
+            .map(|l| (0, graph.size(l)))
+            .collect();
+        step.extend(costs.iter().map(|c| (c.multiply_adds, c.size)));
         Nodes {
             root: legs.len() - 1,
             children,

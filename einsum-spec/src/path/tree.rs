@@ -165,8 +165,8 @@ pub struct StepCost {
     pub size: u128,
 }
 
-/// Each step's cost, stepping through the tree as the engine would.
-pub(crate) fn step_costs(graph: &Graph, steps: &[(usize, usize)]) -> Vec<StepCost> {
+/// Every node's labels and each step's cost, stepping through the tree as the engine would.
+pub(crate) fn walk(graph: &Graph, steps: &[(usize, usize)]) -> (Vec<Vec<usize>>, Vec<StepCost>) {
     let mut legs: Vec<Vec<usize>> = graph.inputs.clone();
     let mut holders = Holders::of(graph);
     let mut costs = Vec::with_capacity(steps.len());
@@ -178,7 +178,12 @@ pub(crate) fn step_costs(graph: &Graph, steps: &[(usize, usize)]) -> Vec<StepCos
         });
         legs.push(result);
     }
-    costs
+    (legs, costs)
+}
+
+/// Each step's cost.
+pub(crate) fn step_costs(graph: &Graph, steps: &[(usize, usize)]) -> Vec<StepCost> {
+    walk(graph, steps).1
 }
 
 /// The most elements held at once while the tree runs, as a bound: before each step, the
@@ -188,36 +193,23 @@ pub(crate) fn step_costs(graph: &Graph, steps: &[(usize, usize)]) -> Vec<StepCos
 /// copies of them, are not counted.
 pub(crate) fn peak(graph: &Graph, steps: &[(usize, usize)]) -> u128 {
     let n = graph.inputs.len();
-    let mut sizes: Vec<u128> = graph.inputs.iter().map(|l| graph.size(l)).collect();
-    let mut live = 0u128;
-    let mut peak = 0u128;
-    for (&(a, b), cost) in steps.iter().zip(step_costs(graph, steps)) {
-        let copies = [a, b]
-            .iter()
-            .filter(|&&node| node >= n)
-            .fold(0u128, |sum, &node| sum.saturating_add(sizes[node]));
-        let during = live.saturating_add(cost.size).saturating_add(copies);
-        peak = peak.max(during);
-        for node in [a, b] {
-            if node >= n {
-                live = live.saturating_sub(sizes[node]);
-            }
-        }
-        live = live.saturating_add(cost.size);
-        sizes.push(cost.size);
+    let costs = step_costs(graph, steps);
+    // The size of node `node` when it is an intermediate, else 0.
+    let intermediate = |node: usize| node.checked_sub(n).map_or(0, |k| costs[k].size);
+    let (mut live, mut peak) = (0u128, 0u128);
+    for (&(a, b), cost) in steps.iter().zip(&costs) {
+        let operands = intermediate(a).saturating_add(intermediate(b));
+        peak = peak.max(live.saturating_add(cost.size).saturating_add(operands));
+        live = live.saturating_sub(operands).saturating_add(cost.size);
     }
     peak.max(live)
 }
 
 /// Every node's labels and the tree's cost, stepping through it as the engine would.
 pub(crate) fn evaluate(graph: &Graph, steps: &[(usize, usize)]) -> (Vec<Vec<usize>>, Cost) {
-    let mut legs: Vec<Vec<usize>> = graph.inputs.clone();
-    let mut holders = Holders::of(graph);
-    let mut cost = Cost::default();
-    for &(a, b) in steps {
-        let (result, step) = holders.contract(graph, &legs[a], &legs[b]);
-        cost = cost.and(step, graph.size(&result));
-        legs.push(result);
-    }
+    let (legs, costs) = walk(graph, steps);
+    let cost = costs.iter().fold(Cost::default(), |cost, step| {
+        cost.and(step.multiply_adds, step.size)
+    });
     (legs, cost)
 }
