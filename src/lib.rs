@@ -364,6 +364,7 @@ pub mod __private {
     pub use einsum_runtime::engine::Saved;
     pub use einsum_runtime::ndarray;
     pub use einsum_runtime::operand::{AsOperand, DynOperand};
+    pub use einsum_runtime::spec::path::fixed;
     pub use einsum_runtime::support::{
         batch_extent, check_gradient_rows, contract_static, contract_static_saving, into_dimension,
         panic_with, vjp_static,

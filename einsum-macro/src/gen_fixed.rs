@@ -140,6 +140,7 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool) -> Token
         zero: zero.clone(),
         operands,
         output_type: output_type.clone(),
+        private: private.clone(),
     };
     let vars: Vec<Ident> = (0..operands).map(operand_var).collect();
     // Every plan's choice constant (name, length, value) and methods.

@@ -28,6 +28,7 @@
 
 mod bisect;
 mod exact;
+pub mod fixed;
 mod graph;
 mod greedy;
 mod reconfigure;

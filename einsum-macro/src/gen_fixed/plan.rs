@@ -31,49 +31,23 @@
 //! }
 //! ```
 //!
-//! **Candidates.** The direct nest over every label, and pairwise trees of the leaves. Every
-//! intermediate of a subset `S` of leaves keeps the labels of `S` needed later (in the result
-//! or in a leaf outside `S`); its other labels are summed in the step that makes it. A leaf
-//! with labels nothing else needs (summed labels private to it) is first reduced on its own,
-//! so those labels are summed as early as possible. Which trees are considered depends on
-//! the number of leaves `n`, to keep the expansion bounded:
-//! - `n <= 4`: every tree (every split of every subset: 25 loop nests for 4 leaves);
-//! - `n <= 6`: every tree over contiguous runs of leaves in the order written (the classic
-//!   matrix-chain search: 20 nests for 5 leaves, 35 for 6);
-//! - beyond: left to right only.
+//! **Candidates and choice** come from `einsum_spec::path::fixed`, the module the run-time
+//! path search lives in: [`fixed::Candidates`] lists the direct nest and the pairwise trees
+//! considered (every tree up to four leaves, contiguous runs up to six, left to right
+//! beyond), and the choice constant is a call to the `const fn` [`fixed::choose`] on a table
+//! of them, which costs each candidate by the search's rule. This module only turns the
+//! candidates into code.
 //!
 //! Subsets are shared between trees: each intermediate is one method that evaluates the
 //! best split of its subset, so the code grows with the number of (subset, split) pairs, not
 //! with the number of trees. (Methods rather than closures in one function body: type
 //! checking and borrow checking one large body with nested closures took 2.3x longer.)
-//!
-//! **Cost.** Scalar operations: a nest over labels with extents `e_1 … e_m` reading `r`
-//! tensors costs `r * e_1 * … * e_m` (one addition and `r - 1` multiplications per
-//! iteration): the direct nest reads all `n` leaves, a pairwise step two, a leaf's own sum
-//! one. Products saturate in `u128`. A tree is chosen only when strictly cheaper than the
-//! direct nest, and among trees the first of the cheapest in the order above.
-//!
-//! **Stack.** Intermediates are fixed-size arrays in the generated function's frame, as the
-//! operands' and result's types are. A subset whose intermediate would exceed 64 KiB, or the
-//! result's size when that is larger, is not a candidate: no plan makes the stack grow by
-//! much more than the result itself does.
 
 use super::{elem_param, nested_array, operand_var, slot_index};
 use crate::diagnostics::same_element_trait;
+use einsum_spec::path::fixed::{self, CandidateStep, Candidates, Mask, Operand};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
-
-/// At most this many leaves: every split of every subset is considered (forward
-/// contractions; gradients, of which there is one per operand, search every tree only up to
-/// three leaves, see [`Problem::gradient`]).
-const FULL_SEARCH_LEAVES: usize = 4;
-/// At most this many leaves: every split of every contiguous run of leaves is considered.
-const INTERVAL_SEARCH_LEAVES: usize = 6;
-/// Beyond this many leaves there is no planning at all (subsets are bit masks in a `u64`).
-const MAX_PLANNED_LEAVES: usize = 32;
-/// The size in bytes an intermediate may always have; larger ones are allowed up to the
-/// result's size.
-const STACK_ALLOWANCE: u128 = 64 * 1024;
 
 /// Where a leaf's elements come from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -110,6 +84,9 @@ pub(crate) struct Problem {
     pub gradient: bool,
 }
 
+/// Every tree is a candidate up to this many leaves in a gradient.
+const GRADIENT_EVERY_TREE_UP_TO: usize = 3;
+
 /// What the generated code of one impl shares between its problems.
 pub(crate) struct Context {
     /// The const generic parameter that gives each slot's extent, by slot.
@@ -120,6 +97,8 @@ pub(crate) struct Context {
     pub operands: usize,
     /// The output's type, which the upstream gradient has.
     pub output_type: TokenStream,
+    /// The path of the facade's hidden module (`::einsum::__private`).
+    pub private: TokenStream,
 }
 
 /// A planned contraction.
@@ -142,22 +121,9 @@ pub(crate) struct Planned {
 /// constants and the methods of planned contractions: `__EinsumFixed(__op0, __op1, …)`.
 pub(crate) const OPERANDS: &str = "__EinsumFixed";
 
-/// A set of leaves, one bit per leaf.
-type Mask = u64;
-
-/// The leaves in `mask`, in order.
-fn members(mask: Mask) -> impl Iterator<Item = usize> {
-    (0..Mask::BITS as usize).filter(move |&k| mask & (1 << k) != 0)
-}
-
-/// The mask of the contiguous leaves `from..to`.
-fn run(from: usize, to: usize) -> Mask {
-    (from..to).fold(0, |mask, k| mask | 1 << k)
-}
-
-/// `a ∪ b`, sorted, each slot once.
-fn union(a: &[usize], b: &[usize]) -> Vec<usize> {
-    let mut all: Vec<usize> = a.iter().chain(b).copied().collect();
+/// The distinct labels of `axes`, sorted.
+fn distinct<'a>(axes: impl IntoIterator<Item = &'a usize>) -> Vec<usize> {
+    let mut all: Vec<usize> = axes.into_iter().copied().collect();
     all.sort_unstable();
     all.dedup();
     all
@@ -167,190 +133,61 @@ fn union(a: &[usize], b: &[usize]) -> Vec<usize> {
 /// which the caller defines in the operand struct's impl from [`Planned::choices`]) and, in
 /// lower case, the methods.
 pub(crate) fn contract(problem: &Problem, context: &Context, name: &Ident) -> Planned {
-    let planner = Planner::new(problem, context, name);
-    if !planner.worth_planning() {
-        return Planned {
+    let generator = Generator {
+        problem,
+        context,
+        plan: name,
+    };
+    let leaves: Vec<Vec<usize>> = problem.leaves.iter().map(|l| l.axes.clone()).collect();
+    let every_tree_up_to = if problem.gradient {
+        GRADIENT_EVERY_TREE_UP_TO
+    } else {
+        fixed::EVERY_TREE_UP_TO
+    };
+    match Candidates::new(&leaves, &problem.target, every_tree_up_to) {
+        None => Planned {
             choices: None,
             methods: TokenStream::new(),
-            value: planner.direct(),
-        };
+            value: generator.direct(),
+        },
+        Some(mut candidates) => {
+            if let Some(pair) = shared_first_step(problem) {
+                candidates.prefer_first(pair);
+            }
+            generator.planned(&candidates)
+        }
     }
-    planner.plan()
 }
 
-/// One subset of leaves that an intermediate is made of, and the ways to split it in two.
-struct Subset {
-    /// The leaves it combines.
-    mask: Mask,
-    /// Each candidate `(left, right)`, in order of preference among equal costs.
-    splits: Vec<(Mask, Mask)>,
+/// In a gradient, the pair to try first (the first of equally cheap candidates wins): the
+/// output gradient with the leaf of highest rank (the first of them on a tie). Every
+/// gradient but that operand's own then starts from the same product of the same elements,
+/// which the compiler computes once when the gradients are inlined into one function: for
+/// `ijk,j,k->i`, both `a`'s and `b`'s gradients start from `sum_i g_i eps_ijk`; for
+/// `bi,bijk,bk->bj`, both `x` gradients from `sum_j g_bj h_bijk`.
+fn shared_first_step(problem: &Problem) -> Option<Mask> {
+    if !problem.gradient {
+        return None;
+    }
+    let leaves = &problem.leaves;
+    let gradient = leaves.iter().position(|l| l.source == Source::Gradient)?;
+    let highest = (0..leaves.len())
+        .filter(|&k| k != gradient)
+        .min_by_key(|&k| std::cmp::Reverse(leaves[k].axes.len()))?;
+    Some((1 << gradient) | (1 << highest))
 }
 
-/// The planning and generation of one problem.
-struct Planner<'a> {
+/// The code generation of one problem.
+struct Generator<'a> {
     /// The problem planned.
     problem: &'a Problem,
     /// Extents and zero.
     context: &'a Context,
     /// The name of the choice constant.
     plan: &'a Ident,
-    /// Every leaf.
-    all: Mask,
 }
 
-impl<'a> Planner<'a> {
-    /// A planner for `problem`.
-    fn new(problem: &'a Problem, context: &'a Context, plan: &'a Ident) -> Self {
-        let n = problem.leaves.len();
-        let all = if n <= MAX_PLANNED_LEAVES {
-            run(0, n)
-        } else {
-            0
-        };
-        Planner {
-            problem,
-            context,
-            plan,
-            all,
-        }
-    }
-
-    /// The number of leaves.
-    fn leaves(&self) -> usize {
-        self.problem.leaves.len()
-    }
-
-    /// Whether any candidate besides the direct nest exists: three leaves or more, or two of
-    /// which one has labels only it needs (then summing them first may pay).
-    fn worth_planning(&self) -> bool {
-        let n = self.leaves();
-        (2..=MAX_PLANNED_LEAVES).contains(&n) && (n >= 3 || (0..n).any(|k| self.reduced_first(k)))
-    }
-
-    /// The distinct slots of leaf `k`, sorted.
-    fn leaf_slots(&self, k: usize) -> Vec<usize> {
-        union(&self.problem.leaves[k].axes, &[])
-    }
-
-    /// The distinct slots of the leaves in `mask`, sorted.
-    fn slots_of(&self, mask: Mask) -> Vec<usize> {
-        members(mask).fold(Vec::new(), |all, k| union(&all, &self.leaf_slots(k)))
-    }
-
-    /// The slots an intermediate of `mask` keeps: in the target or in a leaf outside `mask`,
-    /// sorted. The whole set keeps the target, in the target's order.
-    fn kept(&self, mask: Mask) -> Vec<usize> {
-        if mask == self.all {
-            return self.problem.target.clone();
-        }
-        let outside = self.slots_of(self.all & !mask);
-        self.slots_of(mask)
-            .into_iter()
-            .filter(|s| self.problem.target.contains(s) || outside.contains(s))
-            .collect()
-    }
-
-    /// Whether leaf `k` is first summed on its own (over the slots only it has) in pairwise
-    /// trees.
-    fn reduced_first(&self, k: usize) -> bool {
-        self.kept(1 << k).len() < self.leaf_slots(k).len()
-    }
-
-    /// The distinct slots of the tensor that stands for `mask` in a pairwise step, sorted
-    /// (the leaf itself, or an intermediate).
-    fn tensor_slots(&self, mask: Mask) -> Vec<usize> {
-        match self.single_leaf(mask) {
-            Some(k) if !self.reduced_first(k) => self.leaf_slots(k),
-            _ => self.kept(mask),
-        }
-    }
-
-    /// The leaf `mask` consists of, if it is one leaf.
-    fn single_leaf(&self, mask: Mask) -> Option<usize> {
-        (mask.count_ones() == 1).then(|| mask.trailing_zeros() as usize)
-    }
-
-    /// The subsets with more than one leaf that trees may use, each after the subsets its
-    /// splits use; the last is every leaf.
-    fn subsets(&self) -> Vec<Subset> {
-        let n = self.leaves();
-        let mut subsets = Vec::new();
-        let full = if self.problem.gradient {
-            3
-        } else {
-            FULL_SEARCH_LEAVES
-        };
-        if n <= full {
-            for size in 2..=n {
-                for mask in 1..=self.all {
-                    if mask.count_ones() as usize != size {
-                        continue;
-                    }
-                    let lowest = mask & mask.wrapping_neg();
-                    let mut splits = Vec::new();
-                    let mut left = (mask - 1) & mask;
-                    while left > 0 {
-                        if left & lowest != 0 {
-                            splits.push((left, mask ^ left));
-                        }
-                        left = (left - 1) & mask;
-                    }
-                    splits.reverse();
-                    if mask == self.all {
-                        self.prefer_shared_first_step(&mut splits);
-                    }
-                    subsets.push(Subset { mask, splits });
-                }
-            }
-        } else if n <= INTERVAL_SEARCH_LEAVES {
-            for size in 2..=n {
-                for from in 0..=n - size {
-                    let to = from + size;
-                    let splits = (from + 1..to)
-                        .map(|middle| (run(from, middle), run(middle, to)))
-                        .collect();
-                    subsets.push(Subset {
-                        mask: run(from, to),
-                        splits,
-                    });
-                }
-            }
-        } else {
-            for to in 2..=n {
-                subsets.push(Subset {
-                    mask: run(0, to),
-                    splits: vec![(run(0, to - 1), run(to - 1, to))],
-                });
-            }
-        }
-        subsets
-    }
-
-    /// In a gradient, moves to the front (the first of equally cheap candidates wins) the
-    /// splits whose first step contracts the output gradient with the leaf of highest rank
-    /// (the first of them on a tie). Every gradient but that operand's own then starts from
-    /// the same product of the same elements, which the compiler computes once when the
-    /// gradients are inlined into one function: for `ijk,j,k->i`, both `a`'s and `b`'s
-    /// gradients start from `sum_i g_i eps_ijk`; for `bi,bijk,bk->bj`, both `x` gradients
-    /// from `sum_j g_bj h_bijk`.
-    fn prefer_shared_first_step(&self, splits: &mut [(Mask, Mask)]) {
-        if !self.problem.gradient {
-            return;
-        }
-        let leaves = &self.problem.leaves;
-        let Some(gradient) = leaves.iter().position(|l| l.source == Source::Gradient) else {
-            return;
-        };
-        let highest = (0..leaves.len())
-            .filter(|&k| k != gradient)
-            .min_by_key(|&k| std::cmp::Reverse(leaves[k].axes.len()));
-        let Some(highest) = highest else {
-            return;
-        };
-        let pair: Mask = (1 << gradient) | (1 << highest);
-        splits.sort_by_key(|&(left, right)| left != pair && right != pair);
-    }
-
+impl Generator<'_> {
     /// One element of leaf `k` at the current indices, as operand 0's element type.
     fn read_leaf(&self, k: usize) -> TokenStream {
         let leaf = &self.problem.leaves[k];
@@ -446,16 +283,17 @@ impl<'a> Planner<'a> {
 
     /// The direct nest: every leaf read in place, one loop per slot.
     fn direct(&self) -> TokenStream {
-        let n = self.leaves();
-        let factors: Vec<TokenStream> = (0..n).map(|k| self.read_leaf(k)).collect();
-        let read = (0..n).fold(Vec::new(), |all, k| union(&all, &self.leaf_slots(k)));
+        let leaves = &self.problem.leaves;
+        let factors: Vec<TokenStream> = (0..leaves.len()).map(|k| self.read_leaf(k)).collect();
+        let read = distinct(leaves.iter().flat_map(|leaf| &leaf.axes));
         self.nest(&factors, &read, &self.problem.target, true)
     }
 
-    /// The method that computes the intermediate of `mask` (or the result, for every leaf).
-    fn method(&self, mask: Mask) -> Ident {
+    /// The name of the method that computes the intermediate of `mask` (or the result, for
+    /// every leaf).
+    fn method(&self, mask: Mask, all: Mask) -> Ident {
         let prefix = self.plan.to_string().to_lowercase();
-        if mask == self.all {
+        if mask == all {
             format_ident!("{}", prefix)
         } else {
             format_ident!("{}_{}", prefix, mask)
@@ -497,17 +335,25 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// One side of a pairwise step: the statement that binds it (if it is an intermediate),
-    /// how to read one element, and its distinct slots.
-    fn side(&self, mask: Mask, name: &Ident) -> (TokenStream, TokenStream, Vec<usize>) {
-        match self.single_leaf(mask) {
-            Some(k) if !self.reduced_first(k) => {
-                (TokenStream::new(), self.read_leaf(k), self.leaf_slots(k))
-            }
+    /// One side of a pairwise step, the tensor of the leaves in `mask`: the statement that
+    /// binds it (if it is an intermediate), how to read one element, and its distinct slots.
+    fn side(
+        &self,
+        candidates: &Candidates,
+        operand: Operand,
+        mask: Mask,
+        name: &Ident,
+    ) -> (TokenStream, TokenStream, Vec<usize>) {
+        match operand {
+            Operand::Leaf(k) if !candidates.reduced_first(k) => (
+                TokenStream::new(),
+                self.read_leaf(k),
+                candidates.leaf_labels(k).to_vec(),
+            ),
             _ => {
-                let method = self.method(mask);
+                let method = self.method(mask, candidates.all());
                 let arguments = self.arguments();
-                let slots = self.kept(mask);
+                let slots = candidates.kept(mask);
                 let element = if slots.is_empty() {
                     quote!(#name)
                 } else {
@@ -523,178 +369,138 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The pairwise step that makes the intermediate of `left ∪ right` from its two sides.
-    fn step(&self, left: Mask, right: Mask) -> TokenStream {
-        let (bind_left, read_left, slots_left) = self.side(left, &format_ident!("__l"));
-        let (bind_right, read_right, slots_right) = self.side(right, &format_ident!("__r"));
+    /// The pairwise step that makes the intermediate of its two parts.
+    fn step(&self, candidates: &Candidates, step: &CandidateStep) -> TokenStream {
+        let (left, right) = step.parts;
+        let (bind_left, read_left, _) =
+            self.side(candidates, step.left, left, &format_ident!("__l"));
+        let (bind_right, read_right, _) =
+            self.side(candidates, step.right, right, &format_ident!("__r"));
         let nest = self.nest(
             &[read_left, read_right],
-            &union(&slots_left, &slots_right),
-            &self.kept(left | right),
-            left | right == self.all,
+            &step.labels,
+            &candidates.kept(left | right),
+            left | right == candidates.all(),
         );
         quote!({ #bind_left #bind_right #nest })
     }
 
-    /// Plans with candidates: the methods of the intermediates, the root `match`, and the
+    /// The plan with candidates: the methods of the intermediates, the root `match`, and the
     /// choice constant.
-    fn plan(&self) -> Planned {
-        let n = self.leaves();
-        let subsets = self.subsets();
+    fn planned(&self, candidates: &Candidates) -> Planned {
         let plan = self.plan;
-        // Entries of the choice constant: one per subset with more than one split, and the
-        // root's (the direct nest is one more candidate there).
-        let mut entries: Vec<Option<usize>> = Vec::new();
-        let mut count = 0;
-        for subset in &subsets {
-            let has_entry = subset.mask == self.all || subset.splits.len() > 1;
-            entries.push(has_entry.then_some(count));
-            count += usize::from(has_entry);
-        }
-
+        let all = candidates.all();
         let mut methods = TokenStream::new();
-        for k in (0..n).filter(|&k| self.reduced_first(k)) {
-            let name = self.method(1 << k);
-            let ty = self.array_type(&self.kept(1 << k));
+        for k in 0..self.problem.leaves.len() {
+            if !candidates.reduced_first(k) {
+                continue;
+            }
+            let name = self.method(1 << k, all);
+            let kept = candidates.kept(1 << k);
             let body = self.nest(
                 &[self.read_leaf(k)],
-                &self.leaf_slots(k),
-                &self.kept(1 << k),
+                candidates.leaf_labels(k),
+                &kept,
                 false,
             );
-            methods.extend(self.define(&name, &ty, &body));
+            methods.extend(self.define(&name, &self.array_type(&kept), &body));
         }
         let t0 = elem_param(0);
-        for (subset, entry) in subsets.iter().zip(&entries) {
+        for subset in candidates.subsets() {
             let steps: Vec<TokenStream> = subset
-                .splits
+                .steps
                 .iter()
-                .map(|&(left, right)| self.step(left, right))
+                .map(|step| self.step(candidates, step))
                 .collect();
-            if subset.mask == self.all {
-                let entry = Literal::usize_suffixed(entry.unwrap_or_default());
+            let name = self.method(subset.mask, all);
+            let entry = subset.choice.map(Literal::usize_suffixed);
+            let (ty, body) = if subset.mask == all {
                 let arms = steps.iter().enumerate().map(|(i, step)| {
                     let choice = Literal::usize_suffixed(i + 1);
                     quote!(#choice => #step)
                 });
                 let direct = self.direct();
-                let name = self.method(subset.mask);
                 let ty = nested_array(&quote!(#t0), &self.problem.result_extents);
                 let body = quote!(match const { Self::#plan[#entry] } { #(#arms)* _ => #direct });
-                methods.extend(self.define(&name, &ty, &body));
+                (ty, body)
             } else {
-                let name = self.method(subset.mask);
-                let ty = self.array_type(&self.kept(subset.mask));
-                let body = match entry {
-                    Some(entry) if steps.len() > 1 => {
-                        let entry = Literal::usize_suffixed(*entry);
-                        let last = steps.len() - 1;
-                        let arms = steps[..last].iter().enumerate().map(|(i, step)| {
+                let ty = self.array_type(&subset.labels);
+                let body = match (entry, steps.split_last()) {
+                    (Some(entry), Some((last, others))) => {
+                        let arms = others.iter().enumerate().map(|(i, step)| {
                             let choice = Literal::usize_suffixed(i);
                             quote!(#choice => #step)
                         });
-                        let last = &steps[last];
                         quote!(match const { Self::#plan[#entry] } { #(#arms)* _ => #last })
                     }
                     _ => steps.into_iter().next().unwrap_or_default(),
                 };
-                methods.extend(self.define(&name, &ty, &body));
-            }
+                (ty, body)
+            };
+            methods.extend(self.define(&name, &ty, &body));
         }
-        let root = self.method(self.all);
+        let root = self.method(all, all);
         let arguments = self.arguments();
         let operands = Ident::new(OPERANDS, proc_macro2::Span::call_site());
         let vars = (0..self.context.operands).map(operand_var);
         Planned {
-            choices: Some((count, self.costs(&subsets, &entries, count))),
+            choices: Some((candidates.choices(), self.choice(candidates))),
             methods,
             value: quote!(#operands(#(#vars,)*).#root(#arguments)),
         }
     }
 
-    /// The expression of the choice constant: the cheapest split of every subset, by dynamic
-    /// programming over the subsets in order, with the direct nest as the root's choice 0.
-    fn costs(&self, subsets: &[Subset], entries: &[Option<usize>], count: usize) -> TokenStream {
-        let n = self.leaves();
-        let u128 = quote!(::core::primitive::u128);
-        let t0 = elem_param(0);
-        let slot_list = |slots: &[usize]| {
-            let slots = slots.iter().map(|&s| Literal::usize_suffixed(s));
-            quote!(&[#(#slots),*])
+    /// The expression of the choice constant: [`fixed::choose`] on the table of
+    /// `candidates`, with the extents the const generics give.
+    fn choice(&self, candidates: &Candidates) -> TokenStream {
+        let private = &self.context.private;
+        let list = |labels: &[usize]| {
+            let labels = labels.iter().map(|&l| Literal::usize_suffixed(l));
+            quote!(&[#(#labels),*])
         };
-        let cost = |mask: Mask| format_ident!("__c{}", mask);
-        let product = |slots: &[usize]| {
-            let list = slot_list(slots);
-            quote!(__prod(&__e, #list))
+        let operand = |operand: Operand| match operand {
+            Operand::Leaf(k) => {
+                let k = Literal::usize_suffixed(k);
+                quote!(__f::Operand::Leaf(#k))
+            }
+            Operand::Subset(i) => {
+                let i = Literal::usize_suffixed(i);
+                quote!(__f::Operand::Subset(#i))
+            }
         };
-        let extents = &self.context.extents;
-        let mut body = TokenStream::new();
-        for k in 0..n {
-            let name = cost(1 << k);
-            let value = if self.reduced_first(k) {
-                product(&self.leaf_slots(k))
-            } else {
-                quote!(0)
-            };
-            body.extend(quote!(let #name: #u128 = #value;));
-        }
-        for (subset, entry) in subsets.iter().zip(entries) {
-            let is_root = subset.mask == self.all;
-            let best = if is_root {
-                format_ident!("__best")
-            } else {
-                cost(subset.mask)
-            };
-            let mut candidates = TokenStream::new();
-            for (i, &(left, right)) in subset.splits.iter().enumerate() {
-                let (cost_left, cost_right) = (cost(left), cost(right));
-                let work = product(&union(&self.tensor_slots(left), &self.tensor_slots(right)));
-                let record = entry.map(|entry| {
+        let reduced = candidates.reduced().iter().map(|labels| list(labels));
+        let subsets = candidates.subsets().iter().map(|subset| {
+            let labels = list(&subset.labels);
+            let steps = subset.steps.iter().map(|step| {
+                let (left, right) = (operand(step.left), operand(step.right));
+                let labels = list(&step.labels);
+                quote!(__f::Step { left: #left, right: #right, labels: #labels })
+            });
+            let choice = match subset.choice {
+                Some(entry) => {
                     let entry = Literal::usize_suffixed(entry);
-                    let choice = Literal::usize_suffixed(i + usize::from(is_root));
-                    quote!(__plan[#entry] = #choice;)
-                });
-                candidates.extend(quote! {
-                    let __x = #cost_left.saturating_add(#cost_right).saturating_add(#work.saturating_mul(2));
-                    if __x < #best { #best = __x; #record }
-                });
-            }
-            if is_root {
-                let direct = product(&self.slots_of(self.all));
-                let readers = Literal::u128_suffixed(n as u128);
-                body.extend(quote! {
-                    let mut __best: #u128 = #direct.saturating_mul(#readers);
-                    #candidates
-                });
-            } else {
-                let size = product(&self.kept(subset.mask));
-                body.extend(quote! {
-                    let mut #best: #u128 = #u128::MAX;
-                    if #size.saturating_mul(__size) <= __limit { #candidates }
-                });
-            }
-        }
-        let target = product(&self.problem.target);
-        let slots = extents.len();
-        let count = Literal::usize_suffixed(count);
-        let allowance = Literal::u128_suffixed(STACK_ALLOWANCE);
-        quote!({
-            const fn __prod(extents: &[#u128], slots: &[::core::primitive::usize]) -> #u128 {
-                let mut product: #u128 = 1;
-                let mut i = 0;
-                while i < slots.len() {
-                    product = product.saturating_mul(extents[slots[i]]);
-                    i += 1;
+                    quote!(::core::option::Option::Some(#entry))
                 }
-                product
-            }
-            let __e: [#u128; #slots] = [#(#extents as #u128),*];
-            let __size: #u128 = ::core::mem::size_of::<#t0>() as #u128;
-            let __result: #u128 = #target.saturating_mul(__size);
-            let __limit: #u128 = if __result > #allowance { __result } else { #allowance };
-            let mut __plan: [::core::primitive::usize; #count] = [0; #count];
-            #body
-            __plan
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(__f::Subset { labels: #labels, steps: &[#(#steps),*], choice: #choice })
+        });
+        let direct = list(candidates.direct());
+        let result = list(candidates.result());
+        let extents = &self.context.extents;
+        let t0 = elem_param(0);
+        quote!({
+            use #private::fixed as __f;
+            __f::choose(
+                &__f::Table {
+                    reduced: &[#(#reduced),*],
+                    subsets: &[#(#subsets),*],
+                    direct: #direct,
+                    result: #result,
+                },
+                &[#(#extents as ::core::primitive::u128),*],
+                ::core::mem::size_of::<#t0>() as ::core::primitive::u128,
+            )
         })
     }
 }
@@ -725,106 +531,51 @@ mod tests {
             zero: quote!(0),
             operands: 3,
             output_type: quote!(()),
+            private: quote!(::einsum::__private),
         }
     }
 
     #[test]
-    fn every_tree_of_four_leaves_shares_25_steps() {
-        let p = problem(&[&[0, 1], &[1, 2], &[2, 3], &[3, 4]], &[0, 4]);
-        let c = context(5);
-        let plan = format_ident!("FORWARD");
-        let planner = Planner::new(&p, &c, &plan);
-        let subsets = planner.subsets();
-        let steps: usize = subsets.iter().map(|s| s.splits.len()).sum();
-        assert_eq!(subsets.len(), 6 + 4 + 1);
-        assert_eq!(steps, 6 + 12 + 7);
-        assert_eq!(subsets.last().unwrap().mask, 0b1111);
-    }
-
-    #[test]
-    fn five_and_six_leaves_search_contiguous_runs_and_more_go_left_to_right() {
-        let count = |n: usize| {
-            let terms: Vec<Vec<usize>> = (0..n).map(|k| vec![k, k + 1]).collect();
-            let refs: Vec<&[usize]> = terms.iter().map(Vec::as_slice).collect();
-            let p = problem(&refs, &[0, n]);
-            let c = context(n + 1);
-            let plan = format_ident!("FORWARD");
-            let planner = Planner::new(&p, &c, &plan);
-            planner
-                .subsets()
-                .iter()
-                .map(|s| s.splits.len())
-                .sum::<usize>()
-        };
-        assert_eq!(count(5), 20);
-        assert_eq!(count(6), 35);
-        assert_eq!(count(7), 6);
-    }
-
-    #[test]
     fn gradients_first_pair_the_output_gradient_with_the_operand_of_highest_rank() {
-        // ijk,j,k->i (i, j, k = slots 0, 1, 2): the gradients of `a` and `b` both try
-        // `g_i eps_ijk` first, so that they share it; `eps`'s own gradient pairs `g` with `a`.
-        let c = context(3);
-        let plan = format_ident!("GRAD");
-        let first_split_pairs = |k: usize, target: &[usize], pair: Mask| {
+        // ijk,j,k->i: the gradients of `a` and `b` both try `g_i eps_ijk` first, so that
+        // they share it; `eps`'s own gradient pairs `g` with `a`.
+        let first_pair = |k: usize, target: &[usize]| {
             let mut p = problem(&[&[0, 1, 2], &[1], &[2]], target);
             p.leaves[k] = Leaf {
                 source: Source::Gradient,
                 axes: vec![0],
             };
             p.gradient = true;
-            let planner = Planner::new(&p, &c, &plan);
-            let (left, right) = planner.subsets().last().unwrap().splits[0];
-            left == pair || right == pair
+            shared_first_step(&p)
         };
-        assert!(
-            first_split_pairs(1, &[1], 0b011),
-            "a's gradient: g with eps first"
+        assert_eq!(first_pair(1, &[1]), Some(0b011), "a's gradient: g with eps");
+        assert_eq!(first_pair(2, &[2]), Some(0b101), "b's gradient: g with eps");
+        assert_eq!(
+            first_pair(0, &[0, 1, 2]),
+            Some(0b011),
+            "eps's gradient: g with a"
         );
-        assert!(
-            first_split_pairs(2, &[2], 0b101),
-            "b's gradient: g with eps first"
+        // A forward contraction keeps the order of the candidates.
+        assert_eq!(
+            shared_first_step(&problem(&[&[0, 1, 2], &[1], &[2]], &[0])),
+            None
         );
-        assert!(
-            first_split_pairs(0, &[0, 1, 2], 0b011),
-            "eps's gradient: g with a first"
-        );
-        // A forward contraction keeps the order of the subsets.
-        let p = problem(&[&[0, 1, 2], &[1], &[2]], &[0]);
-        let planner = Planner::new(&p, &c, &plan);
-        assert_eq!(planner.subsets().last().unwrap().splits[0], (0b001, 0b110));
     }
 
     #[test]
-    fn kept_slots_are_those_needed_later() {
-        // ij,jk,kl->il: ab keeps i,k; bc keeps j,l; a leaf with a private label is reduced.
-        let p = problem(&[&[0, 1], &[1, 2], &[2, 3]], &[0, 3]);
+    fn the_choice_constant_calls_the_shared_planner_and_nothing_to_choose_gives_none() {
         let c = context(4);
         let plan = format_ident!("FORWARD");
-        let planner = Planner::new(&p, &c, &plan);
-        assert_eq!(planner.kept(0b011), vec![0, 2]);
-        assert_eq!(planner.kept(0b110), vec![1, 3]);
-        assert_eq!(planner.kept(0b111), vec![0, 3]);
-        assert!(!planner.reduced_first(0));
-        let p = problem(&[&[0, 1], &[1, 2]], &[0]);
-        let planner = Planner::new(&p, &c, &plan);
-        assert!(planner.reduced_first(1));
-        assert_eq!(planner.kept(0b10), vec![1]);
-        assert!(planner.worth_planning());
-    }
-
-    #[test]
-    fn two_leaves_without_private_labels_and_one_leaf_are_not_planned() {
-        let c = context(3);
-        let plan = format_ident!("FORWARD");
+        let planned = contract(&problem(&[&[0, 1], &[1, 2], &[2, 3]], &[0, 3]), &c, &plan);
+        let (length, value) = planned.choices.expect("three leaves have a choice");
+        assert_eq!(length, 1);
+        assert!(value.to_string().contains("__f :: choose"));
         for p in [
             problem(&[&[0, 1], &[1, 2]], &[0, 2]),
             problem(&[&[0, 1]], &[]),
             problem(&[&[0, 0]], &[0]),
         ] {
-            let planned = contract(&p, &c, &plan);
-            assert!(planned.choices.is_none());
+            assert!(contract(&p, &c, &plan).choices.is_none());
         }
     }
 }

@@ -57,14 +57,26 @@ impl Graph {
 
     /// The number of elements of a tensor with these labels (saturating).
     pub(crate) fn size(&self, legs: &[usize]) -> u128 {
-        legs.iter()
-            .fold(1u128, |acc, &l| acc.saturating_mul(self.extents[l]))
+        elements(&self.extents, legs)
     }
 }
 
+/// The number of elements of a tensor with these labels, and the multiply-adds of a step
+/// over them: the product of their extents, saturating. A `const fn`, so that the order of
+/// fixed-size operands is chosen with it while the user's crate compiles ([`super::fixed`]).
+pub(crate) const fn elements(extents: &[u128], labels: &[usize]) -> u128 {
+    let mut product: u128 = 1;
+    let mut i = 0;
+    while i < labels.len() {
+        product = product.saturating_mul(extents[labels[i]]);
+        i += 1;
+    }
+    product
+}
+
 /// One pairwise step: the labels of the result of contracting tensors with labels `a` and
-/// `b` (both sorted), and the step's multiply-adds, the product of the extents of every label
-/// either has. A label both have is summed when `closes(label)` says no other tensor and not
+/// `b` (both sorted), and the step's multiply-adds, the [`elements`] of every label either
+/// has. A label both have is summed when `closes(label)` says no other tensor and not
 /// the output needs it; every other label is kept.
 ///
 /// This is the one statement of what a step computes and costs; every search calls it.
