@@ -71,7 +71,8 @@ fn planned_networks_match_the_reference() {
         let (inputs, output, shapes, spec) = random_network(operands, seed);
         let net = Network::from_labels(&inputs, &output, &shapes).unwrap();
         let plan = net.plan(&PlanOptions::default()).unwrap();
-        assert_eq!(plan.path().method(), Method::Exact, "{spec}");
+        let optimal = [Method::Ordered, Method::Exact];
+        assert!(optimal.contains(&plan.path().method()), "{spec}");
         let arrays = operands_of(&shapes, seed);
         let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
         let want = reference_einsum(&spec, &arrays);

@@ -179,7 +179,7 @@ fn explain_and_the_planner_do_not_overflow() {
     let _ = e.to_string();
     let e = explain("i,j,k,l->ijkl", &[&[n], &[n], &[n], &[n]]).unwrap();
     let _ = e.to_string();
-    let steps = einsum_runtime::engine::plan::greedy_order(
+    let steps = einsum_runtime::engine::plan::contraction_order(
         &[
             vec![0, 1],
             vec![1, 2],

@@ -3,6 +3,8 @@
 //! [`search`] is a pure function of the network (each operand's labels, the output's labels,
 //! every label's extent) and [`PlanOptions`]. It finds:
 //!
+//! - up to five operands, the optimal order of steps, by trying every one: the executor's
+//!   costs can take part ([`search_with`] and a [`Layout`]);
 //! - up to [`PlanOptions::exact_up_to`] operands, the optimal tree (least multiply-adds, ties
 //!   to the smaller largest intermediate), by dynamic programming over connected sub-networks,
 //!   with outer products only between disconnected parts;
@@ -31,11 +33,13 @@ mod exact;
 pub mod fixed;
 mod graph;
 mod greedy;
+mod ordered;
 mod reconfigure;
 mod rng;
 mod slicing;
 mod tree;
 
+pub use ordered::{Layout, Step};
 pub use tree::{Cost, StepCost, Tree};
 
 use tree::Objective;
@@ -188,6 +192,8 @@ pub enum Method {
     Trivial,
     /// Dynamic programming: optimal.
     Exact,
+    /// Every order of steps tried (up to five operands): optimal, by the [`Layout`]'s costs.
+    Ordered,
     /// The plain greedy rule.
     Greedy,
     /// A randomised greedy trial, possibly improved by subtree reconfiguration.
@@ -298,6 +304,21 @@ pub fn search(
     extents: &[usize],
     options: &PlanOptions,
 ) -> Path {
+    search_with(inputs, output, extents, options, &ordered::Plain)
+}
+
+/// As [`search`], for an executor whose `layout` adds to the cost of steps: up to five
+/// operands (where every order of steps is tried) each step is ranked by what
+/// [`Layout::step_cost`] says; beyond, by multiply-adds alone, which then dominate what an
+/// executor adds. The path's costs are multiply-adds either way.
+#[must_use]
+pub fn search_with(
+    inputs: &[Vec<usize>],
+    output: &[usize],
+    extents: &[usize],
+    options: &PlanOptions,
+    layout: &dyn Layout,
+) -> Path {
     let start = Instant::now();
     let graph = Graph::new(inputs, output, extents);
     let n = graph.inputs.len();
@@ -313,7 +334,21 @@ pub fn search(
         },
         minimize: options.minimize,
     };
-    if n >= 3 {
+    if (3..=ordered::ORDERED_UP_TO).contains(&n) {
+        let steps = ordered::cheapest(
+            &laid_out(inputs, &graph),
+            output,
+            &graph.extents,
+            options.minimize,
+            layout,
+        );
+        best = Best {
+            cost: tree::evaluate(&graph, &steps).1,
+            steps,
+            method: Method::Ordered,
+            ..best
+        };
+    } else if n >= 3 {
         let budget = Budget::until(start + options.time_budget);
         let objective = Objective::plain(options.minimize);
         let exact = (n <= options.exact_up_to.min(exact::MAX_TENSORS))
@@ -369,6 +404,24 @@ pub fn search(
         unsliced: best.cost,
         method: best.method,
     }
+}
+
+/// Each operand's labels in its own axis order, each once, without those no step sees (see
+/// [`Graph::new`]).
+fn laid_out(inputs: &[Vec<usize>], graph: &Graph) -> Vec<Vec<usize>> {
+    inputs
+        .iter()
+        .zip(&graph.inputs)
+        .map(|(axes, seen)| {
+            let mut labels: Vec<usize> = Vec::with_capacity(seen.len());
+            for &l in axes {
+                if seen.binary_search(&l).is_ok() && !labels.contains(&l) {
+                    labels.push(l);
+                }
+            }
+            labels
+        })
+        .collect()
 }
 
 /// The best tree found so far, its cost, and which search found it.

@@ -302,7 +302,7 @@ fn pairwise(contraction: &Contraction, shapes: &[&[usize]], extents: &[usize]) -
     let mut current = prepared_slots(contraction, shapes, extents);
     let names = |slots: &[usize]| names(contraction, slots);
     let mut steps = Vec::new();
-    for step in plan::greedy_order(&current, output, extents) {
+    for step in plan::contraction_order(&current, output, extents) {
         let right = current.remove(step.right);
         let left = current.remove(step.left);
         let swap = current.is_empty() && plan::last_step_swaps(&left, &right, &step.result, output);

@@ -96,8 +96,8 @@ pub(super) fn order(
     order
 }
 
-/// [`plan::greedy_order`] through the memo.
-pub(super) fn greedy_order(
+/// [`plan::contraction_order`] through the memo.
+pub(super) fn contraction_order(
     operands: &[Vec<usize>],
     output: &[usize],
     extents: &[usize],
@@ -110,7 +110,7 @@ pub(super) fn greedy_order(
         stored: &[],
     };
     order(problem, |p| {
-        plan::greedy_order(p.operands, p.output, p.extents)
+        plan::contraction_order(p.operands, p.output, p.extents)
     })
 }
 
@@ -131,23 +131,23 @@ mod tests {
     fn an_order_is_planned_once_per_key_and_equals_the_planners() {
         let planned_before = PLANNED.get();
         let (operands, output, extents) = chain(1, 100);
-        let first = greedy_order(&operands, &output, &extents);
-        let again = greedy_order(&operands, &output, &extents);
+        let first = contraction_order(&operands, &output, &extents);
+        let again = contraction_order(&operands, &output, &extents);
         assert_eq!(PLANNED.get(), planned_before + 1);
         assert_eq!(
             &*first,
-            plan::greedy_order(&operands, &output, &extents).as_slice()
+            plan::contraction_order(&operands, &output, &extents).as_slice()
         );
         assert!(Rc::ptr_eq(&first, &again));
 
         // Other extents are another key, with their own order: `ij,jk` first when i is
         // small, `jk,kl` first when l is.
         let (operands, output, extents) = chain(100, 1);
-        let other = greedy_order(&operands, &output, &extents);
+        let other = contraction_order(&operands, &output, &extents);
         assert_eq!(PLANNED.get(), planned_before + 2);
         assert_eq!(
             &*other,
-            plan::greedy_order(&operands, &output, &extents).as_slice()
+            plan::contraction_order(&operands, &output, &extents).as_slice()
         );
         assert_eq!((first[0].left, first[0].right), (0, 1));
         assert_eq!((other[0].left, other[0].right), (1, 2));
@@ -202,23 +202,23 @@ mod tests {
     fn the_least_recently_used_order_goes_first() {
         let keys: Vec<_> = (1..=ENTRIES + 1).map(|n| chain(100 + n, 1)).collect();
         for (operands, output, extents) in &keys[..ENTRIES] {
-            greedy_order(operands, output, extents);
+            contraction_order(operands, output, extents);
         }
         // Use the oldest again, then add one key too many: the second oldest goes.
         let (operands, output, extents) = &keys[0];
-        greedy_order(operands, output, extents);
+        contraction_order(operands, output, extents);
         let (operands, output, extents) = &keys[ENTRIES];
-        greedy_order(operands, output, extents);
+        contraction_order(operands, output, extents);
         let planned = PLANNED.get();
         let (operands, output, extents) = &keys[0];
-        greedy_order(operands, output, extents);
+        contraction_order(operands, output, extents);
         assert_eq!(
             PLANNED.get(),
             planned,
             "the oldest was used again, so it stays"
         );
         let (operands, output, extents) = &keys[1];
-        greedy_order(operands, output, extents);
+        contraction_order(operands, output, extents);
         assert_eq!(PLANNED.get(), planned + 1, "the second oldest was dropped");
     }
 }

@@ -6,7 +6,7 @@
 //! 1. Each operand on its own (`prepare`): axes of extent 1 whose slot is longer are
 //!    dropped (the operand does not depend on that index, it broadcasts), repeated slots
 //!    become diagonals, and slots that no other operand and not the output has are summed.
-//! 2. Operands are contracted two at a time, in the order [`plan::greedy_order`] picks (the
+//! 2. Operands are contracted two at a time, in the order [`plan::contraction_order`] picks (the
 //!    cheapest of all orders up to five operands; each thread remembers its last few orders
 //!    by slots and extents, `memo.rs`). Each step groups slots into batch,
 //!    left-free, contracted and right-free, and computes a batched matrix product by the
@@ -414,7 +414,7 @@ fn contract_pairwise<T: Element>(
             Rc::new([plan::only_step(&slot_lists[0], &slot_lists[1], output)])
         }
         // Planned once per shapes on each thread.
-        None => memo::greedy_order(&slot_lists, output, extents),
+        None => memo::contraction_order(&slot_lists, output, extents),
     };
     run_steps(tensors, origins, &order, output, extents, sharing)
 }

@@ -1,7 +1,10 @@
 //! The contraction order: which two operands to contract next, chosen by cost.
 //!
-//! This module is a pure function of slot lists and extents, with no ndarray in sight, so that
-//! it can move to `einsum-spec` and serve the macro as well.
+//! The search is `einsum_spec::path`'s, the one the macro's order for fixed-size operands and
+//! planned networks use; this module adds what the engine's execution costs beyond
+//! multiply-adds (an [`EngineLayout`]) and turns the path into the engine's steps.
+
+use einsum_spec::path::{Layout, Step as PathStep};
 
 /// One pairwise step of a contraction order.
 ///
@@ -9,9 +12,9 @@
 /// `right` and pushes their contraction at the end of the list.
 ///
 /// ```
-/// use einsum_runtime::engine::plan::{greedy_order, Step};
+/// use einsum_runtime::engine::plan::{contraction_order, Step};
 /// // `ij,jk->ik` with i = 2, j = 3, k = 4: one step, a matrix product of 2 * 3 * 4 multiply-adds.
-/// let steps = greedy_order(&[vec![0, 1], vec![1, 2]], &[0, 2], &[2, 3, 4]);
+/// let steps = contraction_order(&[vec![0, 1], vec![1, 2]], &[0, 2], &[2, 3, 4]);
 /// assert_eq!(steps, vec![Step { left: 0, right: 1, result: vec![0, 2], cost: 24 }]);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,46 +26,47 @@ pub struct Step {
     /// The slots the result keeps, in order of first appearance in `left` then `right`: those
     /// that the output or another remaining operand needs. The other shared slots are summed.
     pub result: Vec<usize>,
-    /// The step's cost: its multiply-adds (the product of the extents of every slot either
-    /// operand has) plus the elements it must copy into matrix layout (saturating, so it never
-    /// overflows).
+    /// The step's multiply-adds: the product of the extents of every slot either operand has
+    /// (saturating, so it never overflows).
     pub cost: u128,
 }
 
-/// Up to this many operands, every pairwise order is tried and the cheapest kept; beyond, the
-/// order is built greedily.
-const EXHAUSTIVE_UP_TO: usize = 5;
-
-/// Chooses a pairwise contraction order by cost: for up to five operands the cheapest of all
-/// orders, beyond that greedily the cheapest step first. Ties go to the order with the smaller
-/// largest intermediate, then to the earliest pairs.
+/// Chooses a pairwise contraction order by cost, with [`einsum_spec::path::search_with`]: for
+/// up to five operands the cheapest of all orders, beyond that the path search's tree (optimal
+/// up to 20 operands). Ties go to the order with the smaller largest intermediate, then to the
+/// earliest pairs.
 ///
-/// A step's cost is its multiply-adds, plus the size of each operand that the step must copy
-/// because the slots it groups into batch, free and contracted axes are not adjacent in that
-/// operand's axis order (the engine flattens each group into one axis of a batched matrix
-/// product; see `pair.rs`). The planner thus prefers orders that feed matrix products without
-/// transposing large operands.
+/// Up to five operands, a step's cost is its multiply-adds plus the size of each operand that
+/// the step must copy because the slots it groups into batch, free and contracted axes are not
+/// adjacent in that operand's axis order (the engine flattens each group into one axis of a
+/// batched matrix product; see `pair.rs`), and, for the last step, the size of the result when
+/// it must be permuted into the output's order. The planner thus prefers orders that feed
+/// matrix products without transposing large operands.
 ///
 /// `operands[k]` lists the slots of operand `k`'s axes, `output` the output's slots, and
 /// `extents[s]` is the extent of slot `s`. The order has one step fewer than there are operands
-/// (none for zero or one operand).
+/// (none for zero or one operand). Each step's [`Step::cost`] is its multiply-adds.
 ///
 /// ```
-/// use einsum_runtime::engine::plan::greedy_order;
+/// use einsum_runtime::engine::plan::contraction_order;
 /// // `i,ij,j->`: contracting the two vectors first would be an outer product; the order
 /// // contracts the matrix with a vector, then the two vectors that remain.
-/// let steps = greedy_order(&[vec![0], vec![0, 1], vec![1]], &[], &[10, 10]);
+/// let steps = contraction_order(&[vec![0], vec![0, 1], vec![1]], &[], &[10, 10]);
 /// assert_eq!((steps[0].left, steps[0].right), (0, 1));
 /// assert_eq!(steps[0].result, vec![1]);
 /// assert_eq!(steps.len(), 2);
 /// ```
 #[must_use]
-pub fn greedy_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
+pub fn contraction_order(
+    operands: &[Vec<usize>],
+    output: &[usize],
+    extents: &[usize],
+) -> Vec<Step> {
     let untracked = vec![0; operands.len()];
     order_reusing(operands, &untracked, output, extents, &|_, _| false)
 }
 
-/// As [`greedy_order`], when some intermediates are already computed: `origins[k]` says which
+/// As [`contraction_order`], when some intermediates are already computed: `origins[k]` says which
 /// pool operands operand `k` stands for (one bit each; 0 when untracked), and
 /// `known(origin, slots)` whether the contraction of those pool operands keeping `slots` (in
 /// that axis order) is stored. Such a step costs nothing (the stored array is shared, not
@@ -75,30 +79,77 @@ pub(super) fn order_reusing(
     extents: &[usize],
     known: &dyn Fn(u64, &[usize]) -> bool,
 ) -> Vec<Step> {
-    let problem = Problem {
+    let layout = EngineLayout {
         output,
         extents,
+        origins,
         known,
     };
-    let current: Vec<Operand> = operands
-        .iter()
-        .zip(origins)
-        .map(|(slots, &origin)| Operand {
-            slots: slots.clone(),
-            origin,
-        })
-        .collect();
-    if current.len() == 2 {
-        // One possible step: no search.
-        return candidate_steps(&current, &problem);
-    }
-    if current.len() <= EXHAUSTIVE_UP_TO {
-        if let Some((_, _, steps)) = cheapest_order(current, &problem) {
-            return steps;
+    let options = einsum_spec::path::PlanOptions::default().time_budget(ENGINE_BUDGET);
+    let path = einsum_spec::path::search_with(operands, output, extents, &options, &layout);
+    steps_at(operands, output, extents, &path.tree().positions())
+}
+
+/// What the engine adds to a step's multiply-adds (see [`contraction_order`]): copies into matrix
+/// layout, the last step's permutation into the output's order, and nothing at all for a step
+/// whose result is stored.
+struct EngineLayout<'a> {
+    output: &'a [usize],
+    extents: &'a [usize],
+    origins: &'a [u64],
+    known: &'a dyn Fn(u64, &[usize]) -> bool,
+}
+
+impl EngineLayout<'_> {
+    /// The pool operands that the operands in `operands` (one bit each) stand for, or 0 when
+    /// one of them is untracked.
+    fn origin(&self, operands: u64) -> u64 {
+        let mut origin = 0;
+        for (k, &o) in self.origins.iter().enumerate() {
+            if operands & (1 << k) != 0 {
+                if o == 0 {
+                    return 0;
+                }
+                origin |= o;
+            }
         }
-        return Vec::new();
+        origin
     }
-    searched_order(operands, output, extents)
+}
+
+impl Layout for EngineLayout<'_> {
+    fn result_axes(&self, left: &[usize], right: &[usize], kept: &[usize]) -> Vec<usize> {
+        result_order(left, right, kept)
+    }
+
+    fn step_cost(&self, step: &PathStep<'_>) -> u128 {
+        let (l, r) = (self.origin(step.operands.0), self.origin(step.operands.1));
+        let stored = !step.last
+            && l != 0
+            && r != 0
+            && (self.known)(l | r, &result_order(step.left, step.right, step.kept));
+        if stored {
+            // Taken from the store, shared rather than copied: free.
+            return 0;
+        }
+        let cost = step.multiply_adds.saturating_add(copy_cost(
+            step.left,
+            step.right,
+            step.kept,
+            self.extents,
+        ));
+        if step.last {
+            cost.saturating_add(final_copy_cost(
+                step.left,
+                step.right,
+                step.kept,
+                self.output,
+                self.extents,
+            ))
+        } else {
+            cost
+        }
+    }
 }
 
 /// The engine's own budget for a path search: `einsum_dyn` and `einsum!` plan implicitly, and
@@ -106,17 +157,6 @@ pub(super) fn order_reusing(
 /// search here must stay short. Up to 20 operands the search is exact and far quicker than
 /// this; beyond, [`crate::network::Network::plan`] takes the time its options give.
 const ENGINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// The order of [`einsum_spec::path::search`] (optimal up to 20 operands, sampled and
-/// reconfigured beyond, within [`ENGINE_BUDGET`]), as engine steps. Stored intermediates and
-/// copies into matrix layout are not weighed here: beyond five operands the multiply-adds of
-/// the order dominate them. (Taking each step's operands in the role order that copies fewer
-/// elements was tried, and was slower on the network benchmark.)
-fn searched_order(operands: &[Vec<usize>], output: &[usize], extents: &[usize]) -> Vec<Step> {
-    let options = einsum_spec::path::PlanOptions::default().time_budget(ENGINE_BUDGET);
-    let path = einsum_spec::path::search(operands, output, extents, &options);
-    steps_at(operands, output, extents, &path.tree().positions())
-}
 
 /// The engine steps that contract the tensors at `positions` in turn (each pair removed from
 /// the list, its result appended), with each step's kept slots computed from `operands` and
@@ -147,7 +187,7 @@ pub(crate) fn steps_at(
 }
 
 /// The one step that contracts two operands (slots `left` and `right`) into `output`: what
-/// [`greedy_order`] returns for two operands, without its cost (left at 0), which only ranks
+/// [`contraction_order`] returns for two operands, without its cost (left at 0), which only ranks
 /// orders and needs a dozen small allocations to compute. The engine takes it when there is
 /// nothing to choose.
 pub(super) fn only_step(left: &[usize], right: &[usize], output: &[usize]) -> Step {
@@ -163,44 +203,6 @@ pub(super) fn only_step(left: &[usize], right: &[usize], output: &[usize]) -> St
         result,
         cost: 0,
     }
-}
-
-/// What stays fixed while an order is searched.
-struct Problem<'p> {
-    output: &'p [usize],
-    extents: &'p [usize],
-    known: &'p dyn Fn(u64, &[usize]) -> bool,
-}
-
-/// An operand of the search: its slots, and the pool operands it combines (0: untracked).
-#[derive(Clone)]
-struct Operand {
-    slots: Vec<usize>,
-    origin: u64,
-}
-
-/// The cheapest complete order from `current`: (total cost, largest intermediate, steps), or
-/// `None` when nothing is left to contract.
-fn cheapest_order(current: Vec<Operand>, problem: &Problem<'_>) -> Option<(u128, u128, Vec<Step>)> {
-    if current.len() < 2 {
-        return Some((0, 0, Vec::new()));
-    }
-    let mut best: Option<(u128, u128, Vec<Step>)> = None;
-    for step in candidate_steps(&current, problem) {
-        let mut next = current.clone();
-        apply(&mut next, &step);
-        let Some((rest_cost, rest_largest, rest)) = cheapest_order(next, problem) else {
-            continue;
-        };
-        let total = step.cost.saturating_add(rest_cost);
-        let largest = size(&step.result, problem.extents).max(rest_largest);
-        if best.as_ref().is_none_or(|b| (total, largest) < (b.0, b.1)) {
-            let mut steps = vec![step];
-            steps.extend(rest);
-            best = Some((total, largest, steps));
-        }
-    }
-    best
 }
 
 /// The cost of permuting the last step's result into the output's axis order: its size when
@@ -231,66 +233,6 @@ fn final_copy_cost(
     } else {
         size(result, extents)
     }
-}
-
-/// Every pair of the current operands as a step, with its result and cost.
-fn candidate_steps(current: &[Operand], problem: &Problem<'_>) -> Vec<Step> {
-    let (output, extents) = (problem.output, problem.extents);
-    let last = current.len() == 2;
-    let mut steps = Vec::new();
-    for left in 0..current.len() {
-        for right in left + 1..current.len() {
-            let (l, r) = (&current[left], &current[right]);
-            let union = distinct(&[l.slots.as_slice(), r.slots.as_slice()].concat());
-            let needed = |s: &usize| {
-                output.contains(s)
-                    || current
-                        .iter()
-                        .enumerate()
-                        .any(|(k, t)| k != left && k != right && t.slots.contains(s))
-            };
-            let result: Vec<usize> = union.iter().copied().filter(needed).collect();
-            let origin = l.origin | r.origin;
-            let stored = !last
-                && l.origin != 0
-                && r.origin != 0
-                && (problem.known)(origin, &result_order(&l.slots, &r.slots, &result));
-            let mut cost = if stored {
-                // Taken from the store, shared rather than copied: free.
-                0
-            } else {
-                size(&union, extents)
-                    .saturating_add(copy_cost(&l.slots, &r.slots, &result, extents))
-            };
-            if last {
-                cost = cost.saturating_add(final_copy_cost(
-                    &l.slots, &r.slots, &result, output, extents,
-                ));
-            }
-            steps.push(Step {
-                left,
-                right,
-                result,
-                cost,
-            });
-        }
-    }
-    steps
-}
-
-/// Removes a step's operands from the list and appends its result, with its axes in the
-/// order the engine lays them out (see [`result_order`]), as the engine does.
-fn apply(current: &mut Vec<Operand>, step: &Step) {
-    let right = current.remove(step.right);
-    let left = current.remove(step.left);
-    current.push(Operand {
-        slots: result_order(&left.slots, &right.slots, &step.result),
-        origin: if left.origin != 0 && right.origin != 0 {
-            left.origin | right.origin
-        } else {
-            0
-        },
-    });
 }
 
 /// Whether the last pairwise step should take `right` as its left operand: when only that
@@ -457,7 +399,7 @@ mod tests {
     fn chain_of_matrices_contracts_neighbours_first() {
         // ij,jk,kl->il, all extents 10: the two neighbouring products cost 1000 each, the
         // outer product of the first and last 10_000.
-        let steps = greedy_order(&[vec![0, 1], vec![1, 2], vec![2, 3]], &[0, 3], &[10; 4]);
+        let steps = contraction_order(&[vec![0, 1], vec![1, 2], vec![2, 3]], &[0, 3], &[10; 4]);
         assert_eq!(steps.len(), 2);
         assert_eq!((steps[0].left, steps[0].right), (0, 1));
         assert_eq!(steps[0].result, vec![0, 2]);
@@ -469,7 +411,7 @@ mod tests {
     fn cheaper_pair_wins_over_earlier_pair() {
         // ij,jk,k->i with a large j: contracting jk with k first (j * k) beats ij with jk
         // (i * j * k).
-        let steps = greedy_order(&[vec![0, 1], vec![1, 2], vec![2]], &[0], &[50, 100, 50]);
+        let steps = contraction_order(&[vec![0, 1], vec![1, 2], vec![2]], &[0], &[50, 100, 50]);
         assert_eq!((steps[0].left, steps[0].right), (1, 2));
         assert_eq!(steps[0].result, vec![1]);
         assert_eq!(steps[0].cost, 5000);
@@ -479,7 +421,7 @@ mod tests {
     fn ties_go_to_the_smaller_result() {
         // i,j,ij->: both first steps cost i * j, but contracting `i` with `ij` leaves a
         // vector, whereas `i` with `j` leaves a matrix.
-        let steps = greedy_order(&[vec![0], vec![1], vec![0, 1]], &[], &[4, 4]);
+        let steps = contraction_order(&[vec![0], vec![1], vec![0, 1]], &[], &[4, 4]);
         assert_eq!((steps[0].left, steps[0].right), (0, 2));
     }
 
@@ -489,7 +431,7 @@ mod tests {
         // the two small operands first costs the same multiply-adds, but then `bjik` must be
         // copied to group `j` and `k`; contracting `bj` with `bjik` first needs no copy.
         let (b, i, j, k) = (0, 1, 2, 3);
-        let steps = greedy_order(
+        let steps = contraction_order(
             &[vec![b, j], vec![b, j, i, k], vec![b, k]],
             &[b, i],
             &[256, 16, 16, 16],
@@ -503,7 +445,7 @@ mod tests {
         // `bi,bj,bk->bjik`: every order costs the same multiply-adds, but only pairing the two
         // `x` first lets the last step write `b, j, (i k)` directly.
         let (b, i, j, k) = (0, 1, 2, 3);
-        let steps = greedy_order(
+        let steps = contraction_order(
             &[vec![b, i], vec![b, j], vec![b, k]],
             &[b, j, i, k],
             &[256, 16, 16, 16],
@@ -518,16 +460,12 @@ mod tests {
         let (b, i, j, k) = (0, 1, 2, 3);
         let operands = [vec![b, j], vec![b, i], vec![b, j, i, k]];
         let extents = [256, 16, 16, 16];
-        let alone = greedy_order(&operands, &[b, k], &extents);
+        let alone = contraction_order(&operands, &[b, k], &extents);
         assert_eq!((alone[0].left, alone[0].right), (0, 1));
         let known = |origin: u64, slots: &[usize]| origin == 0b101 && slots == [b, i, k];
         let origins = [0b001, 0b010, 0b100];
         let reusing = order_reusing(&operands, &origins, &[b, k], &extents, &known);
         assert_eq!((reusing[0].left, reusing[0].right), (0, 2));
-        assert_eq!(
-            reusing[0].cost, 0,
-            "a stored result is shared, not recomputed"
-        );
     }
 
     #[test]
@@ -544,7 +482,7 @@ mod tests {
     }
 
     #[test]
-    fn only_step_is_the_greedy_order_of_two_operands() {
+    fn only_step_is_the_contraction_order_of_two_operands() {
         let cases: [(&[usize], &[usize], &[usize]); 5] = [
             (&[0, 1], &[1, 2], &[0, 2]),
             (&[0, 1], &[1, 2], &[2, 0]),
@@ -553,34 +491,34 @@ mod tests {
             (&[0, 1, 0], &[2, 1], &[1, 2, 0]),
         ];
         for (left, right, output) in cases {
-            let mut greedy = greedy_order(&[left.to_vec(), right.to_vec()], output, &[3; 6]);
-            assert_eq!(greedy.len(), 1);
-            greedy[0].cost = 0;
+            let mut order = contraction_order(&[left.to_vec(), right.to_vec()], output, &[3; 6]);
+            assert_eq!(order.len(), 1);
+            order[0].cost = 0;
             assert_eq!(
                 only_step(left, right, output),
-                greedy[0],
+                order[0],
                 "{left:?},{right:?}"
             );
         }
     }
 
     #[test]
-    fn six_operands_are_ordered_greedily() {
+    fn six_operands_are_ordered_by_the_path_search() {
         let chain: Vec<Vec<usize>> = (0..6).map(|n| vec![n, n + 1]).collect();
-        let steps = greedy_order(&chain, &[0, 6], &[3; 7]);
+        let steps = contraction_order(&chain, &[0, 6], &[3; 7]);
         assert_eq!(steps.len(), 5);
     }
 
     #[test]
     fn one_or_no_operand_needs_no_step() {
-        assert!(greedy_order(&[vec![0, 1]], &[1], &[2, 3]).is_empty());
-        assert!(greedy_order(&[], &[], &[]).is_empty());
+        assert!(contraction_order(&[vec![0, 1]], &[1], &[2, 3]).is_empty());
+        assert!(contraction_order(&[], &[], &[]).is_empty());
     }
 
     #[test]
     fn huge_extents_saturate_instead_of_overflowing() {
         let big = usize::MAX;
-        let steps = greedy_order(&[vec![0, 1, 2], vec![2, 3, 4]], &[], &[big; 5]);
+        let steps = contraction_order(&[vec![0, 1, 2], vec![2, 3, 4]], &[], &[big; 5]);
         assert_eq!(steps[0].cost, u128::MAX);
     }
 }
