@@ -321,20 +321,7 @@ pub fn search_with(
 ) -> Path {
     let start = Instant::now();
     let graph = Graph::new(inputs, output, extents);
-    let n = graph.inputs.len();
-    let mut rng = Rng::new(options.seed);
-    let plain = greedy::greedy(&graph, Scoring::PLAIN, &mut rng);
-    let mut best = Best {
-        cost: tree::evaluate(&graph, &plain).1,
-        steps: plain,
-        method: if n < 3 {
-            Method::Trivial
-        } else {
-            Method::Greedy
-        },
-        minimize: options.minimize,
-    };
-    if (3..=ordered::ORDERED_UP_TO).contains(&n) {
+    let best = if (3..=ordered::ORDERED_UP_TO).contains(&graph.inputs.len()) {
         let steps = ordered::cheapest(
             &laid_out(inputs, &graph),
             output,
@@ -342,43 +329,15 @@ pub fn search_with(
             options.minimize,
             layout,
         );
-        best = Best {
+        Best {
             cost: tree::evaluate(&graph, &steps).1,
             steps,
             method: Method::Ordered,
-            ..best
-        };
-    } else if n >= 3 {
-        let budget = Budget::until(start + options.time_budget);
-        let objective = Objective::plain(options.minimize);
-        let exact = (n <= options.exact_up_to.min(exact::MAX_TENSORS))
-            .then(|| {
-                let upper = objective.key(best.cost).0;
-                let output = output_labels(&graph);
-                exact::optimal(
-                    &graph,
-                    &graph.inputs,
-                    &output,
-                    objective,
-                    Some(upper),
-                    &budget,
-                )
-            })
-            .flatten();
-        match exact {
-            // The optimum: it wins ties with the greedy tree too.
-            Some((steps, cost)) if objective.key(cost) <= objective.key(best.cost) => {
-                best = Best {
-                    steps,
-                    cost,
-                    method: Method::Exact,
-                    ..best
-                };
-            }
-            Some(_) => {}
-            None => sampled(&graph, options, &mut rng, &budget, &mut best),
+            minimize: options.minimize,
         }
-    }
+    } else {
+        searched(&graph, options, start)
+    };
     let (sliced, steps, per_slice) = match options.memory_limit {
         Some(limit) if best.cost.largest > limit => {
             // Slicing has a budget of its own.
@@ -403,6 +362,58 @@ pub fn search_with(
         per_slice,
         unsliced: best.cost,
         method: best.method,
+    }
+}
+
+/// The plain greedy tree, and beyond two operands the exact tree (up to
+/// [`PlanOptions::exact_up_to`] operands) or the sampled search, whichever is best, within
+/// the budget counted from `start`.
+fn searched(graph: &Graph, options: &PlanOptions, start: Instant) -> Best {
+    let n = graph.inputs.len();
+    let mut rng = Rng::new(options.seed);
+    let plain = greedy::greedy(graph, Scoring::PLAIN, &mut rng);
+    let mut best = Best {
+        cost: tree::evaluate(graph, &plain).1,
+        steps: plain,
+        method: if n < 3 {
+            Method::Trivial
+        } else {
+            Method::Greedy
+        },
+        minimize: options.minimize,
+    };
+    if n < 3 {
+        return best;
+    }
+    let budget = Budget::until(start + options.time_budget);
+    let objective = Objective::plain(options.minimize);
+    let exact = (n <= options.exact_up_to.min(exact::MAX_TENSORS))
+        .then(|| {
+            let upper = objective.key(best.cost).0;
+            let output = output_labels(graph);
+            exact::optimal(
+                graph,
+                &graph.inputs,
+                &output,
+                objective,
+                Some(upper),
+                &budget,
+            )
+        })
+        .flatten();
+    match exact {
+        // The optimum: it wins ties with the greedy tree too.
+        Some((steps, cost)) if objective.key(cost) <= objective.key(best.cost) => Best {
+            steps,
+            cost,
+            method: Method::Exact,
+            ..best
+        },
+        Some(_) => best,
+        None => {
+            sampled(graph, options, &mut rng, &budget, &mut best);
+            best
+        }
     }
 }
 
