@@ -225,7 +225,7 @@ pub struct Candidates {
 }
 
 /// The leaves in `mask`, in order.
-pub fn members(mask: Mask) -> impl Iterator<Item = usize> {
+fn members(mask: Mask) -> impl Iterator<Item = usize> {
     (0..Mask::BITS as usize).filter(move |&k| mask & (1 << k) != 0)
 }
 
@@ -458,13 +458,13 @@ impl Candidates {
     }
 
     /// The leaf `mask` consists of, if it is one leaf.
-    pub fn single_leaf(&self, mask: Mask) -> Option<usize> {
+    fn single_leaf(&self, mask: Mask) -> Option<usize> {
         (mask.count_ones() == 1).then(|| mask.trailing_zeros() as usize)
     }
 
     /// The distinct labels of the tensor that stands for `mask` in a step, sorted: the leaf
     /// itself, or an intermediate (a leaf summed first keeps what [`Self::kept`] says).
-    pub fn tensor_labels(&self, mask: Mask) -> Vec<usize> {
+    fn tensor_labels(&self, mask: Mask) -> Vec<usize> {
         match self.single_leaf(mask) {
             Some(k) if !self.reduced_first(k) => self.leaves[k].clone(),
             _ => self.kept(mask),
