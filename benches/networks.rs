@@ -5,11 +5,12 @@
 //! `RAYON_NUM_THREADS=1 cargo bench --bench networks [-- NAME_SUBSTRING]` prints one table:
 //! for each network, the default plan's multiply-adds against opt_einsum's greedy and dp and
 //! cotengra's `HyperOptimizer`, the planning times, and where the anchor contracted the
-//! network, our contraction time (best of 5) against numpy's along cotengra's path, the
-//! largest relative difference from opt_einsum's result, and the same for a plan sliced to
-//! 1/16 of the largest intermediate: its slices, its multiply-adds against the unsliced
-//! plan's, the peak heap growth during its contraction in units of (limit + output) elements,
-//! and its result's difference.
+//! network, our contraction time (best of 5, or of `NETWORKS_RUNS`) against numpy's along
+//! cotengra's path, the largest relative difference from opt_einsum's result, and the same
+//! for a plan sliced to 1/16 of the largest intermediate: its slices, its multiply-adds
+//! against the unsliced plan's, the limit in elements, the peak heap growth during its
+//! contraction and the plan's bound on it (`Path::peak` plus the output) in units of
+//! (limit + output) elements, and its result's difference.
 #![allow(unsafe_code)] // the counting allocator below; the crates under test have none
 
 use einsum::ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -118,9 +119,14 @@ fn main() {
         "splitmix64 agrees with anchors.py"
     );
     println!(
-        "| network | n | ours | method | ours / cotengra | ours / greedy | ours / dp | plan ms | cotengra s | contract ms | numpy ms | ratio | max rel diff | sliced: slices, overhead, peak/limit, max rel diff |"
+        "| network | n | ours | method | ours / cotengra | ours / greedy | ours / dp | plan ms | cotengra s | contract ms | numpy ms | ratio | max rel diff | sliced: slices, overhead, limit, peak, bound, max rel diff |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    // Contractions timed per network (best of), 5 unless `NETWORKS_RUNS` says otherwise.
+    let contract_runs: usize = std::env::var("NETWORKS_RUNS")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .unwrap_or(5);
     let mut log_ratio_sum = 0.0;
     let mut count = 0;
     for network in networks["networks"].as_array().into_iter().flatten() {
@@ -180,7 +186,8 @@ fn main() {
                     .map(|(k, s)| operand(k, s))
                     .collect();
                 let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
-                let (time, got) = best_of(5, || plan.contract(&views).expect("contracts"));
+                let (time, got) =
+                    best_of(contract_runs, || plan.contract(&views).expect("contracts"));
                 let limit = (plan.largest_intermediate() / 16).max(1);
                 row += &format!(
                     " {:.3} | {:.3} | {:.2} | {:.1e} |",
@@ -194,12 +201,14 @@ fn main() {
                     Ok(sliced) if sliced.slices() <= MAX_SLICES_RUN => {
                         let (peak, sliced_result) =
                             peak_growth(|| sliced.contract(&views).expect("contracts"));
-                        let output: usize = want.len();
+                        let output = want.len() as f64;
+                        let unit = limit as f64 + output;
                         row += &format!(
-                            " {}, {:.2}x, {:.2}, {:.1e} |",
+                            " {}, {:.2}x, {limit}, {:.2}, {:.2}, {:.1e} |",
                             sliced.slices(),
                             sliced.multiply_adds() as f64 / plan.multiply_adds() as f64,
-                            peak as f64 / ((limit as f64 + output as f64) * 8.0),
+                            peak as f64 / (unit * 8.0),
+                            (sliced.path().peak() as f64 + output) / unit,
                             difference(&sliced_result, &want),
                         );
                     }

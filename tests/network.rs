@@ -99,6 +99,9 @@ fn sliced_plans_fit_the_memory_limit_and_give_the_same_result() {
         assert!(sliced.slices() > 1, "{spec}");
         assert!(sliced.multiply_adds() >= unsliced.multiply_adds());
         assert!(sliced.to_string().contains("slices"), "{sliced}");
+        // Under a limit the plan runs in memory order, whose bound is the path's.
+        let bound = format!("at most {} held at once", sliced.path().peak());
+        assert!(sliced.to_string().contains(&bound), "{sliced}");
         let arrays = operands_of(&shapes, seed);
         let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
         let want = reference_einsum(&spec, &arrays);

@@ -50,6 +50,7 @@ use crate::Element;
 use data::Data;
 use einsum_spec::{Buffer, Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use pair::Release;
 use route::Route;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -429,8 +430,7 @@ pub(crate) fn contract_along<T: Element>(
     positions: &[(usize, usize)],
 ) -> Result<ArrayD<T>, ShapeError> {
     let tensors = prepare(contraction, operands, extents)?;
-    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
-    let order = plan::steps_at(&slot_lists, contraction.output(), extents, positions);
+    let order = steps_along(contraction, &tensors, extents, positions);
     let origins = vec![0; tensors.len()];
     run_steps(
         tensors,
@@ -442,17 +442,87 @@ pub(crate) fn contract_along<T: Element>(
     )
 }
 
+/// The steps at `positions` for the prepared `tensors` of `contraction`.
+fn steps_along<T>(
+    contraction: &Contraction,
+    tensors: &[Tensor<'_, T>],
+    extents: &[usize],
+    positions: &[(usize, usize)],
+) -> Vec<plan::Step> {
+    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
+    plan::steps_at(&slot_lists, contraction.output(), extents, positions)
+}
+
+/// Stages 1 and 2 along `order` (steps for operands shaped as these, see [`steps_along`]),
+/// then the result added into `target` (the output's shape) in place of stage 3's copy: one
+/// slice of a sliced network.
+fn add_along<T: Element>(
+    contraction: &Contraction,
+    operands: Vec<ArrayViewD<'_, T>>,
+    extents: &[usize],
+    order: &[plan::Step],
+    mut target: ndarray::ArrayViewMutD<'_, T>,
+) -> Result<(), ShapeError> {
+    let tensors = prepare(contraction, &operands, extents)?;
+    drop(operands); // the tensors hold what they need of the views
+
+    let origins = vec![0; tensors.len()];
+    let output = contraction.output();
+    match pairwise(
+        tensors,
+        origins,
+        order,
+        output,
+        extents,
+        None,
+        Release::Early,
+    )? {
+        Some(last) => add_into(last, output, target),
+        None => {
+            target.map_inplace(|t| *t = *t + T::one());
+            Ok(())
+        }
+    }
+}
+
 /// Stage 2 along `order`, then stage 3: each step's operands are dropped once contracted, so
 /// an intermediate lives only until the step that uses it.
 fn run_steps<T: Element>(
-    mut tensors: Vec<Tensor<'_, T>>,
+    tensors: Vec<Tensor<'_, T>>,
+    origins: Vec<u64>,
+    order: &[plan::Step],
+    output: &[usize],
+    extents: &[usize],
+    sharing: Option<Sharing<'_, T>>,
+) -> Result<ArrayD<T>, ShapeError> {
+    let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
+    match pairwise(
+        tensors,
+        origins,
+        order,
+        output,
+        extents,
+        sharing,
+        Release::AfterStep,
+    )? {
+        Some(last) => finish(last, output, &output_shape),
+        // Only a hand-built contraction has no operands; its output is the empty product.
+        None => Ok(ArrayD::from_elem(IxDyn(&output_shape), T::one())),
+    }
+}
+
+/// Stage 2 along `order`: the one tensor left (`None` without operands). Each step's operands
+/// are dropped once contracted (or copied, as `release` says), so an intermediate lives only
+/// until the step that uses it.
+fn pairwise<'a, T: Element>(
+    mut tensors: Vec<Tensor<'a, T>>,
     mut origins: Vec<u64>,
     order: &[plan::Step],
     output: &[usize],
     extents: &[usize],
     mut sharing: Option<Sharing<'_, T>>,
-) -> Result<ArrayD<T>, ShapeError> {
-    let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
+    release: Release,
+) -> Result<Option<Tensor<'a, T>>, ShapeError> {
     for step in order {
         let right = tensors.remove(step.right);
         let left = tensors.remove(step.left);
@@ -477,7 +547,7 @@ fn run_steps<T: Element>(
                         slots: key.slots,
                     },
                     None => {
-                        let result = pair::contract_pair(left, right, &step.result)?;
+                        let result = pair::contract_pair(left, right, &step.result, release)?;
                         debug_assert_eq!(result.slots, key.slots);
                         // Held by the store and by this tensor, not copied.
                         let data = Arc::new(result.data.into_owned());
@@ -489,16 +559,12 @@ fn run_steps<T: Element>(
                     }
                 }
             }
-            None => pair::contract_pair(left, right, &step.result)?,
+            None => pair::contract_pair(left, right, &step.result, release)?,
         };
         tensors.push(result);
         origins.push(if tracked { origin } else { 0 });
     }
-    match tensors.pop() {
-        Some(last) => finish(last, output, &output_shape),
-        // Only a hand-built contraction has no operands; its output is the empty product.
-        None => Ok(ArrayD::from_elem(IxDyn(&output_shape), T::one())),
-    }
+    Ok(tensors.pop())
 }
 
 /// Stage 1: each operand as a [`Tensor`] with broadcast axes dropped, diagonals taken and the
@@ -648,25 +714,46 @@ fn finish<T: Element>(
     output_shape: &[usize],
 ) -> Result<ArrayD<T>, ShapeError> {
     let tensor = sum_out(tensor, |s| output.contains(&s))?;
+    let in_order = tensor.slots == output;
+    if in_order && tensor.data.is_standard_layout() {
+        alloc::reserve::<T>(Buffer::Output, output_shape)?;
+        return Ok(tensor.data.into_owned());
+    }
+    match as_output(&tensor, output).broadcast(IxDyn(output_shape)) {
+        Some(broadcast) => standard_copy(&broadcast, Buffer::Output),
+        None => unreachable!("every axis is 1 or its slot's extent"),
+    }
+}
+
+/// Stage 3 into an existing output: `tensor` summed over what the output does not need and
+/// added into `target`, read in place through a permuted, broadcast view (no copy).
+fn add_into<T: Element>(
+    tensor: Tensor<'_, T>,
+    output: &[usize],
+    mut target: ndarray::ArrayViewMutD<'_, T>,
+) -> Result<(), ShapeError> {
+    let tensor = sum_out(tensor, |s| output.contains(&s))?;
+    // `zip_mut_with` broadcasts the view along the axes it lacks.
+    target.zip_mut_with(&as_output(&tensor, output), |t, &p| {
+        *t = *t + p;
+    });
+    Ok(())
+}
+
+/// A view of `tensor` (whose slots are all in `output`) with its axes in output order and an
+/// axis of extent 1 for each output slot it lacks.
+fn as_output<'v, T>(tensor: &'v Tensor<'_, T>, output: &[usize]) -> ArrayViewD<'v, T> {
     let order: Vec<usize> = output
         .iter()
         .filter_map(|s| tensor.slots.iter().position(|t| t == s))
         .collect();
-    let in_order = order.iter().enumerate().all(|(n, &axis)| n == axis);
-    if in_order && order.len() == output.len() && tensor.data.is_standard_layout() {
-        alloc::reserve::<T>(Buffer::Output, output_shape)?;
-        return Ok(tensor.data.into_owned());
-    }
     let mut view = tensor.data.view().permuted_axes(order);
     for (axis, slot) in output.iter().enumerate() {
         if !tensor.slots.contains(slot) {
             view.insert_axis_inplace(Axis(axis));
         }
     }
-    match view.broadcast(IxDyn(output_shape)) {
-        Some(broadcast) => standard_copy(&broadcast, Buffer::Output),
-        None => unreachable!("every axis is 1 or its slot's extent"),
-    }
+    view
 }
 
 /// An owned copy of `view` in standard layout. (`as_standard_layout` would copy element by

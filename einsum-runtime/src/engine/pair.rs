@@ -19,19 +19,33 @@ use crate::Element;
 use einsum_spec::{Buffer, ShapeError};
 use ndarray::linalg::general_mat_vec_mul;
 use ndarray::{
-    s, Array3, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, CowArray, Ix3, IxDyn,
-    Zip,
+    s, Array3, ArrayD, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, CowArray,
+    Ix3, IxDyn, Zip,
 };
 
 /// Up to this many multiply-adds per batch, a plain loop beats the set-up cost of GEMM
 /// (packing buffers are allocated on every call).
 const SMALL_PRODUCT: usize = 512;
 
-/// Contracts `left` with `right`, keeping the slots in `result` and summing the others.
+/// When a step frees an operand it has copied into matrix layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Release {
+    /// As soon as it is copied, so that a step holds its operands and the larger of one copy
+    /// and its result: for slices of a network planned under a memory limit.
+    Early,
+    /// When the step ends. Faster: freeing a large operand before the result is allocated
+    /// lets the allocator hand its pages back to the system, and the result faults them in
+    /// again.
+    AfterStep,
+}
+
+/// Contracts `left` with `right`, keeping the slots in `result` and summing the others,
+/// freeing operands it copies as `release` says.
 pub(super) fn contract_pair<'r, T: Element>(
     left: Tensor<'_, T>,
     right: Tensor<'_, T>,
     result: &[usize],
+    release: Release,
 ) -> Result<Tensor<'r, T>, ShapeError> {
     // A slot only one side has and the result does not keep is summed on that side first.
     // (The engine never produces one; this keeps the step correct on its own.)
@@ -57,7 +71,8 @@ pub(super) fn contract_pair<'r, T: Element>(
     // The result's element count, checked: it bounds the products of the batch and free
     // groups below, and the contracted group is part of an operand that exists.
     let slots: Vec<usize> = [&batch[..], &left_free, &right_free].concat();
-    alloc::elements::<T>(Buffer::Intermediate, &shape_of(&slots))?;
+    let shape = shape_of(&slots);
+    alloc::elements::<T>(Buffer::Intermediate, &shape)?;
     let volume = |group: &[usize]| group.iter().map(|&s| extent(s)).product::<usize>();
     let (nb, m, k, n) = (
         volume(&batch),
@@ -66,21 +81,12 @@ pub(super) fn contract_pair<'r, T: Element>(
         volume(&right_free),
     );
 
-    let a = grouped(&left, [&batch, &left_free, &contracted]);
-    let b = grouped(&right, [&batch, &contracted, &right_free]);
-    let a = to_3d(
-        &a,
-        [batch.len(), left_free.len(), contracted.len()],
-        (nb, m, k),
-    )?;
-    let b = to_3d(
-        &b,
-        [batch.len(), contracted.len(), right_free.len()],
-        (nb, k, n),
-    )?;
-    let c = batched_mat_mul(&a.view(), &b.view())?;
-
-    let shape = shape_of(&slots);
+    // Each operand is copied into matrix layout only when its axes cannot be grouped.
+    let a = Matrices::of(left, [&batch, &left_free, &contracted], release)?;
+    let b = Matrices::of(right, [&batch, &contracted, &right_free], release)?;
+    let (a_axes, b_axes) = (a.view(), b.view());
+    let (a3, b3) = (three(&a_axes, (nb, m, k)), three(&b_axes, (nb, k, n)));
+    let c = batched_mat_mul(&a3.view(), &b3.view())?;
     match c.into_shape_with_order(IxDyn(&shape)) {
         Ok(data) => Ok(Tensor {
             data: super::Data::from(data),
@@ -92,43 +98,85 @@ pub(super) fn contract_pair<'r, T: Element>(
     }
 }
 
-/// A view of `tensor` with its axes permuted into the order of `groups`, concatenated.
-fn grouped<'v, T>(tensor: &'v Tensor<'_, T>, groups: [&[usize]; 3]) -> ArrayViewD<'v, T> {
-    let order: Vec<usize> = groups
+/// One operand of a step as a batch of matrices: the tensor itself when its axes group into
+/// (batch, rows, columns) as a view, else a copy in that layout.
+enum Matrices<'a, T> {
+    /// The tensor and its axes in group order.
+    Grouped(Tensor<'a, T>, Vec<usize>),
+    /// A copy in standard layout, its axes in group order, and the tensor, held only until
+    /// the step ends, unless released.
+    Copied {
+        copy: ArrayD<T>,
+        _held: Option<Tensor<'a, T>>,
+    },
+}
+
+impl<'a, T: Element> Matrices<'a, T> {
+    /// `tensor` with its axes in the order of `groups`: kept when the strides let each group
+    /// be flattened into one axis as a view, else copied, and the tensor (possibly an
+    /// intermediate the engine owns) freed at once when `release` is [`Release::Early`].
+    fn of(
+        tensor: Tensor<'a, T>,
+        groups: [&[usize]; 3],
+        release: Release,
+    ) -> Result<Matrices<'a, T>, ShapeError> {
+        let order = group_order(&tensor, groups);
+        let view = tensor.data.view().permuted_axes(&order[..]);
+        let lengths = groups.map(<[usize]>::len);
+        if mergeable(&view, lengths) {
+            return Ok(Matrices::Grouped(tensor, order));
+        }
+        let copy = standard_copy(&view, Buffer::Intermediate)?;
+        let held = (release == Release::AfterStep).then_some(tensor);
+        Ok(Matrices::Copied { copy, _held: held })
+    }
+
+    /// The operand's axes in group order: a view of the tensor, or of the copy.
+    fn view(&self) -> ArrayViewD<'_, T> {
+        match self {
+            Matrices::Grouped(tensor, order) => tensor.data.view().permuted_axes(&order[..]),
+            Matrices::Copied { copy, .. } => copy.view(),
+        }
+    }
+}
+
+/// `view` (axes in group order, each group mergeable or in standard layout) as the batch of
+/// matrices of `dims`, without copying.
+fn three<'v, T: Element>(
+    view: &'v ArrayViewD<'_, T>,
+    dims: (usize, usize, usize),
+) -> CowArray<'v, T, Ix3> {
+    match view.to_shape(dims) {
+        Ok(array) => array,
+        Err(_) => unreachable!("the groups hold every axis, so the element count is unchanged"),
+    }
+}
+
+/// The axes of `tensor` in the order of `groups`, concatenated.
+fn group_order<T>(tensor: &Tensor<'_, T>, groups: [&[usize]; 3]) -> Vec<usize> {
+    groups
         .iter()
         .flat_map(|group| group.iter())
         .filter_map(|slot| tensor.slots.iter().position(|s| s == slot))
-        .collect();
-    tensor.data.view().permuted_axes(order)
+        .collect()
 }
 
-/// `view` with each group of axes flattened: a view when the strides allow it, else a copy
-/// in standard layout. `groups` holds the number of axes in each group.
-fn to_3d<'v, T: Element>(
-    view: &'v ArrayViewD<'_, T>,
-    groups: [usize; 3],
-    dims: (usize, usize, usize),
-) -> Result<CowArray<'v, T, Ix3>, ShapeError> {
-    let mergeable = {
-        let (mut start, shape, strides) = (0, view.shape(), view.strides());
-        groups.iter().all(|&len| {
-            let axes: Vec<usize> = (start..start + len).filter(|&a| shape[a] != 1).collect();
-            start += len;
-            axes.windows(2)
-                .all(|w| strides[w[0]] == strides[w[1]] * shape[w[1]] as isize)
+/// Whether each of the consecutive groups of axes of `view` (`lengths` axes each) can be
+/// flattened into one axis without copying: its axes of extent above 1 nest, each outer
+/// stride the inner one's times its extent.
+fn mergeable<T>(view: &ArrayViewD<'_, T>, lengths: [usize; 3]) -> bool {
+    let (shape, strides) = (view.shape(), view.strides());
+    let mut start = 0;
+    lengths.iter().all(|&len| {
+        let group = start..start + len;
+        start += len;
+        let mut inner: Option<usize> = None;
+        group.rev().filter(|&a| shape[a] != 1).all(|axis| {
+            let nests = inner.is_none_or(|i| strides[axis] == strides[i] * shape[i] as isize);
+            inner = Some(axis);
+            nests
         })
-    };
-    let reshaped = if mergeable {
-        view.to_shape(dims)
-    } else {
-        standard_copy(view, Buffer::Intermediate)?
-            .into_shape_with_order(dims)
-            .map(CowArray::from)
-    };
-    match reshaped {
-        Ok(array) => Ok(array),
-        Err(_) => unreachable!("the groups hold every axis, so the element count is unchanged"),
-    }
+    })
 }
 
 /// The kernel a pairwise step runs, chosen from the shape of its batched matrix product

@@ -1,9 +1,9 @@
 //! A planned network's execution: along a given tree, once per slice.
 
-use super::{alloc, contract_along};
+use super::{add_along, alloc, contract_along, prepare, steps_along};
 use crate::Element;
 use einsum_spec::{Buffer, Contraction, ShapeError};
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 /// Contracts `operands` (whose slots' `extents` are bound) along the tree at `positions`, once
 /// for each combination of values of the `sliced` slots: each slice sees the operands indexed
@@ -42,6 +42,16 @@ pub(crate) fn contract_sliced<T: Element>(
         return contract_along(contraction, operands, extents, positions);
     };
     let counts: Vec<usize> = sliced.iter().map(|&s| extents[s]).collect();
+    // Every slice's operands have the same slots, so the steps are derived once.
+    let order = {
+        let first = slice_views(contraction, operands, sliced, &vec![0; sliced.len()]);
+        steps_along(
+            &slice,
+            &prepare(&slice, &first, extents)?,
+            extents,
+            positions,
+        )
+    };
     let count = counts.iter().fold(1usize, |n, &e| n.saturating_mul(e));
     // Slices are independent: with the `threads` feature and enough work in all, each thread
     // sums every `threads`-th slice into an output of its own, and the outputs are added.
@@ -57,14 +67,9 @@ pub(crate) fn contract_sliced<T: Element>(
                 *value = rest % extent;
                 rest /= extent;
             }
-            let views: Vec<ArrayViewD<'_, T>> = operands
-                .iter()
-                .zip(contraction.inputs())
-                .map(|(operand, slots)| index_slices(operand.view(), slots, sliced, &at))
-                .collect();
-            let part = contract_along(&slice, &views, extents, positions)?;
+            let views = slice_views(contraction, operands, sliced, &at);
             let target = index_slices(result.view_mut(), output, sliced, &at);
-            Zip::from(target).and(&part).for_each(|t, &p| *t = *t + p);
+            add_along(&slice, views, extents, &order, target)?;
         }
         Ok(result)
     };
@@ -83,7 +88,7 @@ pub(crate) fn contract_sliced<T: Element>(
             .next()
             .unwrap_or_else(|| ArrayD::zeros(IxDyn(&output_shape)));
         for part in parts {
-            Zip::from(&mut total)
+            ndarray::Zip::from(&mut total)
                 .and(&part)
                 .for_each(|t, &p| *t = *t + p);
         }
@@ -92,6 +97,21 @@ pub(crate) fn contract_sliced<T: Element>(
     #[cfg(not(feature = "threads"))]
     let total = run(0, 1);
     total
+}
+
+/// Each operand of `contraction` at the values `at` of the `sliced` slots (see
+/// [`index_slices`]).
+fn slice_views<'v, T>(
+    contraction: &Contraction,
+    operands: &'v [ArrayViewD<'_, T>],
+    sliced: &[usize],
+    at: &[usize],
+) -> Vec<ArrayViewD<'v, T>> {
+    operands
+        .iter()
+        .zip(contraction.inputs())
+        .map(|(operand, slots)| index_slices(operand.view(), slots, sliced, at))
+        .collect()
 }
 
 /// `array` (axes labelled `slots`) at the values `at` of the `sliced` slots: every axis of a

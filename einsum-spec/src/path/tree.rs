@@ -83,6 +83,151 @@ impl Tree {
     }
 }
 
+impl Tree {
+    /// The same tree (the same pairs, so the same multiply-adds) with its steps in the order
+    /// that holds the fewest elements at once, given each step's cost in `steps` (as
+    /// [`Path::step_costs`](super::Path::step_costs) gives them), and each step's cost in
+    /// the new order: at each step, the subtree that needs more memory beyond what it leaves
+    /// is run first where that lowers what the step needs, so the result that waits for its
+    /// sibling is the smaller one (Liu's order for trees); elsewhere the step's operands keep
+    /// the roles they have in the tree's own order. [`Path::peak`](super::Path::peak) is the
+    /// bound for this order.
+    ///
+    /// ```
+    /// use einsum_spec::path::{StepCost, Tree};
+    /// // (3 4) first leaves 10 elements waiting while (0 1), of 100, and its step with 2 run.
+    /// let tree = Tree::new(5, vec![(3, 4), (0, 1), (6, 2), (5, 7)]).unwrap();
+    /// let size = |size| StepCost { multiply_adds: 0, size };
+    /// let (ordered, costs) = tree.in_memory_order(&[size(10), size(100), size(1), size(1)]);
+    /// assert_eq!(ordered.steps(), &[(0, 1), (5, 2), (3, 4), (7, 6)]);
+    /// assert_eq!(costs, [size(100), size(1), size(10), size(1)]);
+    /// ```
+    #[must_use]
+    pub fn in_memory_order(&self, steps: &[StepCost]) -> (Tree, Vec<StepCost>) {
+        let sizes: Vec<u128> = steps.iter().map(|step| step.size).collect();
+        let (order, from) = memory_order(self.operands, &self.steps, &sizes);
+        let costs = from.iter().map(|&k| steps[k]).collect();
+        (Tree::from_steps(self.operands, order), costs)
+    }
+
+    /// The most elements held at once while the steps run in this order, given each step's
+    /// cost in `steps`, as a bound: before each step, the intermediates computed and not yet
+    /// used; during it, also copies of its intermediate operands into matrix layout or its
+    /// result (the engine frees an operand once copied; the bound assumes it copies every
+    /// intermediate operand). The network's operands, and copies of them, are not counted. In
+    /// [`Tree::in_memory_order`] it is [`Path::peak`](super::Path::peak).
+    ///
+    /// ```
+    /// use einsum_spec::path::{StepCost, Tree};
+    /// let tree = Tree::new(5, vec![(3, 4), (0, 1), (6, 2), (5, 7)]).unwrap();
+    /// let size = |size| StepCost { multiply_adds: 0, size };
+    /// let steps = [size(10), size(100), size(1), size(1)];
+    /// // (6 2) holds (0 1)'s result of 100 and a copy of it, with (3 4)'s 10 waiting.
+    /// assert_eq!(tree.peak(&steps), 210);
+    /// let (ordered, costs) = tree.in_memory_order(&steps);
+    /// assert_eq!(ordered.peak(&costs), 200);
+    /// ```
+    #[must_use]
+    pub fn peak(&self, steps: &[StepCost]) -> u128 {
+        let n = self.operands;
+        let size = |node: usize| node.checked_sub(n).map_or(0, |k| steps[k].size);
+        let (mut live, mut most) = (0u128, 0u128);
+        for (&(a, b), step) in self.steps.iter().zip(steps) {
+            let waiting = live.saturating_sub(size(a)).saturating_sub(size(b));
+            let holds = step_holds(size(a), size(b), step.size);
+            most = most.max(waiting.saturating_add(holds));
+            live = waiting.saturating_add(step.size);
+        }
+        most
+    }
+}
+
+/// The elements a step holds at its height beside what waits for it: its operands
+/// `left` and `right` (intermediates; 0 for the network's), and then the larger of a copy of
+/// one of them into matrix layout (the engine frees an operand once copied) and its result.
+fn step_holds(left: u128, right: u128, result: u128) -> u128 {
+    left.saturating_add(right)
+        .saturating_add(left.max(right).max(result))
+}
+
+/// Each node's memory need when its subtree runs in the order [`memory_order`] gives: the
+/// most elements held at once, its own result included (0 for the operands).
+fn needs(operands: usize, steps: &[(usize, usize)], sizes: &[u128]) -> Vec<u128> {
+    let size = |node: usize| node.checked_sub(operands).map_or(0, |k| sizes[k]);
+    let mut need = vec![0u128; operands + steps.len()];
+    for (k, &(a, b)) in steps.iter().enumerate() {
+        let holds = step_holds(size(a), size(b), sizes[k]);
+        let (first, second) = first_and_second(a, b, holds, &need, size);
+        need[operands + k] = holds.max(need_in_turn(first, second, &need, size));
+    }
+    need
+}
+
+/// The most elements held while the subtree of `first` runs, then that of `second` with
+/// `first`'s result waiting.
+fn need_in_turn(first: usize, second: usize, need: &[u128], size: impl Fn(usize) -> u128) -> u128 {
+    need[first].max(size(first).saturating_add(need[second]))
+}
+
+/// Of the two children `a` and `b` of a step that itself `holds` so many elements, the one
+/// to run first: the smaller node, as the engine's list of tensors would run them, unless
+/// running the other first lowers the step's need (Liu's rule: the child whose need exceeds
+/// what it leaves behind by more). The child run first is the step's left operand, so a step
+/// whose need the order does not change keeps its operands' roles.
+fn first_and_second(
+    a: usize,
+    b: usize,
+    holds: u128,
+    need: &[u128],
+    size: impl Fn(usize) -> u128 + Copy,
+) -> (usize, usize) {
+    let (low, high) = (a.min(b), a.max(b));
+    let in_turn = need_in_turn(low, high, need, size).max(holds);
+    let swapped = need_in_turn(high, low, need, size).max(holds);
+    if swapped < in_turn {
+        (high, low)
+    } else {
+        (low, high)
+    }
+}
+
+/// The steps of the tree rooted at the last step, renumbered in the order that runs, at each
+/// step, the child subtree [`first_and_second`] picks first (each step keeps its pair, in its
+/// order), and for each, its index in `steps`.
+fn memory_order(
+    operands: usize,
+    steps: &[(usize, usize)],
+    sizes: &[u128],
+) -> (Vec<(usize, usize)>, Vec<usize>) {
+    let need = needs(operands, steps, sizes);
+    let size = |node: usize| node.checked_sub(operands).map_or(0, |k| sizes[k]);
+    let mut renumbered: Vec<usize> = (0..operands + steps.len()).collect();
+    let mut order = Vec::with_capacity(steps.len());
+    let mut from = Vec::with_capacity(steps.len());
+    // Depth first without recursion: a node is pushed unvisited, then visited once both
+    // children have been emitted.
+    let mut stack: Vec<(usize, bool)> = match steps.len() {
+        0 => Vec::new(),
+        len => vec![(operands + len - 1, false)],
+    };
+    while let Some((node, visited)) = stack.pop() {
+        let Some(k) = node.checked_sub(operands) else {
+            continue;
+        };
+        let (a, b) = steps[k];
+        if visited {
+            renumbered[node] = operands + order.len();
+            order.push((renumbered[a], renumbered[b]));
+            from.push(k);
+        } else {
+            let holds = step_holds(size(a), size(b), sizes[k]);
+            let (first, second) = first_and_second(a, b, holds, &need, size);
+            stack.extend([(node, true), (second, false), (first, false)]);
+        }
+    }
+    (order, from)
+}
+
 /// What a tree costs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Cost {
@@ -186,23 +331,15 @@ pub(crate) fn step_costs(graph: &Graph, steps: &[(usize, usize)]) -> Vec<StepCos
     walk(graph, steps).1
 }
 
-/// The most elements held at once while the tree runs, as a bound: before each step, the
-/// intermediates computed and not yet used; during it, also its result and a copy of each
-/// operand that is an intermediate (the engine copies an operand into matrix layout when its
-/// axes are not grouped; the bound assumes it always does). The network's operands, and
-/// copies of them, are not counted.
+/// The most elements held at once while the tree runs in [`memory_order`], as a bound:
+/// before each step, the intermediates computed and not yet used; during it, also its
+/// operands' copies into matrix layout or its result ([`step_holds`]; the bound assumes the
+/// engine copies every intermediate operand). The network's operands, and copies of them,
+/// are not counted.
 pub(crate) fn peak(graph: &Graph, steps: &[(usize, usize)]) -> u128 {
     let n = graph.inputs.len();
-    let costs = step_costs(graph, steps);
-    // The size of node `node` when it is an intermediate, else 0.
-    let intermediate = |node: usize| node.checked_sub(n).map_or(0, |k| costs[k].size);
-    let (mut live, mut peak) = (0u128, 0u128);
-    for (&(a, b), cost) in steps.iter().zip(&costs) {
-        let operands = intermediate(a).saturating_add(intermediate(b));
-        peak = peak.max(live.saturating_add(cost.size).saturating_add(operands));
-        live = live.saturating_sub(operands).saturating_add(cost.size);
-    }
-    peak.max(live)
+    let sizes: Vec<u128> = step_costs(graph, steps).iter().map(|c| c.size).collect();
+    needs(n, steps, &sizes).last().copied().unwrap_or_default()
 }
 
 /// Every node's labels and the tree's cost, stepping through it as the engine would.
@@ -212,4 +349,73 @@ pub(crate) fn evaluate(graph: &Graph, steps: &[(usize, usize)]) -> (Vec<Vec<usiz
         cost.and(step.multiply_adds, step.size)
     });
     (legs, cost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rng::Rng;
+    use super::*;
+
+    /// A tree over `operands` nodes contracting two random current nodes at each step.
+    fn random_tree(operands: usize, rng: &mut Rng) -> Vec<(usize, usize)> {
+        let mut current: Vec<usize> = (0..operands).collect();
+        let mut steps = Vec::new();
+        while current.len() > 1 {
+            let a = current.swap_remove(rng.next_u64() as usize % current.len());
+            let b = current.swap_remove(rng.next_u64() as usize % current.len());
+            steps.push((a, b));
+            current.push(operands + steps.len() - 1);
+        }
+        steps
+    }
+
+    /// What `steps` hold at once in their own order ([`Tree::peak`]).
+    fn held_in_order(graph: &Graph, steps: &[(usize, usize)]) -> u128 {
+        let tree = Tree::from_steps(graph.inputs.len(), steps.to_vec());
+        tree.peak(&step_costs(graph, steps))
+    }
+
+    /// The leaves under each step, sorted: the same pairs whatever the order.
+    fn pairs_of_leaves(operands: usize, steps: &[(usize, usize)]) -> Vec<Vec<usize>> {
+        let mut leaves: Vec<Vec<usize>> = (0..operands).map(|n| vec![n]).collect();
+        for &(a, b) in steps {
+            let mut both = [leaves[a].clone(), leaves[b].clone()].concat();
+            both.sort_unstable();
+            leaves.push(both);
+        }
+        let mut steps = leaves.split_off(operands);
+        steps.sort();
+        steps
+    }
+
+    #[test]
+    fn memory_order_keeps_the_pairs_and_holds_no_more_than_the_order_given() {
+        // A 4x4 grid of tensors with bonds of extents 2 to 5, under random trees.
+        let mut rng = Rng::new(7);
+        let mut inputs: Vec<Vec<usize>> = vec![Vec::new(); 16];
+        let mut extents = Vec::new();
+        for node in 0..16 {
+            for other in [node + 1, node + 4] {
+                if other < 16 && (other != node + 1 || other % 4 != 0) {
+                    inputs[node].push(extents.len());
+                    inputs[other].push(extents.len());
+                    extents.push(2 + rng.next_u64() as usize % 4);
+                }
+            }
+        }
+        let graph = Graph::new(&inputs, &[], &extents);
+        let mut lower = 0;
+        for _ in 0..50 {
+            let steps = random_tree(16, &mut rng);
+            let sizes: Vec<u128> = step_costs(&graph, &steps).iter().map(|c| c.size).collect();
+            let (ordered, _) = memory_order(16, &steps, &sizes);
+            assert!(Tree::new(16, ordered.clone()).is_some());
+            assert_eq!(pairs_of_leaves(16, &ordered), pairs_of_leaves(16, &steps));
+            assert_eq!(evaluate(&graph, &ordered).1, evaluate(&graph, &steps).1);
+            assert_eq!(peak(&graph, &steps), held_in_order(&graph, &ordered));
+            assert!(peak(&graph, &steps) <= held_in_order(&graph, &steps));
+            lower += usize::from(peak(&graph, &steps) < held_in_order(&graph, &steps));
+        }
+        assert!(lower > 0, "some random tree holds less in memory order");
+    }
 }
