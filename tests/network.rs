@@ -8,6 +8,7 @@ use common::{assert_close, random};
 use einsum::ndarray::{Array2, ArrayD, ArrayViewD, IxDyn};
 use einsum::network::{Method, Network, PlanOptions};
 use einsum::EinsumErrorKind;
+use std::time::Duration;
 
 /// A random network: each operand's labels, the output's, the shapes, and the letter spec.
 type Random = (Vec<Vec<u32>>, Vec<u32>, Vec<Vec<usize>>, String);
@@ -205,9 +206,20 @@ fn bad_networks_are_clear_errors() {
         net.plan(&PlanOptions::default().memory_limit(0))
             .unwrap_err()
             .to_string(),
-        "einsum `network of 4 operands`: no plan keeps every intermediate within 0 elements \
-         (the best sliced plan found holds 1, or needs more than 2^128 multiply-adds): raise \
-         the limit"
+        "einsum `network of 4 operands`: no plan keeps every intermediate within 0 elements: \
+         the best sliced plan found holds 1; raise the limit"
+    );
+    // A ring of 40 matrices of 256 held to one element: at least every other bond sliced,
+    // 256^20 = 2^160 slices.
+    let ring: Vec<Vec<u32>> = (0..40).map(|k| vec![k, (k + 1) % 40]).collect();
+    let net = Network::from_labels(&ring, &[], &vec![vec![256, 256]; 40]).unwrap();
+    let options = PlanOptions::default()
+        .memory_limit(1)
+        .time_budget(Duration::from_millis(20));
+    assert_eq!(
+        net.plan(&options).unwrap_err().to_string(),
+        "einsum `network of 40 operands`: no plan keeps every intermediate within 1 element: \
+         the slices it needs would take more than 2^128 multiply-adds; raise the limit"
     );
     let plan = Network::from_spec("ij,jk->ik", &[vec![2, 3], vec![3, 4]])
         .unwrap()

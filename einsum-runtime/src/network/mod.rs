@@ -77,7 +77,8 @@ pub enum NetworkError {
     MemoryLimitUnreachable {
         /// The limit, in elements.
         limit: u128,
-        /// The largest intermediate of the best sliced plan found.
+        /// The largest intermediate of the best sliced plan found: over the limit when no
+        /// label is left to slice, within it when the slices are too many to count.
         largest: u128,
     },
     /// An operand given to [`Plan::contract`] whose shape is not the one planned for.
@@ -100,11 +101,22 @@ impl fmt::Display for NetworkError {
             NetworkError::RepeatedOutputLabel { label } => {
                 write!(f, "output label `{label}` is listed twice: list it once")
             }
-            NetworkError::MemoryLimitUnreachable { limit, largest } => write!(
-                f,
-                "no plan keeps every intermediate within {limit} elements (the best sliced plan \
-                 found holds {largest}, or needs more than 2^128 multiply-adds): raise the limit"
-            ),
+            NetworkError::MemoryLimitUnreachable { limit, largest } => {
+                let plural = if *limit == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "no plan keeps every intermediate within {limit} element{plural}: "
+                )?;
+                if largest > limit {
+                    write!(f, "the best sliced plan found holds {largest}")?;
+                } else {
+                    write!(
+                        f,
+                        "the slices it needs would take more than 2^128 multiply-adds"
+                    )?;
+                }
+                write!(f, "; raise the limit")
+            }
             NetworkError::ShapeNotPlanned {
                 operand,
                 planned,
