@@ -2,7 +2,7 @@
 //!
 //! The search is `einsum_spec::path`'s, the one the macro's order for fixed-size operands and
 //! planned networks use; this module adds what the engine's execution costs beyond
-//! multiply-adds (an [`EngineLayout`]) and turns the path into the engine's steps.
+//! multiply-adds (an `EngineLayout`) and turns the path into the engine's steps.
 
 use einsum_spec::path::{Layout, Step as PathStep};
 
