@@ -236,6 +236,22 @@ fn bad_networks_are_clear_errors() {
     );
 }
 
+#[test]
+fn the_table_names_the_search_that_found_the_path() {
+    let ring = |n: u32| -> Vec<Vec<u32>> { (0..n).map(|k| vec![k, (k + 1) % n]).collect() };
+    let first_line = |n: u32| {
+        let shapes = vec![vec![3, 3]; n as usize];
+        let plan = Network::from_labels(&ring(n), &[], &shapes)
+            .unwrap()
+            .plan(&PlanOptions::default())
+            .unwrap();
+        plan.to_string().lines().next().unwrap().to_string()
+    };
+    assert!(first_line(4).ends_with("path: optimal (every order of steps)"));
+    assert!(first_line(8).ends_with("path: optimal (dynamic programming)"));
+    assert!(first_line(2).ends_with("path: nothing to search"));
+}
+
 /// The README's example, as written there.
 #[test]
 fn readme_example() -> Result<(), einsum::EinsumError> {

@@ -437,9 +437,11 @@ impl fmt::Display for Plan {
         let cost = self.path.cost();
         let method = match self.path.method() {
             Method::Trivial => "nothing to search",
+            Method::Ordered => "optimal (every order of steps)",
             Method::Exact => "optimal (dynamic programming)",
             Method::Greedy => "greedy",
-            _ => "sampled greedy, subtrees re-solved",
+            Method::Sampled => "sampled greedy, subtrees re-solved",
+            _ => "searched",
         };
         writeln!(
             f,
