@@ -114,19 +114,13 @@ pub(crate) fn cheapest(
             operands: 1 << k,
         })
         .collect();
-    search
-        .from(current)
-        .map(|(_, steps)| steps)
-        .unwrap_or_default()
+    search.cheapest_from(current).1
 }
 
 impl Search<'_> {
     /// The cheapest complete order from `current`, with its cost (`multiply_adds` as the
-    /// layout costs steps), or `None` when nothing is left to contract.
-    fn from(&self, current: Vec<Tensor>) -> Option<(Cost, Vec<(usize, usize)>)> {
-        if current.len() < 2 {
-            return Some((Cost::default(), Vec::new()));
-        }
+    /// layout costs steps).
+    fn cheapest_from(&self, current: Vec<Tensor>) -> (Cost, Vec<(usize, usize)>) {
         let last = current.len() == 2;
         let mut best: Option<(Cost, Vec<(usize, usize)>)> = None;
         for left in 0..current.len() {
@@ -159,9 +153,7 @@ impl Search<'_> {
                     axes: self.layout.result_axes(&l.axes, &r.axes, &kept),
                     operands: l.operands | r.operands,
                 });
-                let Some((rest, steps)) = self.from(next) else {
-                    continue;
-                };
+                let (rest, steps) = self.cheapest_from(next);
                 let total = rest.and(cost, size);
                 if best
                     .as_ref()
@@ -173,7 +165,7 @@ impl Search<'_> {
                 }
             }
         }
-        best
+        best.unwrap_or_default()
     }
 }
 
