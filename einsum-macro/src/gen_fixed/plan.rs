@@ -336,20 +336,18 @@ impl Generator<'_> {
     }
 
     /// One side of a pairwise step, the tensor of the leaves in `mask`: the statement that
-    /// binds it (if it is an intermediate), how to read one element, and its distinct slots.
+    /// binds it (if it is an intermediate) and how to read one element.
     fn side(
         &self,
         candidates: &Candidates,
         operand: Operand,
         mask: Mask,
         name: &Ident,
-    ) -> (TokenStream, TokenStream, Vec<usize>) {
+    ) -> (TokenStream, TokenStream) {
         match operand {
-            Operand::Leaf(k) if !candidates.reduced_first(k) => (
-                TokenStream::new(),
-                self.read_leaf(k),
-                candidates.leaf_labels(k).to_vec(),
-            ),
+            Operand::Leaf(k) if !candidates.reduced_first(k) => {
+                (TokenStream::new(), self.read_leaf(k))
+            }
             _ => {
                 let method = self.method(mask, candidates.all());
                 let arguments = self.arguments();
@@ -360,11 +358,7 @@ impl Generator<'_> {
                     let indices = slots.iter().map(|&s| slot_index(s));
                     quote!(#name #([#indices])*)
                 };
-                (
-                    quote!(let #name = self.#method(#arguments);),
-                    element,
-                    slots,
-                )
+                (quote!(let #name = self.#method(#arguments);), element)
             }
         }
     }
@@ -372,9 +366,8 @@ impl Generator<'_> {
     /// The pairwise step that makes the intermediate of its two parts.
     fn step(&self, candidates: &Candidates, step: &CandidateStep) -> TokenStream {
         let (left, right) = step.parts;
-        let (bind_left, read_left, _) =
-            self.side(candidates, step.left, left, &format_ident!("__l"));
-        let (bind_right, read_right, _) =
+        let (bind_left, read_left) = self.side(candidates, step.left, left, &format_ident!("__l"));
+        let (bind_right, read_right) =
             self.side(candidates, step.right, right, &format_ident!("__r"));
         let nest = self.nest(
             &[read_left, read_right],
