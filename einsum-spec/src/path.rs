@@ -18,6 +18,10 @@
 //! With a [`PlanOptions::memory_limit`], labels are then sliced until every intermediate fits
 //! (see [`Path::sliced`]).
 //!
+//! The order of fixed-size operands, which `einsum!` chooses while the user's crate compiles,
+//! comes from [`fixed`]: its candidates and a `const fn` that ranks them by the same rule of
+//! what a step costs.
+//!
 //! ```
 //! use einsum_spec::path::{search, PlanOptions};
 //! // A chain of matrices `ab,bc,cd,de->ae` with a thin middle: the best tree contracts
@@ -85,7 +89,8 @@ pub struct PlanOptions {
     /// What to minimise.
     pub minimize: Minimize,
     /// Networks of at most this many operands (after dropping what no step sees) are planned
-    /// exactly. Default 20; at most 64.
+    /// exactly, by dynamic programming. Default 20; at most 64. (Up to five operands every
+    /// order of steps is tried, whatever this says.)
     pub exact_up_to: usize,
     /// Randomised greedy trees tried beyond the exact limit. Default 64.
     pub trials: usize,
