@@ -778,17 +778,15 @@ pub(super) fn standard_copy<T: Element>(
     // Above rank 6, axes that the view steps through as one run (an outer axis whose stride
     // is the inner one's whole span) are copied as one, so that the copy runs at a static rank
     // where it can (through `IxDyn` it was twice as slow on the network benchmark).
-    let merged = if view.ndim() > 6 {
-        merged_shape(view)
-    } else {
-        Vec::new()
-    };
-    if view.ndim() > 6 && merged.len() <= 6 {
-        if let Ok(flat) = view.to_shape(IxDyn(&merged)) {
-            if flat.is_view() {
-                let copy = standard_copy(&flat.view(), what)?;
-                if let Ok(copy) = copy.into_shape_with_order(view.raw_dim()) {
-                    return Ok(copy);
+    if view.ndim() > 6 {
+        let merged: Vec<usize> = contiguous_runs(view.shape(), view.strides()).collect();
+        if merged.len() <= 6 {
+            if let Ok(flat) = view.to_shape(IxDyn(&merged)) {
+                if flat.is_view() {
+                    let copy = standard_copy(&flat.view(), what)?;
+                    if let Ok(copy) = copy.into_shape_with_order(view.raw_dim()) {
+                        return Ok(copy);
+                    }
                 }
             }
         }
@@ -812,24 +810,32 @@ pub(super) fn standard_copy<T: Element>(
     }))
 }
 
-/// The shape of `view` with axes of extent 1 dropped and each run of axes that the view
-/// steps through contiguously (an outer axis's stride is the inner one's stride times its
-/// extent) merged into one.
-fn merged_shape<T>(view: &ArrayViewD<'_, T>) -> Vec<usize> {
-    let mut merged: Vec<(usize, isize)> = Vec::with_capacity(view.ndim());
-    for (&extent, &stride) in view.shape().iter().zip(view.strides()) {
-        if extent == 1 {
-            continue;
-        }
-        match merged.last_mut() {
-            Some((outer, outer_stride)) if *outer_stride == stride * extent as isize => {
-                *outer *= extent;
-                *outer_stride = stride;
+/// The extents of a view of this shape and strides with axes of extent 1 dropped and each
+/// run of axes that it steps through contiguously (an outer axis's stride is the inner one's
+/// stride times its extent) merged into one, outermost first: a run can be read as one axis
+/// without a copy. Lazy, so that counting runs allocates nothing.
+pub(super) fn contiguous_runs<'s>(
+    shape: &'s [usize],
+    strides: &'s [isize],
+) -> impl Iterator<Item = usize> + 's {
+    let mut axes = shape
+        .iter()
+        .zip(strides)
+        .filter(|&(&extent, _)| extent != 1)
+        .peekable();
+    std::iter::from_fn(move || {
+        let (&extent, &stride) = axes.next()?;
+        let (mut run, mut inner_stride) = (extent, stride);
+        while let Some(&(&extent, &stride)) = axes.peek() {
+            if inner_stride != stride * extent as isize {
+                break;
             }
-            _ => merged.push((extent, stride)),
+            run *= extent;
+            inner_stride = stride;
+            axes.next();
         }
-    }
-    merged.into_iter().map(|(extent, _)| extent).collect()
+        Some(run)
+    })
 }
 
 #[cfg(test)]
@@ -1020,7 +1026,15 @@ mod tests {
             assert!(copy.is_standard_layout());
             assert_eq!(copy, view.as_standard_layout().into_owned());
         }
-        assert_eq!(merged_shape(&base.view()), vec![base.len()]);
+        let runs: Vec<usize> = contiguous_runs(base.shape(), base.strides()).collect();
+        assert_eq!(runs, vec![base.len()]);
+        // Transposed inner axes break the run; an axis of extent 1 does not.
+        let cube = random(&[2, 1, 3, 4], 12);
+        let swapped = cube.view().permuted_axes(IxDyn(&[0, 1, 3, 2]));
+        let runs: Vec<usize> = contiguous_runs(swapped.shape(), swapped.strides()).collect();
+        assert_eq!(runs, vec![2, 4, 3]);
+        let runs: Vec<usize> = contiguous_runs(cube.shape(), cube.strides()).collect();
+        assert_eq!(runs, vec![24]);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! layout does not allow a view), and for each batch index `c[b] = a[b] · b[b]`.
 
 use super::plan::Groups;
-use super::{alloc, standard_copy, sum_out, Tensor};
+use super::{alloc, contiguous_runs, standard_copy, sum_out, Tensor};
 use crate::Element;
 use einsum_spec::{Buffer, ShapeError};
 use ndarray::linalg::general_mat_vec_mul;
@@ -162,20 +162,17 @@ fn group_order<T>(tensor: &Tensor<'_, T>, groups: [&[usize]; 3]) -> Vec<usize> {
 }
 
 /// Whether each of the consecutive groups of axes of `view` (`lengths` axes each) can be
-/// flattened into one axis without copying: its axes of extent above 1 nest, each outer
-/// stride the inner one's times its extent.
+/// flattened into one axis without copying: it is at most one contiguous run
+/// ([`contiguous_runs`]).
 fn mergeable<T>(view: &ArrayViewD<'_, T>, lengths: [usize; 3]) -> bool {
     let (shape, strides) = (view.shape(), view.strides());
     let mut start = 0;
     lengths.iter().all(|&len| {
         let group = start..start + len;
         start += len;
-        let mut inner: Option<usize> = None;
-        group.rev().filter(|&a| shape[a] != 1).all(|axis| {
-            let nests = inner.is_none_or(|i| strides[axis] == strides[i] * shape[i] as isize);
-            inner = Some(axis);
-            nests
-        })
+        contiguous_runs(&shape[group.clone()], &strides[group])
+            .nth(1)
+            .is_none()
     })
 }
 
