@@ -347,7 +347,8 @@ fn unbroadcast_slots(slots: &[usize], shape: &[usize], extents: &[usize]) -> Vec
 
 /// Each operand's slots after the engine's first stage (`prepare`): axes of extent 1 that
 /// broadcast dropped, repeated slots reduced to their diagonal, slots no one else needs summed.
-fn prepared_slots(
+/// (A test checks it against `prepare`.)
+pub(super) fn prepared_slots(
     contraction: &Contraction,
     shapes: &[&[usize]],
     extents: &[usize],

@@ -430,7 +430,8 @@ pub(crate) fn contract_along<T: Element>(
     positions: &[(usize, usize)],
 ) -> Result<ArrayD<T>, ShapeError> {
     let tensors = prepare(contraction, operands, extents)?;
-    let order = steps_along(contraction, &tensors, extents, positions);
+    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
+    let order = plan::steps_at(&slot_lists, contraction.output(), extents, positions);
     let origins = vec![0; tensors.len()];
     run_steps(
         tensors,
@@ -442,18 +443,7 @@ pub(crate) fn contract_along<T: Element>(
     )
 }
 
-/// The steps at `positions` for the prepared `tensors` of `contraction`.
-fn steps_along<T>(
-    contraction: &Contraction,
-    tensors: &[Tensor<'_, T>],
-    extents: &[usize],
-    positions: &[(usize, usize)],
-) -> Vec<plan::Step> {
-    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
-    plan::steps_at(&slot_lists, contraction.output(), extents, positions)
-}
-
-/// Stages 1 and 2 along `order` (steps for operands shaped as these, see [`steps_along`]),
+/// Stages 1 and 2 along `order` (steps for operands shaped as these, see `plan::steps_at`),
 /// then the result added into `target` (the output's shape) in place of stage 3's copy: one
 /// slice of a sliced network.
 fn add_along<T: Element>(

@@ -1,6 +1,7 @@
 //! A planned network's execution: along a given tree, once per slice.
 
-use super::{add_along, alloc, contract_along, prepare, steps_along};
+use super::explain::prepared_slots;
+use super::{add_along, alloc, contract_along, plan};
 use crate::Element;
 use einsum_spec::{Buffer, Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
@@ -42,15 +43,13 @@ pub(crate) fn contract_sliced<T: Element>(
         return contract_along(contraction, operands, extents, positions);
     };
     let counts: Vec<usize> = sliced.iter().map(|&s| extents[s]).collect();
-    // Every slice's operands have the same slots, so the steps are derived once.
+    // Every slice's operands have the same shapes, so the steps are derived once, from the
+    // slots the engine's first stage leaves them (without running it).
     let order = {
         let first = slice_views(contraction, operands, sliced, &vec![0; sliced.len()]);
-        steps_along(
-            &slice,
-            &prepare(&slice, &first, extents)?,
-            extents,
-            positions,
-        )
+        let shapes: Vec<&[usize]> = first.iter().map(ArrayViewD::shape).collect();
+        let prepared = prepared_slots(&slice, &shapes, extents);
+        plan::steps_at(&prepared, slice.output(), extents, positions)
     };
     let count = counts.iter().fold(1usize, |n, &e| n.saturating_mul(e));
     // Slices are independent: with the `threads` feature and enough work in all, each thread
