@@ -266,10 +266,12 @@ impl Candidates {
             direct: leaves.iter().fold(Vec::new(), |all, l| union(&all, l)),
             choices: 0,
         };
+        // A leaf keeping fewer labels than it has sums the others on its own first.
         candidates.reduced = (0..n)
             .map(|k| {
-                if candidates.reduced_first(k) {
-                    candidates.leaves[k].clone()
+                let labels = &candidates.leaves[k];
+                if candidates.kept(1 << k).len() < labels.len() {
+                    labels.clone()
                 } else {
                     Vec::new()
                 }
@@ -454,7 +456,7 @@ impl Candidates {
 
     /// Whether leaf `k` is first summed on its own over the labels only it has.
     pub fn reduced_first(&self, k: usize) -> bool {
-        self.kept(1 << k).len() < self.leaves[k].len()
+        !self.reduced[k].is_empty()
     }
 
     /// The leaf `mask` consists of, if it is one leaf.
