@@ -92,7 +92,7 @@ pub struct PlanOptions {
     /// exactly, by dynamic programming. Default 20; at most 64. (Up to five operands every
     /// order of steps is tried, whatever this says.)
     pub exact_up_to: usize,
-    /// Randomised greedy trees tried beyond the exact limit. Default 64.
+    /// Randomised greedy trees tried beyond the exact limit. Default 256.
     pub trials: usize,
     /// Subtrees of up to this many tensors are re-solved exactly to improve the best tree
     /// (0 or 1 turns this off). Default 8.
