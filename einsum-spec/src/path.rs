@@ -358,9 +358,10 @@ pub fn search_with(
     for &label in &sliced {
         sliced_graph.extents[label] = 1;
     }
+    let costs = tree::step_costs(&sliced_graph, &steps);
     Path {
-        steps: tree::step_costs(&sliced_graph, &steps),
-        peak: tree::peak(&sliced_graph, &steps),
+        peak: tree::peak(inputs.len(), &steps, &costs),
+        steps: costs,
         tree: Tree::from_steps(inputs.len(), steps),
         sliced,
         slices,

@@ -19,7 +19,7 @@
 use super::exact;
 use super::graph::Graph;
 use super::reconfigure::reconfigure;
-use super::tree::{evaluate, peak, Cost, Objective};
+use super::tree::{self, evaluate, peak, step_costs, Cost, Objective};
 use super::{Budget, PlanOptions};
 
 /// The labels to slice so that every step's result has at most `limit` elements (in the
@@ -130,9 +130,9 @@ fn best_label(graph: &Graph, steps: &[(usize, usize)], limit: u128) -> Option<us
             let mut trial = graph.clone();
             let slices = trial.extents[label];
             trial.extents[label] = 1;
-            let cost = evaluate(&trial, steps).1;
-            let total = cost.multiply_adds.saturating_mul(slices);
-            ((total, peak(&trial, steps)), label)
+            let costs = step_costs(&trial, steps);
+            let total = tree::total(&costs).multiply_adds.saturating_mul(slices);
+            ((total, peak(trial.inputs.len(), steps, &costs)), label)
         })
         .min()
         .map(|(_, label)| label)

@@ -331,24 +331,31 @@ pub(crate) fn step_costs(graph: &Graph, steps: &[(usize, usize)]) -> Vec<StepCos
     walk(graph, steps).1
 }
 
-/// The most elements held at once while the tree runs in [`memory_order`], as a bound:
+/// The most elements held at once while the tree of `steps` over `operands` runs in
+/// [`memory_order`], given each step's `costs`, as a bound:
 /// before each step, the intermediates computed and not yet used; during it, also its
 /// operands' copies into matrix layout or its result ([`step_holds`]; the bound assumes the
 /// engine copies every intermediate operand). The network's operands, and copies of them,
 /// are not counted.
-pub(crate) fn peak(graph: &Graph, steps: &[(usize, usize)]) -> u128 {
-    let n = graph.inputs.len();
-    let sizes: Vec<u128> = step_costs(graph, steps).iter().map(|c| c.size).collect();
-    needs(n, steps, &sizes).last().copied().unwrap_or_default()
+pub(crate) fn peak(operands: usize, steps: &[(usize, usize)], costs: &[StepCost]) -> u128 {
+    let sizes: Vec<u128> = costs.iter().map(|c| c.size).collect();
+    needs(operands, steps, &sizes)
+        .last()
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The cost of a tree whose steps cost `costs`.
+pub(crate) fn total(costs: &[StepCost]) -> Cost {
+    costs.iter().fold(Cost::default(), |cost, step| {
+        cost.and(step.multiply_adds, step.size)
+    })
 }
 
 /// Every node's labels and the tree's cost, stepping through it as the engine would.
 pub(crate) fn evaluate(graph: &Graph, steps: &[(usize, usize)]) -> (Vec<Vec<usize>>, Cost) {
     let (legs, costs) = walk(graph, steps);
-    let cost = costs.iter().fold(Cost::default(), |cost, step| {
-        cost.and(step.multiply_adds, step.size)
-    });
-    (legs, cost)
+    (legs, total(&costs))
 }
 
 #[cfg(test)]
@@ -412,9 +419,10 @@ mod tests {
             assert!(Tree::new(16, ordered.clone()).is_some());
             assert_eq!(pairs_of_leaves(16, &ordered), pairs_of_leaves(16, &steps));
             assert_eq!(evaluate(&graph, &ordered).1, evaluate(&graph, &steps).1);
-            assert_eq!(peak(&graph, &steps), held_in_order(&graph, &ordered));
-            assert!(peak(&graph, &steps) <= held_in_order(&graph, &steps));
-            lower += usize::from(peak(&graph, &steps) < held_in_order(&graph, &steps));
+            let peak = peak(16, &steps, &step_costs(&graph, &steps));
+            assert_eq!(peak, held_in_order(&graph, &ordered));
+            assert!(peak <= held_in_order(&graph, &steps));
+            lower += usize::from(peak < held_in_order(&graph, &steps));
         }
         assert!(lower > 0, "some random tree holds less in memory order");
     }
