@@ -466,6 +466,22 @@ mod tests {
         let origins = [0b001, 0b010, 0b100];
         let reusing = order_reusing(&operands, &origins, &[b, k], &extents, &known);
         assert_eq!((reusing[0].left, reusing[0].right), (0, 2));
+        // A stored result is shared, not recomputed: the layout charges nothing for it.
+        let layout = EngineLayout {
+            output: &[b, k],
+            extents: &extents,
+            origins: &origins,
+            known: &known,
+        };
+        let stored = PathStep {
+            left: &operands[0],
+            right: &operands[2],
+            kept: &[b, i, k],
+            operands: (0b001, 0b100),
+            multiply_adds: 256 * 16 * 16 * 16,
+            last: false,
+        };
+        assert_eq!(layout.step_cost(&stored), 0);
     }
 
     #[test]
