@@ -3,7 +3,7 @@
 
 use crate::{engine, EinsumError, Element};
 use einsum_spec::Contraction;
-use ndarray::{Array, ArrayViewD, Dimension};
+use ndarray::{Array, ArrayViewD, ArrayViewMutD, Dimension};
 
 /// Contracts ndarray operands for a spec without `...`, whose slot tables the macro computed
 /// at compile time, and returns the output with its static dimensionality `D`.
@@ -59,6 +59,44 @@ pub fn contract_static<T: Element, D: Dimension>(
     let result = engine::contract(&contraction, operands)
         .map_err(|error| EinsumError::from_shape_error(spec, error))?;
     into_static(spec, result)
+}
+
+/// [`contract_static`] written into `out` (`einsum_into!`): the result replaces `out`'s
+/// elements or is added to them, as `write` says. `out` may have any layout.
+///
+/// # Errors
+///
+/// As [`contract_static`], and when `out` does not have the output's shape (naming the label,
+/// an operand and both extents). Nothing is written when there is an error.
+///
+/// # Panics
+///
+/// As [`contract_static`].
+///
+/// ```
+/// use einsum_runtime::engine::Write;
+/// use ndarray::{array, Array2};
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let mut c = Array2::<f64>::ones((2, 2));
+/// let (inputs, output, labels): (&[&[usize]], _, _) = (&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']);
+/// let operands = [a.view().into_dyn(), a.view().into_dyn()];
+/// einsum_runtime::support::contract_static_into(
+///     "ij,jk->ik", inputs, output, labels, &operands, c.view_mut().into_dyn(), Write::Add,
+/// )
+/// .unwrap();
+/// assert_eq!(c, a.dot(&a) + 1.0);
+/// ```
+pub fn contract_static_into<T: Element>(
+    spec: &str,
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+    operands: &[ArrayViewD<'_, T>],
+    out: ArrayViewMutD<'_, T>,
+    write: engine::Write,
+) -> Result<(), EinsumError> {
+    engine::contract_into(inputs, output, labels, operands, out, write)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))
 }
 
 /// [`contract_static`] for `einsum_vjp!`: also returns the intermediates the evaluation

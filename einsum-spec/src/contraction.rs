@@ -103,6 +103,37 @@ pub enum ShapeError {
         /// The gradient's shape.
         actual: Vec<usize>,
     },
+    /// The array a contraction is written into (`einsum_into!`) has a rank other than the
+    /// output term's.
+    ///
+    /// ```
+    /// use einsum_spec::ShapeError;
+    /// let err = ShapeError::OutputRank { expected: 2, rank: 3 };
+    /// assert_eq!(err.to_string(), "the output array has rank 3 but the output term has 2 labels");
+    /// ```
+    OutputRank {
+        /// The output term's rank.
+        expected: usize,
+        /// The output array's rank.
+        rank: usize,
+    },
+    /// The array a contraction is written into (`einsum_into!`) differs from the output's
+    /// extent along a label.
+    ///
+    /// ```
+    /// use einsum_spec::{Label, ShapeError, Slot};
+    /// let i = Slot::Named(Label::from_char('i').unwrap());
+    /// let err = ShapeError::OutputExtent { slot: i, operand: (0, 3), output: 2 };
+    /// assert_eq!(err.to_string(), "label `i` is 3 in operand 0 but 2 in the output array");
+    /// ```
+    OutputExtent {
+        /// The slot.
+        slot: Slot,
+        /// An operand with the slot's extent, and that extent.
+        operand: (usize, usize),
+        /// The output array's extent.
+        output: usize,
+    },
     /// A label repeated within one term has unequal extents, so there is no diagonal.
     Diagonal {
         /// The label (a named or numbered slot; never a broadcast one).
@@ -246,6 +277,20 @@ impl fmt::Display for ShapeError {
                 f,
                 "the output gradient has shape {actual:?} but the output has shape {expected:?}: \
                  the gradient must have the output's shape"
+            ),
+            ShapeError::OutputRank { expected, rank } => write!(
+                f,
+                "the output array has rank {rank} but the output term has {expected} label{}",
+                plural(*expected)
+            ),
+            ShapeError::OutputExtent {
+                slot,
+                operand,
+                output,
+            } => write!(
+                f,
+                "{slot} is {} in operand {} but {output} in the output array",
+                operand.1, operand.0
             ),
             ShapeError::Diagonal {
                 slot,

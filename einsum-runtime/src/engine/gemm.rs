@@ -30,10 +30,25 @@ pub(super) fn mat_mul<T: Element>(
     b: &ArrayView2<'_, T>,
     c: &mut ArrayViewMut2<'_, T>,
 ) {
+    mat_mul_beta(a, b, T::zero(), c);
+}
+
+/// `c = a · b + beta c` (BLAS's `beta`: 0 overwrites `c`, 1 adds to it), for views of any
+/// strides.
+///
+/// # Panics
+///
+/// As [`mat_mul`].
+pub(super) fn mat_mul_beta<T: Element>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    beta: T,
+    c: &mut ArrayViewMut2<'_, T>,
+) {
     let ((m, k), n) = (a.dim(), b.ncols());
     let blocks = thread_count(m.saturating_mul(n).saturating_mul(k)).min(m);
     if blocks <= 1 {
-        general_mat_mul(T::one(), a, b, T::zero(), c);
+        general_mat_mul(T::one(), a, b, beta, c);
         return;
     }
     #[cfg(feature = "threads")]
@@ -44,7 +59,7 @@ pub(super) fn mat_mul<T: Element>(
                 .axis_chunks_iter(Axis(0), rows)
                 .zip(c.axis_chunks_iter_mut(Axis(0), rows))
             {
-                scope.spawn(move |_| general_mat_mul(T::one(), &a_rows, b, T::zero(), &mut c_rows));
+                scope.spawn(move |_| general_mat_mul(T::one(), &a_rows, b, beta, &mut c_rows));
             }
         });
     }

@@ -78,7 +78,7 @@ pub fn matrix_product<T: Element>(
 /// The two operands of a matrix product (see [`matrix_product`]), each permuted into matrix
 /// order: the first's kept axes (in output order) then its summed axes, the second's summed
 /// axes (in the same order) then its kept axes.
-struct Arranged<'v, T> {
+pub(super) struct Arranged<'v, T> {
     grouping: Grouping,
     first: ArrayViewD<'v, T>,
     second: ArrayViewD<'v, T>,
@@ -87,6 +87,20 @@ struct Arranged<'v, T> {
 }
 
 impl<'v, T: Element> Arranged<'v, T> {
+    /// The operands of a contraction that is one matrix product (see [`matrix_product`])
+    /// arranged for it; `None` where [`matrix_product`] declines.
+    pub(super) fn of(
+        a_axes: &[usize],
+        b_axes: &[usize],
+        output: &[usize],
+        a: &ArrayViewD<'v, T>,
+        b: &ArrayViewD<'v, T>,
+    ) -> Option<Self> {
+        let grouping = Grouping::of(a_axes, b_axes, output)?;
+        let (first, second) = if grouping.swapped { (b, a) } else { (a, b) };
+        Arranged::new(grouping, first, second)
+    }
+
     /// `first` and `second` (already swapped as `grouping` says) arranged; `None` when their
     /// ranks or summed extents do not fit, or the product is empty or large enough for
     /// threads.
@@ -134,7 +148,7 @@ impl<'v, T: Element> Arranged<'v, T> {
     }
 
     /// Both operands as matrices: views when their strides allow, else copies.
-    fn matrices(&self) -> Option<(CowArray<'_, T, Ix2>, CowArray<'_, T, Ix2>)> {
+    pub(super) fn matrices(&self) -> Option<(CowArray<'_, T, Ix2>, CowArray<'_, T, Ix2>)> {
         let (m, k, n) = self.dims;
         Some((
             self.first.to_shape((m, k)).ok()?,

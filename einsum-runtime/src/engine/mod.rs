@@ -31,6 +31,7 @@ mod data;
 mod diagonal;
 pub mod explain;
 mod gemm;
+mod into;
 mod matmul;
 mod memo;
 mod pair;
@@ -41,6 +42,8 @@ mod sliced;
 mod small;
 pub mod vjp;
 
+pub(crate) use into::contract_into;
+pub use into::Write;
 pub use matmul::matrix_product;
 pub use shared::Intermediates;
 pub(crate) use sliced::contract_sliced;
@@ -410,14 +413,49 @@ fn contract_pairwise<T: Element>(
                 plan::order_reusing(p.operands, p.origins, p.output, p.extents, &known)
             })
         }
-        // Two operands: one possible step, nothing to rank.
-        None if slot_lists.len() == 2 => {
-            Rc::new([plan::only_step(&slot_lists[0], &slot_lists[1], output)])
-        }
-        // Planned once per shapes on each thread.
-        None => memo::contraction_order(&slot_lists, output, extents),
+        None => unshared_order(&slot_lists, output, extents),
     };
     run_steps(tensors, origins, &order, output, extents, sharing)
+}
+
+/// The order of steps for tensors with these slots when no intermediates are shared.
+fn unshared_order(
+    slot_lists: &[Vec<usize>],
+    output: &[usize],
+    extents: &[usize],
+) -> Rc<[plan::Step]> {
+    match slot_lists {
+        // Two operands: one possible step, nothing to rank.
+        [a, b] => Rc::new([plan::only_step(a, b, output)]),
+        // Planned once per shapes on each thread.
+        _ => memo::contraction_order(slot_lists, output, extents),
+    }
+}
+
+/// Stages 1 to 3 on operands whose `extents` are bound and non-zero, with the last tensor
+/// written into `out` (the output's shape) as `write` says, in place of stage 3's copy.
+fn pairwise_into<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    extents: &[usize],
+    out: ndarray::ArrayViewMutD<'_, T>,
+    write: Write,
+) -> Result<(), ShapeError> {
+    let output = contraction.output();
+    let tensors = prepare(contraction, operands, extents)?;
+    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
+    let order = unshared_order(&slot_lists, output, extents);
+    let origins = vec![0; tensors.len()];
+    let last = pairwise(
+        tensors,
+        origins,
+        &order,
+        output,
+        extents,
+        None,
+        Release::AfterStep,
+    )?;
+    write_last(last, output, out, write)
 }
 
 /// Stages 1 to 3 along a tree given as positions in the list of current tensors (see
@@ -451,14 +489,14 @@ fn add_along<T: Element>(
     operands: Vec<ArrayViewD<'_, T>>,
     extents: &[usize],
     order: &[plan::Step],
-    mut target: ndarray::ArrayViewMutD<'_, T>,
+    target: ndarray::ArrayViewMutD<'_, T>,
 ) -> Result<(), ShapeError> {
     let tensors = prepare(contraction, &operands, extents)?;
     drop(operands); // the tensors hold what they need of the views
 
     let origins = vec![0; tensors.len()];
     let output = contraction.output();
-    match pairwise(
+    let last = pairwise(
         tensors,
         origins,
         order,
@@ -466,13 +504,27 @@ fn add_along<T: Element>(
         extents,
         None,
         Release::Early,
-    )? {
-        Some(last) => add_into(last, output, target),
-        None => {
-            target.map_inplace(|t| *t = *t + T::one());
-            Ok(())
-        }
-    }
+    )?;
+    write_last(last, output, target, Write::Add)
+}
+
+/// Stage 3 into an existing output: the one tensor left (`None`: the empty product, 1) summed
+/// over what the output does not need and written into `target`, read in place through a
+/// permuted, broadcast view (no copy).
+fn write_last<T: Element>(
+    last: Option<Tensor<'_, T>>,
+    output: &[usize],
+    mut target: ndarray::ArrayViewMutD<'_, T>,
+    write: Write,
+) -> Result<(), ShapeError> {
+    let Some(tensor) = last else {
+        let one = ndarray::arr0(T::one()).into_dyn();
+        into::write_from(&mut target, &one.view(), write);
+        return Ok(());
+    };
+    let tensor = sum_out(tensor, |s| output.contains(&s))?;
+    into::write_from(&mut target, &as_output(&tensor, output), write);
+    Ok(())
 }
 
 /// Stage 2 along `order`, then stage 3: each step's operands are dropped once contracted, so
@@ -713,21 +765,6 @@ fn finish<T: Element>(
         Some(broadcast) => standard_copy(&broadcast, Buffer::Output),
         None => unreachable!("every axis is 1 or its slot's extent"),
     }
-}
-
-/// Stage 3 into an existing output: `tensor` summed over what the output does not need and
-/// added into `target`, read in place through a permuted, broadcast view (no copy).
-fn add_into<T: Element>(
-    tensor: Tensor<'_, T>,
-    output: &[usize],
-    mut target: ndarray::ArrayViewMutD<'_, T>,
-) -> Result<(), ShapeError> {
-    let tensor = sum_out(tensor, |s| output.contains(&s))?;
-    // `zip_mut_with` broadcasts the view along the axes it lacks.
-    target.zip_mut_with(&as_output(&tensor, output), |t, &p| {
-        *t = *t + p;
-    });
-    Ok(())
 }
 
 /// A view of `tensor` (whose slots are all in `output`) with its axes in output order and an

@@ -1,0 +1,315 @@
+//! Contractions written into the caller's array (`einsum_into!`): the result replaces the
+//! output's elements, or is added to them, and is never allocated on its own.
+//!
+//! The routes are the engine's, decided by [`Route`]: one operand is summed into the output
+//! in place; a matrix product runs the GEMM kernel with the output as its `c` (BLAS's `beta`
+//! is 0 to replace, 1 to add); everything else runs the planned pairwise steps and writes
+//! the last one into the output through a permuted, broadcast view of it.
+
+use super::route::Route;
+use super::{diagonal, gemm, matmul, small};
+use crate::Element;
+use einsum_spec::{Contraction, Label, ShapeError, Slot};
+use ndarray::{ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix2, Zip};
+
+/// What a contraction into an output does with the output's elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Write {
+    /// The result replaces them (`out = …`).
+    Assign,
+    /// The result is added to them (`out += …`).
+    Add,
+}
+
+impl Write {
+    /// `c ← value` or `c ← c + value`.
+    #[inline]
+    fn apply<T: Element>(self, c: &mut T, value: T) {
+        *c = match self {
+            Write::Assign => value,
+            Write::Add => *c + value,
+        };
+    }
+}
+
+/// Writes the contraction that the slot tables describe (as for
+/// [`contract_static`](crate::support::contract_static)) into `out`, as `write` says.
+///
+/// # Errors
+///
+/// The operands' [`ShapeError`] as [`contract`](super::contract) reports it; then
+/// [`ShapeError::OutputRank`] or [`ShapeError::OutputExtent`] when `out` does not have the
+/// output's shape. Nothing is written when there is an error.
+pub(crate) fn contract_into<T: Element>(
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+    operands: &[ArrayViewD<'_, T>],
+    mut out: ArrayViewMutD<'_, T>,
+    write: Write,
+) -> Result<(), ShapeError> {
+    let shapes: smallvec::SmallVec<[&[usize]; 4]> = operands.iter().map(|a| a.shape()).collect();
+    match (
+        Route::without_tables(inputs, output, &shapes),
+        inputs,
+        operands,
+    ) {
+        (Some(Route::Trace | Route::Single), [axes], [operand]) => {
+            if let Some((view, slots)) = single_view(axes, output, operand) {
+                check_output(output, out.shape(), |s| {
+                    unbroadcast(inputs, labels, operands, s)
+                })?;
+                sum_into(&view, &slots, output, &mut out, write);
+                return Ok(());
+            }
+        }
+        (Some(Route::MatrixProduct), [a_axes, b_axes], [a, b]) => {
+            if let Some(arranged) = matmul::Arranged::of(a_axes, b_axes, output, a, b) {
+                check_output(output, out.shape(), |s| {
+                    unbroadcast(inputs, labels, operands, s)
+                })?;
+                if let Some((first, second)) = arranged.matrices() {
+                    if product_into(&first.view(), &second.view(), &mut out, write) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    let contraction = match Contraction::from_labels(inputs, output, labels) {
+        Some(contraction) => contraction,
+        None => unreachable!("the macro's tables are consistent"),
+    };
+    general(&contraction, operands, out, write)
+}
+
+/// Any contraction into `out`: extents bound (reporting the operands' errors first), the
+/// output's shape checked, then the route for those extents.
+fn general<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    mut out: ArrayViewMutD<'_, T>,
+    write: Write,
+) -> Result<(), ShapeError> {
+    let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
+    let extents = contraction.bind_extents(&shapes)?;
+    check_output(contraction.output(), out.shape(), |s| {
+        bound(contraction, operands, &extents, s)
+    })?;
+    match Route::with_extents(contraction, &extents) {
+        Route::Empty => {
+            if write == Write::Assign {
+                out.fill(T::zero());
+            }
+            Ok(())
+        }
+        Route::DirectLoop => {
+            let result = small::contract_small(contraction, operands, &extents);
+            write_from(&mut out, &result.view(), write);
+            Ok(())
+        }
+        _ => super::pairwise_into(contraction, operands, &extents, out, write),
+    }
+}
+
+/// `out ← value` or `out ← out + value`, element by element (`value` broadcasts).
+pub(super) fn write_from<T: Element>(
+    out: &mut ArrayViewMutD<'_, T>,
+    value: &ArrayViewD<'_, T>,
+    write: Write,
+) {
+    match write {
+        Write::Assign => out.assign(value),
+        Write::Add => out.zip_mut_with(value, |c, &v| *c = *c + v),
+    }
+}
+
+/// The output's extent along a slot, and the operand it comes from (with that operand's
+/// extent), for the message when `out` differs.
+struct Expected {
+    slot: Slot,
+    extent: usize,
+    operand: (usize, usize),
+}
+
+/// Checks `out`'s shape against the output's, naming the first label that differs.
+fn check_output(
+    output: &[usize],
+    out_shape: &[usize],
+    expected: impl Fn(usize) -> Expected,
+) -> Result<(), ShapeError> {
+    if out_shape.len() != output.len() {
+        return Err(ShapeError::OutputRank {
+            expected: output.len(),
+            rank: out_shape.len(),
+        });
+    }
+    for (&slot, &extent) in output.iter().zip(out_shape) {
+        let expected = expected(slot);
+        if extent != expected.extent {
+            return Err(ShapeError::OutputExtent {
+                slot: expected.slot,
+                operand: expected.operand,
+                output: extent,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The output's extent along `slot` once the operands are known to agree with no size-1
+/// broadcasting (a fast path accepted them): that of the first operand axis with the slot.
+fn unbroadcast<T>(
+    inputs: &[&[usize]],
+    labels: &[char],
+    operands: &[ArrayViewD<'_, T>],
+    slot: usize,
+) -> Expected {
+    let operand = inputs
+        .iter()
+        .zip(operands)
+        .enumerate()
+        .find_map(|(k, (axes, operand))| {
+            let axis = axes.iter().position(|&s| s == slot)?;
+            Some((k, operand.shape()[axis]))
+        });
+    let Some(operand) = operand else {
+        unreachable!("every output label is in an input term")
+    };
+    Expected {
+        slot: Label::from_char(labels[slot]).map_or(Slot::Numbered(slot as u32), Slot::Named),
+        extent: operand.1,
+        operand,
+    }
+}
+
+/// The output's extent along `slot` from the bound `extents`, and the first operand whose axis
+/// of that slot has it (a size-1 axis that broadcasts does not).
+fn bound<T>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    extents: &[usize],
+    slot: usize,
+) -> Expected {
+    let extent = extents[slot];
+    let operand = contraction
+        .inputs()
+        .iter()
+        .zip(operands)
+        .enumerate()
+        .find_map(|(k, (axes, operand))| {
+            let axis = axes.iter().position(|&s| s == slot)?;
+            (operand.shape()[axis] == extent).then_some((k, extent))
+        });
+    Expected {
+        slot: contraction.slots()[slot],
+        extent,
+        operand: operand.unwrap_or((0, extent)),
+    }
+}
+
+/// The one operand's diagonals as a strided view, with its slots; `None` when it does not fit
+/// its term, a diagonal's extents differ, a diagonal cannot be a view, or an output slot is
+/// not among its slots: the general path then decides, and reports errors.
+fn single_view<'a, T>(
+    axes: &[usize],
+    output: &[usize],
+    operand: &ArrayViewD<'a, T>,
+) -> Option<(ArrayViewD<'a, T>, diagonal::Slots)> {
+    if operand.ndim() != axes.len() {
+        return None;
+    }
+    for (a, &s) in axes.iter().enumerate() {
+        if axes[..a]
+            .iter()
+            .zip(operand.shape())
+            .any(|(&t, &n)| t == s && n != operand.shape()[a])
+        {
+            return None;
+        }
+    }
+    let (view, slots) = diagonal::view(operand.clone(), axes).ok()?;
+    output
+        .iter()
+        .all(|s| slots.contains(s))
+        .then_some((view, slots))
+}
+
+/// Sums `view` (whose axes have the distinct `slots`, a superset of `output`) over the slots
+/// the output lacks, into `out`.
+fn sum_into<T: Element>(
+    view: &ArrayViewD<'_, T>,
+    slots: &[usize],
+    output: &[usize],
+    out: &mut ArrayViewMutD<'_, T>,
+    write: Write,
+) {
+    // The output's axes first, in output order, then the summed ones.
+    let mut order: diagonal::Slots = output
+        .iter()
+        .filter_map(|s| slots.iter().position(|t| t == s))
+        .collect();
+    let kept = order.len();
+    order.extend((0..slots.len()).filter(|a| !output.contains(&slots[*a])));
+    let view = view.view().permuted_axes(&order[..]);
+    if kept == view.ndim() {
+        write_from(out, &view, write);
+        return;
+    }
+    // A summed axis that walks memory closer than any kept axis is summed along lanes, each
+    // into one output element; otherwise the output accumulates one sub-array at a time.
+    let innermost = (0..view.ndim()).min_by_key(|&a| view.strides()[a].unsigned_abs());
+    if view.ndim() == kept + 1 && innermost == Some(kept) {
+        Zip::from(out)
+            .and(view.lanes(Axis(kept)))
+            .for_each(|c, lane| write.apply(c, lane.sum()));
+        return;
+    }
+    if write == Write::Assign {
+        out.fill(T::zero());
+    }
+    add_summed(&view, kept, out);
+}
+
+/// `out += view` summed over its axes from `kept` on.
+fn add_summed<T: Element>(view: &ArrayViewD<'_, T>, kept: usize, out: &mut ArrayViewMutD<'_, T>) {
+    if view.ndim() == kept {
+        out.zip_mut_with(view, |c, &v| *c = *c + v);
+        return;
+    }
+    for sub in view.axis_iter(Axis(kept)) {
+        add_summed(&sub, kept, out);
+    }
+}
+
+/// `out ← first · second` or `out ← out + first · second`, the output viewed as the
+/// product's matrix; `false` (nothing written) when its strides allow no such view.
+fn product_into<T: Element>(
+    first: &ArrayView2<'_, T>,
+    second: &ArrayView2<'_, T>,
+    out: &mut ArrayViewMutD<'_, T>,
+    write: Write,
+) -> bool {
+    let Some(mut c) = as_matrix(out, first.nrows(), second.ncols()) else {
+        return false;
+    };
+    let beta = match write {
+        Write::Assign => T::zero(),
+        Write::Add => T::one(),
+    };
+    gemm::mat_mul_beta(first, second, beta, &mut c);
+    true
+}
+
+/// `out` as an `m x n` matrix: its axes must merge into rows then columns in order.
+fn as_matrix<'v, T>(
+    out: &'v mut ArrayViewMutD<'_, T>,
+    m: usize,
+    n: usize,
+) -> Option<ndarray::ArrayViewMut<'v, T, Ix2>> {
+    if out.ndim() == 2 {
+        return out.view_mut().into_dimensionality::<Ix2>().ok();
+    }
+    out.view_mut().into_shape_with_order((m, n)).ok()
+}
