@@ -250,6 +250,94 @@ macro_rules! try_einsum {
     };
 }
 
+/// Writes an einsum into an existing array, without allocating the result:
+/// `einsum_into!(&mut out, "spec", operands…)` overwrites `out`, and
+/// `einsum_into!(&mut out += "spec", operands…)` adds the result to it (BLAS's `beta = 1`: for
+/// accumulating gradients and sums of contractions). The spec and operands are as for
+/// [`einsum!`]; the call evaluates to `()`.
+///
+/// The output is a mutable reference to an array of the operands' kind, or a mutable view:
+///
+/// | operands | output | its shape is checked |
+/// |---|---|---|
+/// | ndarray arrays and views | `&mut Array`, `&mut ArrayViewMut` (any layout, including non-contiguous views), or an `ArrayViewMut` by value | rank at compile time (`IxDyn`: at run time), extents at run time |
+/// | fixed-size arrays (and numbers) | `&mut [[T; N]; M]`, or `&mut T` for a scalar result | at compile time |
+/// | slices or `Vec`s of rows, with a batched result | `&mut [[T; N]]` or `&mut Vec<[T; N]>` (its length is not changed) | rows at compile time, length at run time |
+///
+/// A shape mismatch at run time panics with a message naming the label, the operand and both
+/// extents; [`try_einsum_into!`] returns it as an [`EinsumError`] instead, and writes nothing.
+/// The output is written only after every check has passed.
+///
+/// ```
+/// use einsum::einsum_into;
+/// use einsum::ndarray::{array, Array2};
+///
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let b = array![[5.0, 6.0], [7.0, 8.0]];
+/// let mut c = Array2::<f64>::zeros((2, 2));
+/// einsum_into!(&mut c, "ij,jk->ik", &a, &b);
+/// assert_eq!(c, a.dot(&b));
+/// einsum_into!(&mut c += "ij,jk->ik", &a, &b); // c += a b
+/// assert_eq!(c, 2.0 * a.dot(&b));
+///
+/// // Into a transposed view: the product's columns become `ct`'s rows.
+/// let mut ct = Array2::<f64>::zeros((2, 2));
+/// einsum_into!(ct.view_mut().reversed_axes(), "ij,jk->ik", &a, &b);
+/// assert_eq!(ct, a.dot(&b).t());
+///
+/// // Fixed-size arrays: the output's extents are checked at compile time.
+/// let m = [[1.0, 2.0], [3.0, 4.0]];
+/// let mut v = [0.0; 2];
+/// einsum_into!(&mut v, "ij,j->i", m, [1.0, 1.0]);
+/// assert_eq!(v, [3.0, 7.0]);
+///
+/// // A batch of rows, written row by row into a preallocated `Vec`.
+/// let points: Vec<[f64; 2]> = vec![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+/// let mut moved = vec![[0.0; 2]; 3];
+/// einsum_into!(&mut moved, "ij,bj->bi", m, &points);
+/// assert_eq!(moved, [[1.0, 3.0], [2.0, 4.0], [3.0, 7.0]]);
+/// ```
+///
+/// The output cannot also be an operand: numpy's `out=` aliasing an input silently computes
+/// garbage, and here the borrow checker refuses it (`cannot borrow `c` as immutable because it
+/// is also borrowed as mutable`):
+///
+/// ```compile_fail
+/// # use einsum::ndarray::Array2;
+/// let mut c = Array2::<f64>::eye(2);
+/// einsum::einsum_into!(&mut c, "ij,jk->ik", &c, &c);
+/// ```
+///
+/// Specs with `...` are not accepted (their output rank depends on the operands'): write the
+/// labels out, or assign the result of [`einsum!`].
+#[macro_export]
+macro_rules! einsum_into {
+    ($($input:tt)*) => {
+        $crate::__private::einsum_impl!($crate, into_panic; $($input)*)
+    };
+}
+
+/// Like [`einsum_into!`], but returns `Result<(), EinsumError>` instead of panicking when the
+/// operands' or the output's extents do not fit the spec; on an error nothing is written.
+///
+/// ```
+/// use einsum::ndarray::{array, Array2};
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let mut c = Array2::<f64>::zeros((3, 2));
+/// let err = einsum::try_einsum_into!(&mut c, "ij,jk->ik", &a, &a).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "einsum `ij,jk->ik`: label `i` is 2 in operand 0 but 3 in the output array"
+/// );
+/// assert_eq!(c, Array2::zeros((3, 2)));
+/// ```
+#[macro_export]
+macro_rules! try_einsum_into {
+    ($($input:tt)*) => {
+        $crate::__private::einsum_impl!($crate, into_result; $($input)*)
+    };
+}
+
 /// Evaluates an einsum and returns it with its gradient: `(y, back)`, where `y` is what
 /// [`einsum!`] returns and `back(&g)`, for an upstream gradient `g` of the same type as `y`,
 /// returns a tuple with one gradient per operand, each of its operand's shape and kind
@@ -361,13 +449,13 @@ macro_rules! einsum_fn {
 pub mod __private {
     pub use einsum_macro::{einsum_fn_impl, einsum_impl};
     pub use einsum_runtime::autograd::{Float, Var};
-    pub use einsum_runtime::engine::Saved;
+    pub use einsum_runtime::engine::{Saved, Write};
     pub use einsum_runtime::ndarray;
-    pub use einsum_runtime::operand::{AsOperand, DynOperand};
+    pub use einsum_runtime::operand::{AsOperand, AsOutput, DynOperand};
     pub use einsum_runtime::spec::path::fixed;
     pub use einsum_runtime::support::{
-        batch_extent, check_gradient_rows, contract_static, contract_static_saving, into_dimension,
-        panic_with, vjp_static,
+        batch_extent, check_gradient_rows, check_output_rows, contract_static,
+        contract_static_into, contract_static_saving, into_dimension, panic_with, vjp_static,
     };
     pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, Element};
     pub use num_traits::Zero;

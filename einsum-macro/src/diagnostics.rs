@@ -19,6 +19,28 @@ pub(crate) fn vjp_trait() -> Ident {
     Ident::new("__EinsumVjp", Span::call_site())
 }
 
+/// The name of the trait `einsum_into!`'s kernels implement: `__EinsumInto<Out>` on the tuple
+/// of normalised operands, for the normalised output type `Out`.
+pub(crate) fn into_trait() -> Ident {
+    Ident::new("__EinsumInto", Span::call_site())
+}
+
+/// `__EinsumOutElement<T>`: the output's element type is operand 0's `T`.
+pub(crate) fn out_element_trait() -> Ident {
+    Ident::new("__EinsumOutElement", Span::call_site())
+}
+
+/// `__EinsumOutRank`: an ndarray dimension type that fits the output term.
+pub(crate) fn out_rank_trait() -> Ident {
+    Ident::new("__EinsumOutRank", Span::call_site())
+}
+
+/// `__EinsumOutExtentN<FIRST, THIS>`, implemented for `()` when `FIRST == THIS`: output axis
+/// `n` of a fixed-size output has its label's extent.
+pub(crate) fn out_extent_trait(axis: usize) -> Ident {
+    format_ident!("__EinsumOutExtent{}", axis)
+}
+
 /// `__EinsumElementK`: operand `k`'s elements are numbers (`Element`).
 pub(crate) fn element_trait(k: usize) -> Ident {
     format_ident!("__EinsumElement{}", k)
@@ -158,6 +180,93 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenSt
     if let Some(tables) = &model.tables {
         items.extend(rank_traits(model, &spec, &names, &terms, &private));
         items.extend(extent_traits(tables, &spec, &names));
+    }
+    items
+}
+
+/// The diagnostic traits of `einsum_into!`'s output: the kernel trait `__EinsumInto<Out>`,
+/// its element type, its rank (ndarray) and its extents (fixed-size arrays).
+pub(crate) fn generate_into(model: &Model, tables: &Tables, krate: &TokenStream) -> TokenStream {
+    let spec = escape(&model.text);
+    let output = escape(model.output_name.as_deref().unwrap_or("the output"));
+    let first = escape(&model.operand_names[0]);
+    let private = quote!(#krate::__private);
+    let into = into_trait();
+    let message = format!(
+        "einsum `{spec}`: these operands cannot be contracted into {output} of type `{{Out}}`"
+    );
+    let note = "the output is a mutable reference to an array of the operands' kind: an \
+                ndarray array or view for ndarray operands, a fixed-size array (or a number, for \
+                a scalar result) for fixed-size operands, a slice or `Vec` of rows when the \
+                result is a batch of rows; of the operands' element type, with as many axes as \
+                the output term";
+    let element = out_element_trait();
+    let element_message =
+        format!("einsum `{spec}`: {output} has element type `{{Self}}` but {first} has `{{T}}`");
+    let rank = out_rank_trait();
+    let output_rank = tables.output.len();
+    let term = model.spec.output().to_string();
+    let rank_message = format!(
+        "einsum `{spec}`: {output} must have {output_rank} ax{} for the output term `{term}`, but \
+         its dimension type is `{{Self}}`",
+        if output_rank == 1 { "is" } else { "es" }
+    );
+    let static_rank = (output_rank <= 6)
+        .then(|| quote!(impl #rank for #private::ndarray::Dim<[usize; #output_rank]> {}));
+    let mut items = quote! {
+        #[diagnostic::on_unimplemented(
+            message = #message,
+            label = "operand types `{Self}` do not fit the spec and output",
+            note = #note
+        )]
+        trait #into<Out> {
+            fn run_into(self, out: Out, write: #private::Write) -> ::core::result::Result<(), #private::EinsumError>;
+        }
+        #[diagnostic::on_unimplemented(
+            message = #element_message,
+            label = "element types differ",
+            note = "the output has the operands' element type"
+        )]
+        #[allow(non_camel_case_types, dead_code)]
+        trait #element<T>: ::core::marker::Sized {
+            fn store(write: #private::Write, target: &mut Self, value: T);
+            fn same_view_mut<'v, D>(view: #private::ndarray::ArrayViewMut<'v, Self, D>) -> #private::ndarray::ArrayViewMut<'v, T, D>;
+        }
+        impl<T: #private::Element> #element<T> for T {
+            #[inline(always)]
+            fn store(write: #private::Write, target: &mut T, value: T) {
+                write.apply(target, value);
+            }
+            #[inline(always)]
+            fn same_view_mut<'v, D>(view: #private::ndarray::ArrayViewMut<'v, T, D>) -> #private::ndarray::ArrayViewMut<'v, T, D> {
+                view
+            }
+        }
+        #[diagnostic::on_unimplemented(
+            message = #rank_message,
+            label = "wrong number of axes",
+            note = "an `IxDyn` array is accepted for any output term and checked when the einsum runs"
+        )]
+        #[allow(non_camel_case_types)]
+        trait #rank: #private::ndarray::Dimension {}
+        #static_rank
+        impl #rank for #private::ndarray::IxDyn {}
+    };
+    for (axis, &slot) in tables.output.iter().enumerate() {
+        let extent = out_extent_trait(axis);
+        let label = tables.labels[slot];
+        let (operand, _) = tables.first_occurrence(slot);
+        let message = format!(
+            "einsum `{spec}`: label `{label}` is {{FIRST}} in {} but {{THIS}} in {output}",
+            escape(&model.operand_names[operand])
+        );
+        let label_text = format!("extents of label `{label}` differ");
+        items.extend(quote! {
+            #[diagnostic::on_unimplemented(message = #message, label = #label_text)]
+            #[allow(non_camel_case_types)]
+            trait #extent<const FIRST: usize, const THIS: usize> {}
+            impl<const N: usize> #extent<N, N> for () {}
+        });
     }
     items
 }

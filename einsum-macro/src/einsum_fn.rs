@@ -152,6 +152,7 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
     let check = Input {
         krate: krate.clone(),
         mode: Mode::Panic,
+        target: None,
         spec: f.spec.clone(),
         operands: names.iter().map(|n| syn::parse_quote!(#n)).collect(),
     };

@@ -39,14 +39,19 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
     let private = quote!(#krate::__private);
 
     let vjp = input.mode == Mode::Vjp;
-    let diagnostics = diagnostics::generate(&model, krate, vjp);
+    let into = input.target.is_some();
+    let mut diagnostics = diagnostics::generate(&model, krate, vjp);
     let kernels = match &model.tables {
         Some(tables) => {
-            let fixed = gen_fixed::generate(tables, krate, vjp);
-            let rows = gen_rows::generate(tables, &model.text, krate, vjp);
-            let nd = gen_nd::generate(&model, tables, krate, vjp);
-            // `einsum_vjp!` has no `Var` kernel: a `Var` records its own gradient.
-            let var = (!vjp).then(|| gen_var::generate(&model, krate));
+            if into {
+                diagnostics.extend(diagnostics::generate_into(&model, tables, krate));
+            }
+            let fixed = gen_fixed::generate(tables, krate, vjp, into);
+            let rows = gen_rows::generate(tables, &model.text, krate, vjp, into);
+            let nd = gen_nd::generate(&model, tables, krate, vjp, into);
+            // `einsum_vjp!` and `einsum_into!` have no `Var` kernel: a `Var` records its own
+            // gradient, and is a value, not an array to write into.
+            let var = (!vjp && !into).then(|| gen_var::generate(&model, krate));
             quote!(#fixed #rows #nd #var)
         }
         None => gen_dyn::generate(&model, krate, vjp),
@@ -56,18 +61,45 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
         .iter()
         .map(|expr| quote_spanned!(expr.span()=> #private::AsOperand::as_operand(&(#expr))));
     let bound = Ident::new("__einsum_operands", Span::mixed_site());
-    let run = if vjp {
-        run_with_gradient(&private)
-    } else {
-        run_value(&private)
-    };
-    let call = quote! {
-        match (#(#operands,)*) {
-            #bound => {
-                #diagnostics
-                #kernels
-                #run
-                __einsum_run(#bound)
+    let call = match &input.target {
+        // The output is evaluated first, as written; borrowing it mutably there while an
+        // operand borrows it is what the borrow checker refuses.
+        Some(target) => {
+            let expr = &target.expr;
+            let output = quote_spanned!(expr.span()=> #private::AsOutput::as_output(#expr));
+            let out = Ident::new("__einsum_out", Span::mixed_site());
+            let write = if target.add {
+                quote!(#private::Write::Add)
+            } else {
+                quote!(#private::Write::Assign)
+            };
+            let run = run_into(&private);
+            quote! {
+                match (#output, (#(#operands,)*)) {
+                    (#out, #bound) => {
+                        #diagnostics
+                        #kernels
+                        #run
+                        __einsum_run_into(#bound, #out, #write)
+                    }
+                }
+            }
+        }
+        None => {
+            let run = if vjp {
+                run_with_gradient(&private)
+            } else {
+                run_value(&private)
+            };
+            quote! {
+                match (#(#operands,)*) {
+                    #bound => {
+                        #diagnostics
+                        #kernels
+                        #run
+                        __einsum_run(#bound)
+                    }
+                }
             }
         }
     };
@@ -99,6 +131,23 @@ fn run_value(private: &TokenStream) -> TokenStream {
             operands: K,
         ) -> ::core::result::Result<K::Output, #private::EinsumError> {
             operands.run()
+        }
+    }
+}
+
+/// `__einsum_run_into` for `einsum_into!` and `try_einsum_into!`: writes into the output,
+/// returning `Result<(), EinsumError>`. Called through a generic function for one message
+/// when the operands and output fit no kernel.
+fn run_into(private: &TokenStream) -> TokenStream {
+    let into = diagnostics::into_trait();
+    quote! {
+        #[inline(always)]
+        fn __einsum_run_into<K: #into<O>, O>(
+            operands: K,
+            out: O,
+            write: #private::Write,
+        ) -> ::core::result::Result<(), #private::EinsumError> {
+            operands.run_into(out, write)
         }
     }
 }

@@ -28,6 +28,7 @@
 use crate::diagnostics::{
     element_trait, extent_trait, kernel_trait, same_element_trait, vjp_trait,
 };
+use crate::gen_into::{self, FixedOutput};
 use crate::model::Tables;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -97,8 +98,9 @@ fn slot_extent(tables: &Tables, slot: usize) -> Ident {
     extent_param(k, axis)
 }
 
-/// Generates the fixed-size kernel impl for a spec without `...`, and with `vjp` its gradient.
-pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool) -> TokenStream {
+/// Generates the fixed-size kernel impl for a spec without `...`, with `vjp` its gradient, and
+/// with `into` its `einsum_into!` impl.
+pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool, into: bool) -> TokenStream {
     let private = quote!(#krate::__private);
     let nothing_saved = crate::diagnostics::nothing_saved(&private);
     let kernel = kernel_trait();
@@ -219,8 +221,30 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool) -> Token
         }
     });
 
+    let into_impl = into.then(|| {
+        let out = FixedOutput::new(tables, 0, |slot| {
+            let extent = slot_extent(tables, slot);
+            quote!(#extent)
+        });
+        let out_type = &out.ty;
+        let write = out.write(&quote!(__value), &quote!((*__out)));
+        let body = quote! {
+            let __value: #output_type = <Self as #kernel>::run(self)?;
+            #write
+            ::core::result::Result::Ok(())
+        };
+        gen_into::into_impl(
+            &[generics.clone(), out.generics].concat(),
+            &operand_types,
+            &[bounds.clone(), out.bounds].concat(),
+            &quote!(&'__o mut #out_type),
+            &body,
+            &private,
+        )
+    });
     quote! {
         #plan_items
+        #into_impl
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types, unused_parens, unused_braces)]
         impl<#(#generics),*> #kernel for (#(#operand_types,)*)
         where

@@ -20,18 +20,24 @@
 //! `contract_static_saving`, which keeps the forward pass's intermediates, and `vjp` hands
 //! them to `vjp_static`, whose gradients start from them.
 
-use crate::diagnostics::{element_trait, kernel_trait, rank_trait, same_element_trait, vjp_trait};
+use crate::diagnostics::{
+    element_trait, kernel_trait, out_element_trait, out_rank_trait, rank_trait, same_element_trait,
+    vjp_trait,
+};
+use crate::gen_into;
 use crate::model::{Model, Tables};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// Generates the ndarray kernel impl for a spec without `...`, and with `vjp` its gradient
-/// (each operand's gradient has the operand's own dimensionality).
+/// Generates the ndarray kernel impl for a spec without `...`, with `vjp` its gradient (each
+/// operand's gradient has the operand's own dimensionality), and with `into` its
+/// `einsum_into!` impl (the output goes to the engine as a view).
 pub(crate) fn generate(
     model: &Model,
     tables: &Tables,
     krate: &TokenStream,
     vjp: bool,
+    into: bool,
 ) -> TokenStream {
     let private = quote!(#krate::__private);
     let kernel = kernel_trait();
@@ -119,7 +125,31 @@ pub(crate) fn generate(
             }
         }
     });
+    let into_impl = into.then(|| {
+        let (elem, dim) = (gen_into::out_elem(), format_ident!("__DO"));
+        let (element, rank) = (out_element_trait(), out_rank_trait());
+        let body = quote! {
+            let (#(#vars,)*) = self;
+            let __out = <#elem as #element<#t0>>::same_view_mut(__out).into_dyn();
+            #private::contract_static_into::<#t0>(#tables_and_views __out, __write)
+        };
+        gen_into::into_impl(
+            &[quote!('__a), quote!(#elem), quote!(#dim)]
+                .into_iter()
+                .chain(generics.iter().cloned())
+                .collect::<Vec<_>>(),
+            &operand_types,
+            &[quote!(#elem: #element<#t0>), quote!(#dim: #rank)]
+                .into_iter()
+                .chain(bounds.iter().cloned())
+                .collect::<Vec<_>>(),
+            &quote!(#private::ndarray::ArrayViewMut<'__o, #elem, #dim>),
+            &body,
+            &private,
+        )
+    });
     quote! {
+        #into_impl
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
         impl<'__a, #(#generics),*> #kernel for (#(#operand_types,)*)
         where

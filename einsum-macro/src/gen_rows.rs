@@ -36,6 +36,7 @@ use crate::gen_fixed::{
     elem_param, element, element_bounds, extent_bounds, extent_param, factor, grad_var,
     gradient_term, gradient_update, nested_array, operand_var, product, slot_index,
 };
+use crate::gen_into::{self, FixedOutput};
 use crate::model::Tables;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -131,7 +132,13 @@ impl Batch<'_> {
 
 /// Generates the batch kernel impl (and with `vjp` its gradient) when the spec has a batch
 /// label; nothing otherwise.
-pub(crate) fn generate(tables: &Tables, spec: &str, krate: &TokenStream, vjp: bool) -> TokenStream {
+pub(crate) fn generate(
+    tables: &Tables,
+    spec: &str,
+    krate: &TokenStream,
+    vjp: bool,
+    into: bool,
+) -> TokenStream {
     let Some(slot) = batch_slot(tables) else {
         return TokenStream::new();
     };
@@ -213,7 +220,47 @@ pub(crate) fn generate(tables: &Tables, spec: &str, krate: &TokenStream, vjp: bo
         }
     });
 
+    let into_impl = into.then(|| {
+        let skip = usize::from(batch.output_is_batched());
+        let out = FixedOutput::new(tables, skip, |slot| batch.bound(slot));
+        let out_row = &out.ty;
+        let (out_type, body) = if batch.output_is_batched() {
+            // Each row is computed in a local and written into its place in the output.
+            let row = output_row_at(&batch, &zero, &output_row);
+            let write = out.write(&quote!(__row), &quote!((*__target)));
+            let b = slot_index(batch.slot);
+            let first = sliced[0];
+            let body = quote! {
+                #prologue
+                #private::check_output_rows(#spec, #label, (#first, __n), __out.len())?;
+                for (#b, __target) in __out.iter_mut().enumerate() {
+                    #row
+                    #write
+                }
+                ::core::result::Result::Ok(())
+            };
+            (quote!(&'__o mut [#out_row]), body)
+        } else {
+            let write = out.write(&quote!(__value), &quote!((*__out)));
+            let body = quote! {
+                let __value: #output_type = <Self as #kernel>::run(self)?;
+                #write
+                ::core::result::Result::Ok(())
+            };
+            (quote!(&'__o mut #out_row), body)
+        };
+        gen_into::into_impl(
+            &[generics.clone(), out.generics].concat(),
+            &operand_types,
+            &[bounds.clone(), out.bounds].concat(),
+            &out_type,
+            &body,
+            &private,
+        )
+    });
+
     quote! {
+        #into_impl
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types, unused_parens)]
         impl<#(#generics),*> #kernel for (#(#operand_types,)*)
         where
@@ -252,6 +299,51 @@ fn in_operand_order(batch: &Batch<'_>) -> Vec<usize> {
 /// The forward pass; defines `__out`. A batched output is built row by row; a summed batch
 /// is the outermost loop, accumulating into the fixed-size output.
 fn forward(batch: &Batch<'_>, zero: &TokenStream, output_row: &TokenStream) -> TokenStream {
+    let b = slot_index(batch.slot);
+    if batch.output_is_batched() {
+        let row = output_row_at(batch, zero, output_row);
+        // Collecting from a mapped range writes each row in place, without the capacity
+        // check a `push` makes per row.
+        return quote! {
+            let __out: ::std::vec::Vec<#output_row> = (0..__n)
+                .map(|#b| {
+                    #row
+                    __row
+                })
+                .collect();
+        };
+    }
+    let tables = batch.tables;
+    let product = product(tables, None);
+    let summed: Vec<usize> = tables
+        .summed()
+        .into_iter()
+        .filter(|&s| s != batch.slot)
+        .collect();
+    // The batch is summed: every output slot is a row slot.
+    let indices = tables.output.iter().map(|&s| slot_index(s));
+    let row_element = quote!(__row #([#indices])*);
+    let zeros = nested_array(zero, &batch.output_row_extents());
+    let accumulate = loops(
+        batch,
+        &tables.output,
+        loops(
+            batch,
+            &summed,
+            quote!(#row_element = #row_element + #product;),
+        ),
+    );
+    quote! {
+        let mut __row: #output_row = #zeros;
+        for #b in 0..__n {
+            #accumulate
+        }
+        let __out = __row;
+    }
+}
+
+/// Statements that define `__row`, the output row at batch index `__bB` (a batched output).
+fn output_row_at(batch: &Batch<'_>, zero: &TokenStream, output_row: &TokenStream) -> TokenStream {
     let tables = batch.tables;
     let product = product(tables, None);
     let row_slots: Vec<usize> = tables
@@ -260,59 +352,26 @@ fn forward(batch: &Batch<'_>, zero: &TokenStream, output_row: &TokenStream) -> T
         .copied()
         .filter(|&s| s != batch.slot)
         .collect();
-    let summed: Vec<usize> = tables
-        .summed()
-        .into_iter()
-        .filter(|&s| s != batch.slot)
-        .collect();
     let row_indices = row_slots.iter().map(|&s| slot_index(s));
     let row_element = quote!(__row #([#row_indices])*);
     let zeros = nested_array(zero, &batch.output_row_extents());
-    let b = slot_index(batch.slot);
-    let n = quote!(__n);
-    if batch.output_is_batched() {
-        let row = if summed.is_empty() {
-            loops(batch, &row_slots, quote!(#row_element = #product;))
-        } else {
-            // The operands' own order, the output row accumulating in place: the innermost
-            // loop then walks the last operand's row contiguously, as a hand-written loop
-            // would (`bi,bijk,bk->bj` on 1,024 rows: 4.28 µs with the output's labels
-            // outermost and each element summed in a local, 3.9 µs in this order).
-            let slots = in_operand_order(batch);
-            loops(
-                batch,
-                &slots,
-                quote!(#row_element = #row_element + #product;),
-            )
-        };
-        // Collecting from a mapped range writes each row in place, without the capacity
-        // check a `push` makes per row.
-        quote! {
-            let __out: ::std::vec::Vec<#output_row> = (0..#n)
-                .map(|#b| {
-                    let mut __row: #output_row = #zeros;
-                    #row
-                    __row
-                })
-                .collect();
-        }
+    let row = if tables.summed().iter().all(|&s| s == batch.slot) {
+        loops(batch, &row_slots, quote!(#row_element = #product;))
     } else {
-        let accumulate = loops(
+        // The operands' own order, the output row accumulating in place: the innermost
+        // loop then walks the last operand's row contiguously, as a hand-written loop
+        // would (`bi,bijk,bk->bj` on 1,024 rows: 4.28 µs with the output's labels
+        // outermost and each element summed in a local, 3.9 µs in this order).
+        let slots = in_operand_order(batch);
+        loops(
             batch,
-            &row_slots,
-            loops(
-                batch,
-                &summed,
-                quote!(#row_element = #row_element + #product;),
-            ),
-        );
-        quote! {
-            let mut __row: #output_row = #zeros;
-            for #b in 0..#n {
-                #accumulate
-            }
-            let __out = __row;
-        }
+            &slots,
+            quote!(#row_element = #row_element + #product;),
+        )
+    };
+    quote! {
+        let mut __row: #output_row = #zeros;
+        #row
     }
 }
 

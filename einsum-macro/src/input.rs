@@ -17,11 +17,21 @@ pub(crate) enum Mode {
     Vjp,
 }
 
+/// The array `einsum_into!` writes into.
+pub(crate) struct Target {
+    /// The expression, as written (`&mut c`).
+    pub expr: Expr,
+    /// Whether the result is added to it (`&mut c += "spec"`) rather than replacing it.
+    pub add: bool,
+}
+
 /// One parsed invocation.
 pub(crate) struct Input {
     /// The path of the `einsum` facade (`$crate` from the trampoline).
     pub krate: TokenStream,
     pub mode: Mode,
+    /// `einsum_into!`'s output; `None` for the macros that return their result.
+    pub target: Option<Target>,
     /// The spec literal, kept for its span and its value.
     pub spec: LitStr,
     /// The operand expressions, in order.
@@ -36,44 +46,59 @@ impl Parse for Input {
         }
         stream.parse::<Token![,]>()?;
         let mode_ident: Ident = stream.parse()?;
-        let mode = match mode_ident.to_string().as_str() {
-            "panic" => Mode::Panic,
-            "result" => Mode::Try,
-            "vjp" => Mode::Vjp,
+        let (mode, into) = match mode_ident.to_string().as_str() {
+            "panic" => (Mode::Panic, false),
+            "result" => (Mode::Try, false),
+            "vjp" => (Mode::Vjp, false),
+            "into_panic" => (Mode::Panic, true),
+            "into_result" => (Mode::Try, true),
             _ => {
                 return Err(syn::Error::new(
                     mode_ident.span(),
-                    "einsum: unknown mode, expected `panic`, `result` or `vjp`",
+                    "einsum: unknown mode, expected `panic`, `result`, `vjp`, `into_panic` or \
+                     `into_result`",
                 ))
             }
         };
         stream.parse::<Token![;]>()?;
 
+        let usage = if into {
+            "einsum_into! needs the output, the spec and its operands, as in \
+             `einsum_into!(&mut c, \"ij,jk->ik\", &a, &b)` or `einsum_into!(&mut c += \"ij,jk->ik\", &a, &b)`"
+        } else {
+            "einsum needs a spec and its operands, as in `einsum!(\"ij,jk->ik\", a, b)`"
+        };
         if stream.is_empty() {
-            return Err(syn::Error::new(
-                Span::call_site(),
-                "einsum needs a spec and its operands, as in `einsum!(\"ij,jk->ik\", a, b)`",
-            ));
+            return Err(syn::Error::new(Span::call_site(), usage));
         }
         let mut first: Expr = stream.parse()?;
-        // A literal passed through a `macro_rules!` fragment (`$spec:literal`, `$spec:expr`)
-        // arrives wrapped in an invisible group.
-        while let Expr::Group(group) = first {
-            first = *group.expr;
-        }
-        let spec =
+        let mut target = None;
+        if into {
             match first {
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(lit),
+                // `&mut c += "spec"`: the spec is the right-hand side.
+                Expr::Binary(syn::ExprBinary {
+                    left,
+                    op: syn::BinOp::AddAssign(_),
+                    right,
                     ..
-                }) => lit,
-                other => return Err(syn::Error::new_spanned(
-                    other,
-                    "einsum needs its spec as a string literal, such as `\"ij,jk->ik\"`, so that \
-                     it can be checked at compile time; for a spec known only at run time use \
-                     `einsum::einsum_dyn`",
-                )),
-            };
+                }) => {
+                    target = Some(Target {
+                        expr: *left,
+                        add: true,
+                    });
+                    first = *right;
+                }
+                expr => {
+                    target = Some(Target { expr, add: false });
+                    if !stream.peek(Token![,]) {
+                        return Err(stream.error(usage));
+                    }
+                    stream.parse::<Token![,]>()?;
+                    first = stream.parse()?;
+                }
+            }
+        }
+        let spec = spec_literal(first)?;
         let operands = if stream.is_empty() {
             Vec::new()
         } else {
@@ -91,16 +116,37 @@ impl Parse for Input {
         Ok(Input {
             krate,
             mode,
+            target,
             spec,
             operands,
         })
     }
 }
 
+/// The spec literal, looking through the invisible groups a `macro_rules!` fragment
+/// (`$spec:literal`, `$spec:expr`) wraps it in.
+fn spec_literal(mut expr: Expr) -> syn::Result<LitStr> {
+    while let Expr::Group(group) = expr {
+        expr = *group.expr;
+    }
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => Ok(lit),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "einsum needs its spec as a string literal, such as `\"ij,jk->ik\"`, so that it can \
+             be checked at compile time; for a spec known only at run time use \
+             `einsum::einsum_dyn`",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quote::quote;
+    use quote::{quote, ToTokens};
 
     #[test]
     fn parses_path_mode_spec_and_operands() {
@@ -125,6 +171,33 @@ mod tests {
         let group = proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!("ij->"));
         let input: Input = syn::parse2(quote!(::einsum, panic; #group, a)).unwrap();
         assert_eq!(input.spec.value(), "ij->");
+    }
+
+    #[test]
+    fn parses_an_output_to_overwrite_or_add_to() {
+        let input: Input =
+            syn::parse2(quote!(::einsum, into_panic; &mut c, "ij,jk->ik", a, b)).unwrap();
+        let target = input.target.unwrap();
+        assert_eq!(target.expr.to_token_stream().to_string(), "& mut c");
+        assert!(!target.add);
+        assert_eq!(input.spec.value(), "ij,jk->ik");
+        assert_eq!(input.operands.len(), 2);
+
+        let input: Input =
+            syn::parse2(quote!(::einsum, into_result; &mut c += "ij,jk->ik", a, b)).unwrap();
+        assert_eq!(input.mode, Mode::Try);
+        let target = input.target.unwrap();
+        assert_eq!(target.expr.to_token_stream().to_string(), "& mut c");
+        assert!(target.add);
+        assert_eq!(input.spec.value(), "ij,jk->ik");
+    }
+
+    #[test]
+    fn an_output_without_a_spec_is_an_error() {
+        let err = syn::parse2::<Input>(quote!(::einsum, into_panic; &mut c))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("einsum_into! needs the output"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod einsum_fn;
 mod expand;
 mod gen_dyn;
 mod gen_fixed;
+mod gen_into;
 mod gen_nd;
 mod gen_rows;
 mod gen_var;

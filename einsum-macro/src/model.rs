@@ -13,6 +13,8 @@ pub(crate) struct Model {
     pub operand_names: Vec<String>,
     /// The slot tables, when the spec has no `...` (then ranks are known from the spec alone).
     pub tables: Option<Tables>,
+    /// `the output (`&mut c`)`, for `einsum_into!`'s messages.
+    pub output_name: Option<String>,
 }
 
 /// A spec without `...` resolved to slots: what the loop nests are generated from.
@@ -106,7 +108,7 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
         .operands
         .iter()
         .enumerate()
-        .map(|(k, expr)| describe_operand(k, expr))
+        .map(|(k, expr)| describe(expr, &format!("operand {k}")))
         .collect();
     let tables = if spec.inputs().iter().any(|t| t.has_ellipsis()) || spec.output().has_ellipsis() {
         None
@@ -129,21 +131,36 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
             output: contraction.output().to_vec(),
         })
     };
+    if input.target.is_some() && tables.is_none() {
+        return Err(syn::Error::new(
+            input.spec.span(),
+            format!(
+                "{prefix}: einsum_into! does not take specs with `...`; write the labels out, or \
+                 assign the result of `einsum!`"
+            ),
+        ));
+    }
+    let output_name = input
+        .target
+        .as_ref()
+        .map(|target| describe(&target.expr, "the output"));
     Ok(Model {
         text,
         spec,
         operand_names,
         tables,
+        output_name,
     })
 }
 
-/// `operand 1 (`b.view()`)`, or just `operand 1` when the expression is long.
-fn describe_operand(k: usize, expr: &syn::Expr) -> String {
+/// `operand 1 (`b.view()`)` for `what` = `operand 1`, or just `what` when the expression is
+/// long.
+fn describe(expr: &syn::Expr, what: &str) -> String {
     let text = tidy(&expr.to_token_stream().to_string());
     if text.chars().count() <= 40 {
-        format!("operand {k} (`{text}`)")
+        format!("{what} (`{text}`)")
     } else {
-        format!("operand {k}")
+        what.to_owned()
     }
 }
 

@@ -4,7 +4,10 @@
 //! dynamic-rank view for specs with `...`.
 
 use crate::Element;
-use ndarray::{Array, ArrayBase, ArrayD, ArrayRef, ArrayView, ArrayViewD, Data, Dimension, IxDyn};
+use ndarray::{
+    Array, ArrayBase, ArrayD, ArrayRef, ArrayView, ArrayViewD, ArrayViewMut, Data, DataMut,
+    Dimension, IxDyn,
+};
 use num_complex::Complex;
 
 /// Normalises an operand expression: references are looked through, ndarray arrays of any
@@ -164,6 +167,93 @@ macro_rules! scalar_operand {
 
 scalar_operand!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 scalar_operand!(Complex<f32>, Complex<f64>);
+
+/// Normalises the array an einsum is written into (`einsum_into!`): a mutable reference to an
+/// ndarray array of any mutable storage (or a mutable view, by value) becomes an
+/// [`ArrayViewMut`]; a mutable reference to a fixed-size array or a number stays as it is; a
+/// mutable `Vec` of rows becomes the mutable slice of its rows.
+///
+/// ```
+/// use einsum_runtime::operand::AsOutput;
+/// use ndarray::{Array2, ArrayViewMut2};
+///
+/// let mut c = Array2::<f64>::zeros((2, 3));
+/// let view: ArrayViewMut2<'_, f64> = (&mut c).as_output();
+/// assert_eq!(view.shape(), &[2, 3]);
+/// let mut rows = vec![[0.0; 3]; 4];
+/// let slice: &mut [[f64; 3]] = (&mut rows).as_output();
+/// assert_eq!(slice.len(), 4);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an einsum output",
+    label = "not an einsum output",
+    note = "an einsum is written into a mutable reference to an ndarray array or view \
+            (`&mut c`, any layout), a mutable view by value (`c.slice_mut(..)`), a fixed-size \
+            array or number (`&mut [[T; N]; M]`, `&mut x`), or a slice or `Vec` of fixed-size \
+            rows (`&mut rows`)"
+)]
+pub trait AsOutput {
+    /// The normalised form.
+    type Output;
+
+    /// `self` in normalised form.
+    fn as_output(self) -> Self::Output;
+}
+
+impl<'x, A, S: DataMut<Elem = A>, D: Dimension> AsOutput for &'x mut ArrayBase<S, D> {
+    type Output = ArrayViewMut<'x, A, D>;
+
+    fn as_output(self) -> Self::Output {
+        self.view_mut()
+    }
+}
+
+impl<'x, A, D: Dimension> AsOutput for ArrayViewMut<'x, A, D> {
+    type Output = ArrayViewMut<'x, A, D>;
+
+    fn as_output(self) -> Self::Output {
+        self
+    }
+}
+
+impl<'x, U, const N: usize> AsOutput for &'x mut [U; N] {
+    type Output = &'x mut [U; N];
+
+    fn as_output(self) -> Self::Output {
+        self
+    }
+}
+
+impl<'x, U> AsOutput for &'x mut [U] {
+    type Output = &'x mut [U];
+
+    fn as_output(self) -> Self::Output {
+        self
+    }
+}
+
+impl<'x, U> AsOutput for &'x mut Vec<U> {
+    type Output = &'x mut [U];
+
+    fn as_output(self) -> Self::Output {
+        self
+    }
+}
+
+macro_rules! scalar_output {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'x> AsOutput for &'x mut $t {
+            type Output = &'x mut $t;
+
+            fn as_output(self) -> Self::Output {
+                self
+            }
+        }
+    )*};
+}
+
+scalar_output!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+scalar_output!(Complex<f32>, Complex<f64>);
 
 /// A fixed-size array of [`Element`]s nested to any depth, or a single element (depth 0).
 ///

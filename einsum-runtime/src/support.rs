@@ -276,6 +276,38 @@ pub fn batch_extent(
     }
 }
 
+/// Checks that the slice of rows an einsum over slices of fixed-size rows is written into
+/// (`einsum_into!`) has one row per batch element: `rows` where the batch label `label` is
+/// `batch`, the length of operand `operand`.
+///
+/// # Errors
+///
+/// [`EinsumError`] naming the label, the operand and both lengths.
+///
+/// ```
+/// let err = einsum_runtime::support::check_output_rows("bi->bi", 'b', (0, 5), 4).unwrap_err();
+/// assert_eq!(err.to_string(), "einsum `bi->bi`: label `b` is 5 in operand 0 but 4 in the output array");
+/// ```
+pub fn check_output_rows(
+    spec: &str,
+    label: char,
+    (operand, batch): (usize, usize),
+    rows: usize,
+) -> Result<(), EinsumError> {
+    if rows == batch {
+        return Ok(());
+    }
+    let Some(label) = einsum_spec::Label::from_char(label) else {
+        panic!("einsum `{spec}`: internal error: `{label}` is not a label; please report this bug")
+    };
+    let error = einsum_spec::ShapeError::OutputExtent {
+        slot: einsum_spec::Slot::Named(label),
+        operand: (operand, batch),
+        output: rows,
+    };
+    Err(EinsumError::from_shape_error(spec, error))
+}
+
 /// Checks that the gradient passed to the `back` of an einsum over slices of fixed-size rows
 /// has one row per batch element: `rows` rows where the output has `batch`; `row_shape` is the
 /// shape of one row, for the message.

@@ -23,8 +23,17 @@ pub enum Write {
 
 impl Write {
     /// `c ← value` or `c ← c + value`.
-    #[inline]
-    fn apply<T: Element>(self, c: &mut T, value: T) {
+    ///
+    /// ```
+    /// use einsum_runtime::engine::Write;
+    /// let mut c = 1.0;
+    /// Write::Add.apply(&mut c, 2.0);
+    /// assert_eq!(c, 3.0);
+    /// Write::Assign.apply(&mut c, 5.0);
+    /// assert_eq!(c, 5.0);
+    /// ```
+    #[inline(always)]
+    pub fn apply<T: Element>(self, c: &mut T, value: T) {
         *c = match self {
             Write::Assign => value,
             Write::Add => *c + value,
