@@ -80,7 +80,7 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
                         #diagnostics
                         #kernels
                         #run
-                        __einsum_run_into(#bound, #out, #write)
+                        __einsum_run_into(#out, #bound, #write)
                     }
                 }
             }
@@ -137,14 +137,16 @@ fn run_value(private: &TokenStream) -> TokenStream {
 
 /// `__einsum_run_into` for `einsum_into!` and `try_einsum_into!`: writes into the output,
 /// returning `Result<(), EinsumError>`. Called through a generic function for one message
-/// when the operands and output fit no kernel.
+/// when the operands and output fit no kernel. The output comes first: its type must be
+/// known before the kernel's impl is selected, or inference would take the output's extents
+/// from the operands' and report a type mismatch instead of the label whose extents differ.
 fn run_into(private: &TokenStream) -> TokenStream {
     let into = diagnostics::into_trait();
     quote! {
         #[inline(always)]
-        fn __einsum_run_into<K: #into<O>, O>(
-            operands: K,
+        fn __einsum_run_into<O, K: #into<O>>(
             out: O,
+            operands: K,
             write: #private::Write,
         ) -> ::core::result::Result<(), #private::EinsumError> {
             operands.run_into(out, write)
