@@ -455,7 +455,8 @@ pub mod __private {
     pub use einsum_runtime::spec::path::fixed;
     pub use einsum_runtime::support::{
         batch_extent, check_gradient_rows, check_output_rows, contract_static,
-        contract_static_into, contract_static_saving, into_dimension, panic_with, vjp_static,
+        contract_static_into, contract_static_saving, into_dimension, matrix_product,
+        matrix_product_into, panic_with, vjp_static,
     };
     pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, Element};
     pub use num_traits::Zero;

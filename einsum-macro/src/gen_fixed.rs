@@ -486,7 +486,12 @@ mod tests {
         let names = (0..operands).map(|k| format_ident!("x{}", k));
         let input = syn::parse2(quote!(::e, panic; #literal #(, #names)*)).unwrap();
         let model = model::build(&input).unwrap();
-        count(generate(model.tables.as_ref().unwrap(), &quote!(::e), vjp))
+        count(generate(
+            model.tables.as_ref().unwrap(),
+            &quote!(::e),
+            vjp,
+            false,
+        ))
     }
 
     /// The expansion stays bounded as operands are added: measured (forward / with `vjp`)

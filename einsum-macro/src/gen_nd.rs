@@ -88,6 +88,34 @@ pub(crate) fn generate(
         &[#(#views),*],
     };
 
+    // A product of two matrices skips the engine: no tables, no plan, `dot` on the views.
+    let product = matrix_product(tables).map(|transposed| {
+        let [a, b] = [0, 1].map(|k| {
+            let var = &vars[k];
+            if k == 0 {
+                quote!(#var.view())
+            } else {
+                let same = same_element_trait(k);
+                let elem = format_ident!("__T{}", k);
+                quote!(<#elem as #same<#t0>>::same_view(#var.view()))
+            }
+        });
+        (a, b, transposed)
+    });
+    let product_value = product.as_ref().map(|(a, b, [ta, tb, tc])| {
+        quote! {
+            if let ::core::option::Option::Some(__c) = #private::matrix_product::<#t0, _, _>(#a, #b, [#ta, #tb, #tc]) {
+                return ::core::result::Result::Ok(__c);
+            }
+        }
+    });
+    let product_into = product.as_ref().map(|(a, b, [ta, tb, tc])| {
+        quote! {
+            if #private::matrix_product_into::<#t0, _, _, _>(#a, #b, &mut __out, [#ta, #tb, #tc], __write) {
+                return ::core::result::Result::Ok(());
+            }
+        }
+    });
     let count = tables.inputs.len();
     let vjp_impl = vjp.then(|| {
         let vjp_trait = vjp_trait();
@@ -130,8 +158,9 @@ pub(crate) fn generate(
         let (element, rank) = (out_element_trait(), out_rank_trait());
         let body = quote! {
             let (#(#vars,)*) = self;
-            let __out = <#elem as #element<#t0>>::same_view_mut(__out).into_dyn();
-            #private::contract_static_into::<#t0>(#tables_and_views __out, __write)
+            let mut __out = <#elem as #element<#t0>>::same_view_mut(__out);
+            #product_into
+            #private::contract_static_into::<#t0>(#tables_and_views __out.into_dyn(), __write)
         };
         gen_into::into_impl(
             &[quote!('__a), quote!(#elem), quote!(#dim)]
@@ -160,9 +189,83 @@ pub(crate) fn generate(
             #[inline]
             fn run(self) -> ::core::result::Result<Self::Output, #private::EinsumError> {
                 let (#(#vars,)*) = self;
+                #product_value
                 #private::contract_static::<#t0, #out_dim>(#tables_and_views)
             }
         }
         #vjp_impl
+    }
+}
+
+/// When the spec is one product of two matrices, `c_ik = a_ij b_jk` up to transposes, which
+/// of `a`, `b` and the output are transposed relative to it (see `support::Transposed`).
+fn matrix_product(tables: &Tables) -> Option<[bool; 3]> {
+    let [a, b] = tables.inputs.as_slice() else {
+        return None;
+    };
+    let (&[a0, a1], &[b0, b1]) = (a.as_slice(), b.as_slice()) else {
+        return None;
+    };
+    let shared: Vec<usize> = [a0, a1].into_iter().filter(|s| b.contains(s)).collect();
+    let &[j] = shared.as_slice() else {
+        return None;
+    };
+    let i = if a0 == j { a1 } else { a0 };
+    let k = if b0 == j { b1 } else { b0 };
+    if a0 == a1 || b0 == b1 || i == k {
+        return None;
+    }
+    let transposed_output = match tables.output.as_slice() {
+        &[x, y] if [x, y] == [i, k] => false,
+        &[x, y] if [x, y] == [k, i] => true,
+        _ => return None,
+    };
+    Some([a0 == j, b1 == j, transposed_output])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matrix_product;
+    use crate::model::Tables;
+
+    fn tables(inputs: &[&[usize]], output: &[usize]) -> Tables {
+        Tables {
+            labels: vec!['i', 'j', 'k', 'l'],
+            inputs: inputs.iter().map(|t| t.to_vec()).collect(),
+            output: output.to_vec(),
+        }
+    }
+
+    #[test]
+    fn matrix_products_and_their_transposes_are_recognised() {
+        // ij,jk->ik and every transpose.
+        assert_eq!(
+            matrix_product(&tables(&[&[0, 1], &[1, 2]], &[0, 2])),
+            Some([false, false, false])
+        );
+        assert_eq!(
+            matrix_product(&tables(&[&[1, 0], &[1, 2]], &[0, 2])),
+            Some([true, false, false])
+        );
+        assert_eq!(
+            matrix_product(&tables(&[&[0, 1], &[2, 1]], &[0, 2])),
+            Some([false, true, false])
+        );
+        assert_eq!(
+            matrix_product(&tables(&[&[0, 1], &[1, 2]], &[2, 0])),
+            Some([false, false, true])
+        );
+        // Not one matrix product: a kept shared label, an outer product, a diagonal, a sum.
+        assert_eq!(
+            matrix_product(&tables(&[&[0, 1], &[1, 2]], &[0, 1, 2])),
+            None
+        );
+        assert_eq!(
+            matrix_product(&tables(&[&[0, 1], &[2, 3]], &[0, 1, 2, 3])),
+            None
+        );
+        assert_eq!(matrix_product(&tables(&[&[0, 0], &[0, 1]], &[1])), None);
+        assert_eq!(matrix_product(&tables(&[&[0, 1], &[1, 2]], &[0])), None);
+        assert_eq!(matrix_product(&tables(&[&[0, 1], &[0, 1]], &[])), None);
     }
 }

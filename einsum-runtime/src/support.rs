@@ -3,7 +3,9 @@
 
 use crate::{engine, EinsumError, Element};
 use einsum_spec::Contraction;
-use ndarray::{Array, ArrayViewD, ArrayViewMutD, Dimension};
+use ndarray::{
+    Array, Array2, ArrayView, ArrayView2, ArrayViewD, ArrayViewMut, ArrayViewMutD, Dimension, Ix2,
+};
 
 /// Contracts ndarray operands for a spec without `...`, whose slot tables the macro computed
 /// at compile time, and returns the output with its static dimensionality `D`.
@@ -97,6 +99,98 @@ pub fn contract_static_into<T: Element>(
 ) -> Result<(), EinsumError> {
     engine::contract_into(inputs, output, labels, operands, out, write)
         .map_err(|error| EinsumError::from_shape_error(spec, error))
+}
+
+/// Which operands of a spec that is one product of two matrices are transposed relative to
+/// `c_ik = a_ij b_jk`: `[a is (j, i), b is (k, j), the output is (k, i)]`. The macro decides
+/// it from the spec, so such a call needs no tables and no planning.
+pub type Transposed = [bool; 3];
+
+/// `a` as a matrix in the orientation `transpose` says; `None` when it is not two-dimensional.
+fn as_matrix<T, D: Dimension>(
+    view: ArrayView<'_, T, D>,
+    transpose: bool,
+) -> Option<ArrayView2<'_, T>> {
+    let matrix = view.into_dimensionality::<Ix2>().ok()?;
+    Some(if transpose {
+        matrix.reversed_axes()
+    } else {
+        matrix
+    })
+}
+
+/// The product of two matrices for a spec the macro found to be one (`ij,jk->ik` and its
+/// transposes, see [`Transposed`]), straight to `dot`: `None` (the caller takes the engine's
+/// path, which also reports errors) when an operand is not two-dimensional, the summed
+/// extents differ (or broadcast), the product is empty, or it is large enough for threads.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let b = array![[5.0, 6.0], [7.0, 8.0]];
+/// let c = einsum_runtime::support::matrix_product(a.view(), b.view(), [false, false, false]);
+/// assert_eq!(c.unwrap(), a.dot(&b));
+/// let ki = einsum_runtime::support::matrix_product(a.view(), b.view(), [false, false, true]);
+/// assert_eq!(ki.unwrap(), a.dot(&b).t());
+/// ```
+#[must_use]
+pub fn matrix_product<T: Element, DA: Dimension, DB: Dimension>(
+    a: ArrayView<'_, T, DA>,
+    b: ArrayView<'_, T, DB>,
+    [ta, tb, tc]: Transposed,
+) -> Option<Array2<T>> {
+    let (a, b) = (as_matrix(a, ta)?, as_matrix(b, tb)?);
+    let ((m, k), n) = (a.dim(), b.ncols());
+    let work = m.saturating_mul(k).saturating_mul(n);
+    if b.nrows() != k || work == 0 || engine::thread_count(work) > 1 {
+        return None;
+    }
+    let c = if tc { b.t().dot(&a.t()) } else { a.dot(&b) };
+    Some(if c.is_standard_layout() {
+        c
+    } else {
+        c.as_standard_layout().into_owned()
+    })
+}
+
+/// [`matrix_product`] written into `out` as `write` says, the output as GEMM's `c` (any
+/// layout). `false` (nothing written; the caller takes the engine's path, which reports
+/// errors) when an operand or the output is not two-dimensional or the extents do not chain.
+///
+/// ```
+/// use einsum_runtime::engine::Write;
+/// use ndarray::{array, Array2};
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let mut c = Array2::<f64>::ones((2, 2));
+/// let done = einsum_runtime::support::matrix_product_into(
+///     a.view(), a.view(), &mut c.view_mut(), [false, false, false], Write::Add,
+/// );
+/// assert!(done);
+/// assert_eq!(c, a.dot(&a) + 1.0);
+/// ```
+pub fn matrix_product_into<T: Element, DA: Dimension, DB: Dimension, DC: Dimension>(
+    a: ArrayView<'_, T, DA>,
+    b: ArrayView<'_, T, DB>,
+    out: &mut ArrayViewMut<'_, T, DC>,
+    [ta, tb, tc]: Transposed,
+    write: engine::Write,
+) -> bool {
+    let (Some(a), Some(b)) = (as_matrix(a, ta), as_matrix(b, tb)) else {
+        return false;
+    };
+    let Ok(c) = out.view_mut().into_dimensionality::<Ix2>() else {
+        return false;
+    };
+    let mut c = if tc { c.reversed_axes() } else { c };
+    if b.nrows() != a.ncols() || c.dim() != (a.nrows(), b.ncols()) {
+        return false;
+    }
+    let beta = match write {
+        engine::Write::Assign => T::zero(),
+        engine::Write::Add => T::one(),
+    };
+    engine::mat_mul_beta(&a, &b, beta, &mut c);
+    true
 }
 
 /// [`contract_static`] for `einsum_vjp!`: also returns the intermediates the evaluation

@@ -39,7 +39,7 @@ pub(super) fn mat_mul<T: Element>(
 /// # Panics
 ///
 /// As [`mat_mul`].
-pub(super) fn mat_mul_beta<T: Element>(
+pub(crate) fn mat_mul_beta<T: Element>(
     a: &ArrayView2<'_, T>,
     b: &ArrayView2<'_, T>,
     beta: T,
@@ -123,7 +123,7 @@ pub(super) fn batched_mat_mul<T: Element>(
 
 /// How many threads `work` multiply-adds should use: rayon's pool size for large work with
 /// the `threads` feature, 1 otherwise.
-pub(super) fn thread_count(work: usize) -> usize {
+pub(crate) fn thread_count(work: usize) -> usize {
     let large = work >= THREADED_MULTIPLY_ADDS;
     #[cfg(feature = "threads")]
     if large {

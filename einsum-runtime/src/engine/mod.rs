@@ -42,6 +42,7 @@ mod sliced;
 mod small;
 pub mod vjp;
 
+pub(crate) use gemm::{mat_mul_beta, thread_count};
 pub(crate) use into::contract_into;
 pub use into::Write;
 pub use matmul::matrix_product;

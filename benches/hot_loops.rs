@@ -1,0 +1,182 @@
+//! Hot loops: `einsum_into!` writing into a preallocated output, against the code a user
+//! would otherwise write into the same output, all measured in the same run:
+//!
+//! - `ij,jk->ik` on 8x8 and 64x64 `Array2`s against `general_mat_mul` into the output;
+//! - 1,000 cross products `ijk,bj,bk->bi` on `Array3`/`Array2` operands against a hand loop
+//!   over the rows;
+//! - `ij,jk,kl->il` at 32 against two `general_mat_mul` calls with a kept temporary;
+//! - `ij->j` at 1000x1000 against a hand loop adding each row into the output;
+//! - `einsum!` (allocating its result) on 8x8 `ij,jk->ik` against `dot`.
+//!
+//! Each baseline is checked once against `einsum_into!`'s result before anything is timed.
+//! All elements are `f64`. Run with `RAYON_NUM_THREADS=1 cargo bench --bench hot_loops`;
+//! results are in `benches/README.md`, section "Hot loops".
+
+mod common;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use einsum::{einsum, einsum_into};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array, Array1, Array2, Array3, Dimension, IntoDimension, Zip};
+use std::hint::black_box;
+
+/// An ndarray array of the given shape filled with deterministic values in [-1, 1).
+fn filled<D: Dimension>(shape: impl IntoDimension<Dim = D>, seed: u64) -> Array<f64, D> {
+    let dim = shape.into_dimension();
+    let values = (0..dim.size() as u64)
+        .map(|i| {
+            let h = (i ^ (seed << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+            (h % 2001) as f64 / 1000.0 - 1.0
+        })
+        .collect();
+    Array::from_shape_vec(dim, values).expect("the shape fits its values")
+}
+
+/// Panics unless the two arrays agree to 1e-9 relative to the largest element of `want`.
+fn assert_close<D: Dimension>(what: &str, got: &Array<f64, D>, want: &Array<f64, D>) {
+    let scale = want.iter().fold(1.0_f64, |m, x| m.max(x.abs()));
+    assert_eq!(got.shape(), want.shape(), "{what}: shapes");
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 1e-9 * scale, "{what}: {g} against {w}");
+    }
+}
+
+fn matrix_products(c: &mut Criterion) {
+    for n in [8, 64] {
+        let a: Array2<f64> = filled((n, n), 1);
+        let b: Array2<f64> = filled((n, n), 2);
+        let mut out = Array2::<f64>::zeros((n, n));
+        let mut want = Array2::<f64>::zeros((n, n));
+        einsum_into!(&mut out, "ij,jk->ik", &a, &b);
+        general_mat_mul(1.0, &a, &b, 0.0, &mut want);
+        assert_close("ij,jk->ik", &out, &want);
+
+        let mut group = c.benchmark_group(format!("into ij,jk->ik {n}x{n}"));
+        group.bench_function("einsum_into!", |bench| {
+            bench.iter(|| einsum_into!(&mut out, "ij,jk->ik", black_box(&a), black_box(&b)))
+        });
+        group.bench_function("general_mat_mul", |bench| {
+            bench.iter(|| general_mat_mul(1.0, black_box(&a), black_box(&b), 0.0, &mut want))
+        });
+        group.finish();
+    }
+
+    let a: Array2<f64> = filled((8, 8), 1);
+    let b: Array2<f64> = filled((8, 8), 2);
+    let mut group = c.benchmark_group("allocating ij,jk->ik 8x8");
+    group.bench_function("einsum!", |bench| {
+        bench.iter(|| -> Array2<f64> { einsum!("ij,jk->ik", black_box(&a), black_box(&b)) })
+    });
+    group.bench_function("dot", |bench| {
+        bench.iter(|| black_box(&a).dot(black_box(&b)))
+    });
+    group.finish();
+}
+
+/// `out[b] = eps_ijk x_bj y_bk` row by row, the sums in locals: the loop a user would write
+/// on ndarray operands.
+fn hand_cross_rows(eps: &Array3<f64>, x: &Array2<f64>, y: &Array2<f64>, out: &mut Array2<f64>) {
+    Zip::from(out.rows_mut())
+        .and(x.rows())
+        .and(y.rows())
+        .for_each(|mut o, x, y| {
+            for i in 0..3 {
+                let mut acc = 0.0;
+                for j in 0..3 {
+                    for k in 0..3 {
+                        acc += eps[[i, j, k]] * x[j] * y[k];
+                    }
+                }
+                o[i] = acc;
+            }
+        });
+}
+
+fn cross_products(c: &mut Criterion) {
+    let eps = {
+        let fixed = common::levi_civita();
+        Array3::from_shape_fn((3, 3, 3), |(i, j, k)| fixed[i][j][k])
+    };
+    let x: Array2<f64> = filled((1000, 3), 1);
+    let y: Array2<f64> = filled((1000, 3), 2);
+    let mut out = Array2::<f64>::zeros((1000, 3));
+    let mut want = Array2::<f64>::zeros((1000, 3));
+    einsum_into!(&mut out, "ijk,bj,bk->bi", &eps, &x, &y);
+    hand_cross_rows(&eps, &x, &y, &mut want);
+    assert_close("ijk,bj,bk->bi", &out, &want);
+
+    let mut group = c.benchmark_group("into ijk,bj,bk->bi 1000 rows");
+    group.bench_function("einsum_into!", |bench| {
+        bench.iter(|| {
+            einsum_into!(
+                &mut out,
+                "ijk,bj,bk->bi",
+                black_box(&eps),
+                black_box(&x),
+                black_box(&y)
+            )
+        })
+    });
+    group.bench_function("hand loop over rows", |bench| {
+        bench.iter(|| hand_cross_rows(black_box(&eps), black_box(&x), black_box(&y), &mut want))
+    });
+    group.finish();
+}
+
+fn chain(c: &mut Criterion) {
+    let [a, b, d]: [Array2<f64>; 3] = [1, 2, 3].map(|seed| filled((32, 32), seed));
+    let mut out = Array2::<f64>::zeros((32, 32));
+    let mut want = Array2::<f64>::zeros((32, 32));
+    let mut temporary = Array2::<f64>::zeros((32, 32));
+    let two_products = |want: &mut Array2<f64>, temporary: &mut Array2<f64>| {
+        general_mat_mul(1.0, &a, &b, 0.0, temporary);
+        general_mat_mul(1.0, temporary, &d, 0.0, want);
+    };
+    einsum_into!(&mut out, "ij,jk,kl->il", &a, &b, &d);
+    two_products(&mut want, &mut temporary);
+    assert_close("ij,jk,kl->il", &out, &want);
+
+    let mut group = c.benchmark_group("into ij,jk,kl->il 32");
+    group.bench_function("einsum_into!", |bench| {
+        bench.iter(|| {
+            einsum_into!(
+                &mut out,
+                "ij,jk,kl->il",
+                black_box(&a),
+                black_box(&b),
+                black_box(&d)
+            )
+        })
+    });
+    group.bench_function("two general_mat_mul", |bench| {
+        bench.iter(|| two_products(&mut want, &mut temporary))
+    });
+    group.finish();
+}
+
+fn column_sums(c: &mut Criterion) {
+    let a: Array2<f64> = filled((1000, 1000), 1);
+    let mut out = Array1::<f64>::zeros(1000);
+    let mut want = Array1::<f64>::zeros(1000);
+    let hand = |a: &Array2<f64>, want: &mut Array1<f64>| {
+        want.fill(0.0);
+        for row in a.rows() {
+            Zip::from(&mut *want).and(row).for_each(|w, &x| *w += x);
+        }
+    };
+    einsum_into!(&mut out, "ij->j", &a);
+    hand(&a, &mut want);
+    assert_close("ij->j", &out, &want);
+
+    let mut group = c.benchmark_group("into ij->j 1000x1000");
+    group.bench_function("einsum_into!", |bench| {
+        bench.iter(|| einsum_into!(&mut out, "ij->j", black_box(&a)))
+    });
+    group.bench_function("hand row loop", |bench| {
+        bench.iter(|| hand(black_box(&a), &mut want))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, matrix_products, cross_products, chain, column_sums);
+criterion_main!(benches);
