@@ -284,7 +284,7 @@ fn sum_into<T: Element>(
 /// `out += view` summed over its axes from `kept` on.
 fn add_summed<T: Element>(view: &ArrayViewD<'_, T>, kept: usize, out: &mut ArrayViewMutD<'_, T>) {
     if view.ndim() == kept {
-        out.zip_mut_with(view, |c, &v| *c = *c + v);
+        add_same_shape(out, view);
         return;
     }
     for sub in view.axis_iter(Axis(kept)) {
@@ -321,4 +321,30 @@ fn as_matrix<'v, T>(
         return out.view_mut().into_dimensionality::<Ix2>().ok();
     }
     out.view_mut().into_shape_with_order((m, n)).ok()
+}
+
+/// `out += view` for a view of `out`'s shape, with static dimensionality up to rank 2: the
+/// innermost loop of a sum into the output, which `IxDyn` indexing keeps from vectorising.
+fn add_same_shape<T: Element>(out: &mut ArrayViewMutD<'_, T>, view: &ArrayViewD<'_, T>) {
+    fn add<T: Element, D: ndarray::Dimension>(
+        out: &mut ArrayViewMutD<'_, T>,
+        view: &ArrayViewD<'_, T>,
+    ) -> bool {
+        let (Ok(mut out), Ok(view)) = (
+            out.view_mut().into_dimensionality::<D>(),
+            view.view().into_dimensionality::<D>(),
+        ) else {
+            return false;
+        };
+        Zip::from(&mut out).and(&view).for_each(|c, &v| *c = *c + v);
+        true
+    }
+    let done = match out.ndim() {
+        1 => add::<T, ndarray::Ix1>(out, view),
+        2 => add::<T, ndarray::Ix2>(out, view),
+        _ => false,
+    };
+    if !done {
+        out.zip_mut_with(view, |c, &v| *c = *c + v);
+    }
 }
