@@ -451,7 +451,7 @@ pub mod __private {
     pub use einsum_runtime::autograd::{Float, Var};
     pub use einsum_runtime::engine::{Saved, Write};
     pub use einsum_runtime::ndarray;
-    pub use einsum_runtime::operand::{AsOperand, AsOutput, DynOperand};
+    pub use einsum_runtime::operand::{AsOperand, DynOperand, IntoOutput};
     pub use einsum_runtime::spec::path::fixed;
     pub use einsum_runtime::support::{
         batch_extent, check_gradient_rows, check_output_rows, contract_static,

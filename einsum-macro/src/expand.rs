@@ -66,7 +66,7 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
         // operand borrows it is what the borrow checker refuses.
         Some(target) => {
             let expr = &target.expr;
-            let output = quote_spanned!(expr.span()=> #private::AsOutput::as_output(#expr));
+            let output = quote_spanned!(expr.span()=> #private::IntoOutput::into_output(#expr));
             let out = Ident::new("__einsum_out", Span::mixed_site());
             let write = if target.add {
                 quote!(#private::Write::Add)

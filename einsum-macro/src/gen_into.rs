@@ -1,5 +1,5 @@
 //! What `einsum_into!` adds to a kernel: an impl of `__EinsumInto<Out>` on the same operand
-//! types, where `Out` is the normalised output (`AsOutput`), that writes the result into it.
+//! types, where `Out` is the normalised output (`IntoOutput`), that writes the result into it.
 //!
 //! Input: `"ij,jk->ik"` with fixed-size operands and a `&mut [[T; 2]; 3]` output. Output, in
 //! essence:

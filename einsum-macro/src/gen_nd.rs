@@ -215,9 +215,9 @@ fn matrix_product(tables: &Tables) -> Option<[bool; 3]> {
     if a0 == a1 || b0 == b1 || i == k {
         return None;
     }
-    let transposed_output = match tables.output.as_slice() {
-        &[x, y] if [x, y] == [i, k] => false,
-        &[x, y] if [x, y] == [k, i] => true,
+    let transposed_output = match *tables.output.as_slice() {
+        [x, y] if [x, y] == [i, k] => false,
+        [x, y] if [x, y] == [k, i] => true,
         _ => return None,
     };
     Some([a0 == j, b1 == j, transposed_output])

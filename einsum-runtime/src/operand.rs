@@ -174,14 +174,14 @@ scalar_operand!(Complex<f32>, Complex<f64>);
 /// mutable `Vec` of rows becomes the mutable slice of its rows.
 ///
 /// ```
-/// use einsum_runtime::operand::AsOutput;
+/// use einsum_runtime::operand::IntoOutput;
 /// use ndarray::{Array2, ArrayViewMut2};
 ///
 /// let mut c = Array2::<f64>::zeros((2, 3));
-/// let view: ArrayViewMut2<'_, f64> = (&mut c).as_output();
+/// let view: ArrayViewMut2<'_, f64> = (&mut c).into_output();
 /// assert_eq!(view.shape(), &[2, 3]);
 /// let mut rows = vec![[0.0; 3]; 4];
-/// let slice: &mut [[f64; 3]] = (&mut rows).as_output();
+/// let slice: &mut [[f64; 3]] = (&mut rows).into_output();
 /// assert_eq!(slice.len(), 4);
 /// ```
 #[diagnostic::on_unimplemented(
@@ -192,60 +192,60 @@ scalar_operand!(Complex<f32>, Complex<f64>);
             array or number (`&mut [[T; N]; M]`, `&mut x`), or a slice or `Vec` of fixed-size \
             rows (`&mut rows`)"
 )]
-pub trait AsOutput {
+pub trait IntoOutput {
     /// The normalised form.
     type Output;
 
     /// `self` in normalised form.
-    fn as_output(self) -> Self::Output;
+    fn into_output(self) -> Self::Output;
 }
 
-impl<'x, A, S: DataMut<Elem = A>, D: Dimension> AsOutput for &'x mut ArrayBase<S, D> {
+impl<'x, A, S: DataMut<Elem = A>, D: Dimension> IntoOutput for &'x mut ArrayBase<S, D> {
     type Output = ArrayViewMut<'x, A, D>;
 
-    fn as_output(self) -> Self::Output {
+    fn into_output(self) -> Self::Output {
         self.view_mut()
     }
 }
 
-impl<'x, A, D: Dimension> AsOutput for ArrayViewMut<'x, A, D> {
+impl<'x, A, D: Dimension> IntoOutput for ArrayViewMut<'x, A, D> {
     type Output = ArrayViewMut<'x, A, D>;
 
-    fn as_output(self) -> Self::Output {
+    fn into_output(self) -> Self::Output {
         self
     }
 }
 
-impl<'x, U, const N: usize> AsOutput for &'x mut [U; N] {
+impl<'x, U, const N: usize> IntoOutput for &'x mut [U; N] {
     type Output = &'x mut [U; N];
 
-    fn as_output(self) -> Self::Output {
+    fn into_output(self) -> Self::Output {
         self
     }
 }
 
-impl<'x, U> AsOutput for &'x mut [U] {
+impl<'x, U> IntoOutput for &'x mut [U] {
     type Output = &'x mut [U];
 
-    fn as_output(self) -> Self::Output {
+    fn into_output(self) -> Self::Output {
         self
     }
 }
 
-impl<'x, U> AsOutput for &'x mut Vec<U> {
+impl<'x, U> IntoOutput for &'x mut Vec<U> {
     type Output = &'x mut [U];
 
-    fn as_output(self) -> Self::Output {
+    fn into_output(self) -> Self::Output {
         self
     }
 }
 
 macro_rules! scalar_output {
     ($($t:ty),* $(,)?) => {$(
-        impl<'x> AsOutput for &'x mut $t {
+        impl<'x> IntoOutput for &'x mut $t {
             type Output = &'x mut $t;
 
-            fn as_output(self) -> Self::Output {
+            fn into_output(self) -> Self::Output {
                 self
             }
         }
