@@ -3,14 +3,30 @@
 //!
 //! The routes are the engine's, decided by [`Route`]: one operand is summed into the output
 //! in place; a matrix product runs the GEMM kernel with the output as its `c` (BLAS's `beta`
-//! is 0 to replace, 1 to add); everything else runs the planned pairwise steps and writes
-//! the last one into the output through a permuted, broadcast view of it.
+//! is 0 to replace, 1 to add); a tiny contraction runs its loop nest adding into the output;
+//! everything else runs the planned pairwise steps and writes the last one into the output
+//! through a permuted, broadcast view of it.
+//!
+//! Repeated calls with the same tables and shapes on one thread allocate nothing of the
+//! engine's own once warm: the [`Contraction`] is built once per thread and tables
+//! ([`from_tables`]), extents are bound on the stack, the plan comes from the thread's memo,
+//! and intermediates take their buffers from the thread's pool (`pool.rs`). What may still
+//! allocate: matrixmultiply's packing buffer in each GEMM call (one per call; not ours to
+//! avoid), `IxDyn` shapes and strides of more than four axes (ndarray keeps up to four
+//! inline), more than eight slots or four operands (the stack lists spill), intermediates
+//! larger than the pool keeps, and the rarer paths (an operand summed over a label only it
+//! has, a partial diagonal of a strided view, an operand not in standard layout on the loop
+//! nest).
 
+use super::diagonal::Slots;
+use super::pool::{self, Pooled};
 use super::route::Route;
 use super::{diagonal, gemm, matmul, small};
 use crate::Element;
 use einsum_spec::{Contraction, Label, ShapeError, Slot};
 use ndarray::{ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix2, Zip};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// What a contraction into an output does with the output's elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,11 +93,63 @@ pub(crate) fn contract_into<T: Element>(
         }
         _ => {}
     }
-    let contraction = match Contraction::from_labels(inputs, output, labels) {
-        Some(contraction) => contraction,
-        None => unreachable!("the macro's tables are consistent"),
+    general(&from_tables(inputs, output, labels), operands, out, write)
+}
+
+/// How many contractions each thread keeps built from tables; the least recently used goes
+/// first.
+const CONTRACTIONS_KEPT: usize = 16;
+
+thread_local! {
+    /// This thread's contractions built from tables, the most recently used last.
+    static CONTRACTIONS: RefCell<Vec<Rc<Contraction>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The contraction that the macro's tables describe ([`Contraction::from_labels`]), built
+/// once per thread for each of the last [`CONTRACTIONS_KEPT`] tables it was asked for, and
+/// found again by comparing the tables' contents (a few dozen integers).
+fn from_tables(inputs: &[&[usize]], output: &[usize], labels: &[char]) -> Rc<Contraction> {
+    let found = CONTRACTIONS.with_borrow_mut(|kept| {
+        let at = kept
+            .iter()
+            .position(|c| describes(c, inputs, output, labels))?;
+        let contraction = kept.remove(at);
+        kept.push(Rc::clone(&contraction));
+        Some(contraction)
+    });
+    if let Some(contraction) = found {
+        return contraction;
+    }
+    let Some(contraction) = Contraction::from_labels(inputs, output, labels) else {
+        unreachable!("the macro's tables are consistent")
     };
-    general(&contraction, operands, out, write)
+    let contraction = Rc::new(contraction);
+    CONTRACTIONS.with_borrow_mut(|kept| {
+        if kept.len() == CONTRACTIONS_KEPT {
+            kept.remove(0);
+        }
+        kept.push(Rc::clone(&contraction));
+    });
+    contraction
+}
+
+/// Whether `contraction` is the one [`Contraction::from_labels`] builds from these tables.
+fn describes(
+    contraction: &Contraction,
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+) -> bool {
+    let named = |slot: &Slot, c: char| Label::from_char(c).is_some_and(|l| *slot == Slot::Named(l));
+    contraction.output() == output
+        && contraction.inputs().len() == inputs.len()
+        && (contraction.inputs().iter())
+            .zip(inputs)
+            .all(|(have, &want)| have.as_slice() == want)
+        && contraction.slots().len() == labels.len()
+        && (contraction.slots().iter())
+            .zip(labels)
+            .all(|(slot, &c)| named(slot, c))
 }
 
 /// Any contraction into `out`: extents bound (reporting the operands' errors first), the
@@ -92,8 +160,7 @@ fn general<T: Element>(
     mut out: ArrayViewMutD<'_, T>,
     write: Write,
 ) -> Result<(), ShapeError> {
-    let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
-    let extents = contraction.bind_extents(&shapes)?;
+    let extents = super::bind_extents(contraction, operands)?;
     check_output(contraction.output(), out.shape(), |s| {
         bound(contraction, operands, &extents, s)
     })?;
@@ -105,12 +172,44 @@ fn general<T: Element>(
             Ok(())
         }
         Route::DirectLoop => {
-            let result = small::contract_small(contraction, operands, &extents);
-            write_from(&mut out, &result.view(), write);
+            small_into(contraction, operands, &extents, out, write);
             Ok(())
         }
         _ => super::pairwise_into(contraction, operands, &extents, out, write),
     }
+}
+
+/// The loop nest ([`small::accumulate`]) into `out`: adding to its elements in place when it
+/// is in standard layout, else through a buffer from the thread's pool.
+fn small_into<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    extents: &[usize],
+    mut out: ArrayViewMutD<'_, T>,
+    write: Write,
+) {
+    if let Some(values) = out.as_slice_mut() {
+        if write == Write::Assign {
+            values.fill(T::zero());
+        }
+        small::accumulate(contraction, operands, extents, values);
+        return;
+    }
+    let len = out.len();
+    let values = match pool::take::<T>(len) {
+        Some(mut values) => {
+            values.fill(T::zero());
+            values
+        }
+        None => vec![T::zero(); len],
+    };
+    let shape: Slots = out.shape().iter().copied().collect();
+    let mut result = Pooled::from_shape_vec(&shape, values);
+    match result.view_mut().as_slice_mut() {
+        Some(values) => small::accumulate(contraction, operands, extents, values),
+        None => unreachable!("a pooled array is in standard layout"),
+    }
+    write_from(&mut out, &result.view(), write);
 }
 
 /// `out ← value` or `out ← out + value`, element by element (`value` broadcasts).
