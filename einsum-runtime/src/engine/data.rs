@@ -21,6 +21,7 @@ pub(super) enum Data<'a, T: 'static> {
 
 impl<T: Element> Data<'_, T> {
     /// A view of the elements.
+    #[inline]
     pub(super) fn view(&self) -> ArrayViewD<'_, T> {
         match self {
             Data::View(view) => view.view(),
@@ -31,6 +32,7 @@ impl<T: Element> Data<'_, T> {
     }
 
     /// The extent of each axis.
+    #[inline]
     pub(super) fn shape(&self) -> &[usize] {
         match self {
             Data::View(view) => view.shape(),
@@ -41,6 +43,7 @@ impl<T: Element> Data<'_, T> {
     }
 
     /// Whether the elements are in row-major order without gaps.
+    #[inline]
     pub(super) fn is_standard_layout(&self) -> bool {
         match self {
             Data::View(view) => view.is_standard_layout(),

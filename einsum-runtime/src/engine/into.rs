@@ -412,3 +412,142 @@ fn as_matrix<'v, T>(
     }
     out.view_mut().into_shape_with_order((m, n)).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, ArrayD, IxDyn};
+
+    #[test]
+    fn tables_are_told_apart_by_their_contents() {
+        let c = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']);
+        assert!(describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[0, 2],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[2, 0],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[2, 1]],
+            &[0, 2],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(&c, &[&[0, 1]], &[0, 1], &['i', 'j']));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[0, 2],
+            &['a', 'b', 'c']
+        ));
+        // Found again, not rebuilt.
+        let again = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']);
+        assert!(Rc::ptr_eq(&c, &again));
+        let renamed = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['a', 'b', 'c']);
+        assert!(!Rc::ptr_eq(&c, &renamed));
+    }
+
+    /// The error `contract_into` reports for these tables and operands, into `out`.
+    fn error(
+        inputs: &[&[usize]],
+        output: &[usize],
+        labels: &[char],
+        shapes: &[&[usize]],
+        out: &[usize],
+    ) -> ShapeError {
+        let arrays: Vec<ArrayD<f64>> = shapes.iter().map(|s| ArrayD::ones(IxDyn(s))).collect();
+        let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+        let mut out = ArrayD::<f64>::zeros(IxDyn(out));
+        let before = out.clone();
+        let result = contract_into(inputs, output, labels, &views, out.view_mut(), Write::Add);
+        assert_eq!(out, before, "nothing is written when there is an error");
+        match result {
+            Err(error) => error,
+            Ok(()) => panic!("{shapes:?} into {:?} should not fit", out.shape()),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_tables_labels_on_every_route() {
+        let chain: &[&[usize]] = &[&[0, 1], &[1, 2], &[2, 3]];
+        let (ijkl, abcd) = (['i', 'j', 'k', 'l'], ['a', 'b', 'c', 'd']);
+        let label = |c| Slot::Named(Label::from_char(c).unwrap());
+        for labels in [ijkl, abcd] {
+            // An operand mismatch, found while binding extents.
+            let got = error(
+                chain,
+                &[0, 3],
+                &labels,
+                &[&[2, 3], &[4, 5], &[5, 6]],
+                &[2, 6],
+            );
+            let want = ShapeError::Extent {
+                slot: label(labels[1]),
+                first: (0, 3),
+                second: (1, 4),
+            };
+            assert_eq!(got, want);
+            // The output's extent, on the pairwise route and on the loop nest.
+            for n in [2, 40] {
+                let got = error(
+                    chain,
+                    &[0, 3],
+                    &labels,
+                    &[&[n, n], &[n, n], &[n, n]],
+                    &[n, 7],
+                );
+                let want = ShapeError::OutputExtent {
+                    slot: label(labels[3]),
+                    operand: (2, n),
+                    output: 7,
+                };
+                assert_eq!(got, want, "{n}");
+            }
+        }
+        let got = error(&[&[0, 1]], &[1], &['i', 'j'], &[&[2, 3]], &[3, 1]);
+        assert_eq!(
+            got,
+            ShapeError::OutputRank {
+                expected: 1,
+                rank: 2
+            }
+        );
+    }
+
+    #[test]
+    fn the_loop_nest_writes_into_outputs_of_any_layout() {
+        // `ij,jk,kl->il` on 3x3 matrices is a loop nest (81 index combinations).
+        let a = Array2::from_shape_fn((3, 3), |(i, j)| (i * 3 + j) as f64);
+        let views = [
+            a.view().into_dyn(),
+            a.view().into_dyn(),
+            a.view().into_dyn(),
+        ];
+        let want = a.dot(&a).dot(&a);
+        let tables: (&[&[usize]], &[usize], &[char]) =
+            (&[&[0, 1], &[1, 2], &[2, 3]], &[0, 3], &['i', 'j', 'k', 'l']);
+        let (inputs, output, labels) = tables;
+        let mut standard = Array2::<f64>::ones((3, 3));
+        contract_into(
+            inputs,
+            output,
+            labels,
+            &views,
+            standard.view_mut().into_dyn(),
+            Write::Add,
+        )
+        .unwrap();
+        assert_eq!(standard, &want + 1.0);
+        // A transposed output: the result is added through a buffer.
+        let mut transposed = Array2::<f64>::ones((3, 3));
+        let out = transposed.view_mut().reversed_axes().into_dyn();
+        contract_into(inputs, output, labels, &views, out, Write::Assign).unwrap();
+        assert_eq!(transposed, want.t());
+    }
+}

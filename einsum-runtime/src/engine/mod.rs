@@ -631,7 +631,7 @@ fn run_steps<T: Element>(
 /// are dropped once contracted (or copied, as `release` says), so an intermediate lives only
 /// until the step that uses it.
 fn pairwise<'a, T: Element>(
-    mut tensors: Tensors<'a, T>,
+    tensors: Tensors<'a, T>,
     mut origins: Origins,
     order: &Order<'_>,
     output: &[usize],
@@ -639,11 +639,19 @@ fn pairwise<'a, T: Element>(
     mut sharing: Option<Sharing<'_, T>>,
     release: Release,
 ) -> Result<Option<Tensor<'a, T>>, ShapeError> {
+    // The tensors stay where they are; the list of current tensors that the steps' positions
+    // refer to (see `plan::Step`) is a list of places in `held`, and a step's result takes
+    // its left operand's place. (Moving the tensors themselves, a few hundred bytes each,
+    // showed in the profile of networks of many small tensors.)
+    let mut held: SmallVec<[Option<Tensor<'a, T>>; 4]> = tensors.into_iter().map(Some).collect();
+    let mut current: SmallVec<[usize; 8]> = (0..held.len()).collect();
     for (left_at, right_at, kept) in order.steps() {
-        let right = tensors.remove(right_at);
-        let left = tensors.remove(left_at);
+        let (right_place, left_place) = (current.remove(right_at), current.remove(left_at));
+        let (Some(right), Some(left)) = (held[right_place].take(), held[left_place].take()) else {
+            unreachable!("each tensor is an operand of one step")
+        };
         let (right_origin, left_origin) = (origins.remove(right_at), origins.remove(left_at));
-        let last = tensors.is_empty();
+        let last = current.is_empty();
         // The last step may take its operands in the other role order (see `last_step_swaps`).
         let swap = last && plan::last_step_swaps(&left.slots, &right.slots, kept, output);
         let (left, right) = if swap { (right, left) } else { (left, right) };
@@ -677,10 +685,11 @@ fn pairwise<'a, T: Element>(
             }
             None => pair::contract_pair(left, right, kept, release)?,
         };
-        tensors.push(result);
+        held[left_place] = Some(result);
+        current.push(left_place);
         origins.push(if tracked { origin } else { 0 });
     }
-    Ok(tensors.pop())
+    Ok(current.pop().and_then(|place| held[place].take()))
 }
 
 /// Stage 1: each operand as a [`Tensor`] with broadcast axes dropped, diagonals taken and the
@@ -690,31 +699,27 @@ fn prepare<'a, T: Element>(
     operands: &[ArrayViewD<'a, T>],
     extents: &[usize],
 ) -> Result<Tensors<'a, T>, ShapeError> {
-    let tensors: Tensors<'a, T> = operands
-        .iter()
-        .zip(contraction.inputs())
-        .map(|(operand, slots)| {
-            let (view, slots) = drop_broadcast_axes(operand.clone(), slots, extents);
-            take_diagonals(view, &slots)
-        })
-        .collect::<Result<_, _>>()?;
+    let mut tensors: Tensors<'a, T> = SmallVec::with_capacity(operands.len());
+    for (operand, slots) in operands.iter().zip(contraction.inputs()) {
+        let (view, slots) = drop_broadcast_axes(operand.clone(), slots, extents);
+        tensors.push(take_diagonals(view, &slots)?);
+    }
     // Counted after dropping broadcast axes: an operand that only broadcasts along a slot does
-    // not depend on it, so the operands that do can sum it out on their own.
-    let slot_lists: SmallVec<[Slots; 4]> = tensors.iter().map(|t| t.slots.clone()).collect();
-    tensors
-        .into_iter()
-        .enumerate()
-        .map(|(k, tensor)| {
-            let needed = |s: usize| {
-                contraction.output().contains(&s)
-                    || slot_lists
-                        .iter()
-                        .enumerate()
-                        .any(|(other, slots)| other != k && slots.contains(&s))
-            };
-            sum_out(tensor, needed)
-        })
-        .collect()
+    // not depend on it, so the operands that do can sum it out on their own. (A slot summed
+    // out of an earlier tensor is one that no other tensor has, so summing in place does not
+    // change what the later ones need.)
+    for k in 0..tensors.len() {
+        let (before, rest) = tensors.split_at_mut(k);
+        let Some((tensor, after)) = rest.split_first_mut() else {
+            unreachable!("k is a position in the list")
+        };
+        let needed = |s: usize| {
+            contraction.output().contains(&s)
+                || (before.iter().chain(after.iter())).any(|other| other.slots.contains(&s))
+        };
+        sum_out_in_place(tensor, needed)?;
+    }
+    Ok(tensors)
 }
 
 /// Drops the axes of extent 1 whose slot is longer: the operand's value does not depend on
@@ -781,20 +786,26 @@ fn copy_diagonals<'a, T: Element>(
 
 /// Sums over the axes whose slot `needed` rejects.
 fn sum_out<T: Element>(
-    tensor: Tensor<'_, T>,
+    mut tensor: Tensor<'_, T>,
     needed: impl Fn(usize) -> bool,
 ) -> Result<Tensor<'_, T>, ShapeError> {
-    let Tensor {
-        mut data,
-        mut slots,
-    } = tensor;
-    for axis in (0..slots.len()).rev() {
-        if !needed(slots[axis]) {
-            data = Data::from(sum_axis(&data.view(), Axis(axis))?);
-            slots.remove(axis);
+    sum_out_in_place(&mut tensor, needed)?;
+    Ok(tensor)
+}
+
+/// [`sum_out`] on a tensor in place.
+fn sum_out_in_place<T: Element>(
+    tensor: &mut Tensor<'_, T>,
+    needed: impl Fn(usize) -> bool,
+) -> Result<(), ShapeError> {
+    for axis in (0..tensor.slots.len()).rev() {
+        if !needed(tensor.slots[axis]) {
+            let summed = sum_axis(&tensor.data.view(), Axis(axis))?;
+            tensor.data = Data::from(summed);
+            tensor.slots.remove(axis);
         }
     }
-    Ok(Tensor { data, slots })
+    Ok(())
 }
 
 /// The sum along `axis`, computed with the view's static dimensionality up to rank 6
@@ -1187,5 +1198,55 @@ mod tests {
         let b = array![[1, 1, 1], [2, 2, 2]].into_dyn();
         let got = contract(&c, &[a.view(), b.view()]).unwrap();
         assert_eq!(got, array![[1, 2, 3], [2, 4, 6]].into_dyn());
+    }
+
+    #[test]
+    fn extents_are_bound_as_the_spec_binds_them_errors_included() {
+        let cases: &[(&str, &[&[usize]])] = &[
+            ("ij,jk->ik", &[&[2, 3], &[3, 4]]),
+            ("ij,jk->ik", &[&[2, 3], &[4, 5]]),
+            ("ij,jk->ik", &[&[2, 1], &[4, 5]]),
+            ("ij,jk->ik", &[&[2, 4], &[1, 5]]),
+            ("ij,ij->ij", &[&[1, 3], &[2, 3]]),
+            ("ij,ij->ij", &[&[1, 1], &[1, 1]]),
+            ("ij,ij->ij", &[&[2, 1], &[1, 3]]),
+            ("ii,ij->j", &[&[3, 3], &[3, 4]]),
+            ("ii,ij->j", &[&[3, 2], &[3, 4]]),
+            ("ii,ij->j", &[&[1, 1], &[3, 4]]),
+            ("ijk,bj,bk->bi", &[&[3, 3, 3], &[10, 3], &[10, 2]]),
+            ("i,i,i->", &[&[4], &[1], &[4]]),
+            ("i,i,i->", &[&[1], &[4], &[5]]),
+        ];
+        for &(spec, shapes) in cases {
+            let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+            let c = einsum_spec::Spec::parse(spec)
+                .unwrap()
+                .resolve(&ranks)
+                .unwrap();
+            let arrays: Vec<ArrayD<f64>> = shapes.iter().map(|s| ArrayD::zeros(IxDyn(s))).collect();
+            let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+            let want = c.bind_extents(shapes).map(|e| e.to_vec());
+            let got = bind_extents(&c, &views).map(|e| e.to_vec());
+            assert_eq!(got, want, "{spec} on {shapes:?}");
+            // Ranks and the number of operands, which the spec checks first.
+            let got = bind_extents(&c, &views[1..]).map(|e| e.to_vec());
+            assert_eq!(
+                got,
+                c.bind_extents(&shapes[1..]).map(|e| e.to_vec()),
+                "{spec}"
+            );
+            let flat = arrays[0]
+                .view()
+                .into_shape_with_order(IxDyn(&[arrays[0].len()]));
+            let mut wrong_rank = views.clone();
+            wrong_rank[0] = flat.unwrap();
+            let wrong_shapes: Vec<&[usize]> = wrong_rank.iter().map(|v| v.shape()).collect();
+            let got = bind_extents(&c, &wrong_rank).map(|e| e.to_vec());
+            assert_eq!(
+                got,
+                c.bind_extents(&wrong_shapes).map(|e| e.to_vec()),
+                "{spec}"
+            );
+        }
     }
 }

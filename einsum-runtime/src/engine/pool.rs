@@ -46,18 +46,19 @@ fn with_buffers<T: 'static, R>(f: impl FnOnce(&mut Buffers<T>) -> R) -> Option<R
     POOLS
         .try_with(|pools| {
             let mut pools = pools.try_borrow_mut().ok()?;
-            let at = match pools.iter().position(|p| p.is::<Buffers<T>>()) {
-                Some(at) => at,
-                None => {
-                    pools.push(Box::new(Buffers::<T> {
-                        free: Vec::new(),
-                        bytes: 0,
-                    }));
-                    pools.len() - 1
-                }
+            if let Some(buffers) = pools
+                .iter_mut()
+                .find_map(|p| p.downcast_mut::<Buffers<T>>())
+            {
+                return Some(f(buffers));
+            }
+            let mut buffers = Buffers::<T> {
+                free: Vec::new(),
+                bytes: 0,
             };
-            let buffers = pools[at].downcast_mut::<Buffers<T>>()?;
-            Some(f(buffers))
+            let result = f(&mut buffers);
+            pools.push(Box::new(buffers));
+            Some(result)
         })
         .ok()
         .flatten()
@@ -160,6 +161,7 @@ impl<T: Element> Pooled<T> {
     }
 
     /// The array.
+    #[inline]
     pub(super) fn array(&self) -> &ArrayD<T> {
         match &self.array {
             Some(array) => array,
@@ -168,11 +170,13 @@ impl<T: Element> Pooled<T> {
     }
 
     /// A view of the array.
+    #[inline]
     pub(super) fn view(&self) -> ArrayViewD<'_, T> {
         self.array().view()
     }
 
     /// A mutable view of the array.
+    #[inline]
     pub(super) fn view_mut(&mut self) -> ArrayViewMutD<'_, T> {
         match &mut self.array {
             Some(array) => array.view_mut(),
@@ -203,5 +207,102 @@ impl<T: 'static> Drop for Pooled<T> {
                 give(array.into_raw_vec_and_offset().0);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many `T` buffers this thread's pool holds.
+    fn kept<T: 'static>() -> usize {
+        with_buffers::<T, _>(|buffers| buffers.free.len()).unwrap_or_default()
+    }
+
+    /// Empties this thread's pool of `T` buffers (the tests' threads start empty; this keeps
+    /// them independent however the harness runs them).
+    fn clear<T: 'static>() {
+        with_buffers::<T, _>(|buffers| {
+            buffers.free.clear();
+            buffers.bytes = 0;
+        });
+    }
+
+    #[test]
+    fn a_dropped_array_lends_its_buffer_to_the_next_request_that_fits() {
+        clear::<f64>();
+        clear::<f32>();
+        let array = Pooled::<f64>::from_shape_vec(&[4, 8], vec![1.0; 32]);
+        let address = array.view().as_ptr();
+        drop(array);
+        assert_eq!(kept::<f64>(), 1);
+        // Too large: the pool cannot serve it, and keeps its buffer.
+        assert!(take::<f64>(33).is_none());
+        // Smaller fits, in the same memory, with exactly the length asked for.
+        let values = take::<f64>(20).unwrap();
+        assert_eq!((values.len(), values.as_ptr()), (20, address));
+        assert_eq!(kept::<f64>(), 0);
+        // Another element type has a pool of its own.
+        drop(Pooled::<f32>::from_shape_vec(&[3], vec![0.0; 3]));
+        assert_eq!((kept::<f32>(), kept::<f64>()), (1, 0));
+    }
+
+    #[test]
+    fn a_grown_buffer_is_filled_not_left_uninitialised() {
+        clear::<i64>();
+        let mut values = vec![7i64; 10];
+        values.truncate(2);
+        drop(Pooled::from_shape_vec(&[2], values));
+        // The buffer holds 2 elements but has room for 10: the other 8 are zeros.
+        let values = take::<i64>(10).unwrap();
+        assert_eq!(values, [7, 7, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn what_the_pool_keeps_is_bounded() {
+        clear::<u8>();
+        clear::<u16>();
+        // Too large to keep.
+        let n = MAX_BUFFER_BYTES / size_of::<u8>() + 1;
+        drop(Pooled::<u8>::from_shape_vec(&[n], vec![0; n]));
+        assert_eq!(kept::<u8>(), 0);
+        // At most MAX_BUFFERS, the oldest freed first.
+        for size in 1..=MAX_BUFFERS + 3 {
+            drop(Pooled::<u8>::from_shape_vec(&[size], vec![0; size]));
+        }
+        assert_eq!(kept::<u8>(), MAX_BUFFERS);
+        assert!(
+            take::<u8>(3).is_some_and(|v| v.capacity() == 4),
+            "1..=3 were freed"
+        );
+        // At most MAX_POOL_BYTES in all.
+        let quarter = MAX_POOL_BYTES / 4;
+        for _ in 0..5 {
+            drop(Pooled::<u16>::from_shape_vec(
+                &[quarter / 2],
+                vec![0; quarter / 2],
+            ));
+        }
+        assert_eq!(kept::<u16>(), 4);
+        let bytes = with_buffers::<u16, _>(|buffers| buffers.bytes).unwrap();
+        assert_eq!(bytes, MAX_POOL_BYTES);
+    }
+
+    #[test]
+    fn freed_arrays_and_owned_results_do_not_return() {
+        clear::<u32>();
+        drop(Pooled::<u32>::from_shape_vec(&[5], vec![1; 5]).freed());
+        assert_eq!(kept::<u32>(), 0);
+        let owned = Pooled::<u32>::from_shape_vec(&[5], vec![1; 5]).into_array();
+        assert_eq!(owned.shape(), &[5]);
+        assert_eq!(kept::<u32>(), 0);
+        // A buffer with far more room than its array is kept, and the result is a copy.
+        let mut values = Vec::with_capacity(1000);
+        values.extend([1u32, 2, 3]);
+        let address = values.as_ptr();
+        let owned = Pooled::<u32>::from_shape_vec(&[3], values).into_array();
+        assert_eq!(owned.as_slice(), Some(&[1, 2, 3][..]));
+        assert_ne!(owned.as_ptr(), address);
+        assert_eq!(kept::<u32>(), 1);
     }
 }
