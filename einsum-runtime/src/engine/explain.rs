@@ -325,7 +325,7 @@ fn pairwise(contraction: &Contraction, shapes: &[&[usize]], extents: &[usize]) -
             n,
             copies: plan::copies(&left, &right, &step.result, extents),
         });
-        current.push(result);
+        current.push(result.to_vec());
     }
     let last = current.pop().unwrap_or_default();
     Method::Pairwise {
@@ -493,7 +493,7 @@ mod tests {
             let engine: Vec<Vec<usize>> = super::super::prepare(&c, &views, &extents)
                 .unwrap()
                 .into_iter()
-                .map(|t| t.slots)
+                .map(|t| t.slots.to_vec())
                 .collect();
             assert_eq!(prepared_slots(&c, shapes, &extents), engine, "{spec}");
         }

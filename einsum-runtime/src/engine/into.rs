@@ -3,14 +3,30 @@
 //!
 //! The routes are the engine's, decided by [`Route`]: one operand is summed into the output
 //! in place; a matrix product runs the GEMM kernel with the output as its `c` (BLAS's `beta`
-//! is 0 to replace, 1 to add); everything else runs the planned pairwise steps and writes
-//! the last one into the output through a permuted, broadcast view of it.
+//! is 0 to replace, 1 to add); a tiny contraction runs its loop nest adding into the output;
+//! everything else runs the planned pairwise steps and writes the last one into the output
+//! through a permuted, broadcast view of it.
+//!
+//! Repeated calls with the same tables and shapes on one thread allocate nothing of the
+//! engine's own once warm: the [`Contraction`] is built once per thread and tables
+//! ([`from_tables`]), extents are bound on the stack, the plan comes from the thread's memo,
+//! and intermediates take their buffers from the thread's pool (`pool.rs`). What may still
+//! allocate: matrixmultiply's packing buffer in each GEMM call (one per call; not ours to
+//! avoid), `IxDyn` shapes and strides of more than four axes (ndarray keeps up to four
+//! inline), more than eight slots or four operands (the stack lists spill), intermediates
+//! larger than the pool keeps, and the rarer paths (an operand summed over a label only it
+//! has, a partial diagonal of a strided view, an operand not in standard layout on the loop
+//! nest).
 
+use super::diagonal::Slots;
+use super::pool::{self, Pooled};
 use super::route::Route;
 use super::{diagonal, gemm, matmul, small};
 use crate::Element;
 use einsum_spec::{Contraction, Label, ShapeError, Slot};
 use ndarray::{ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix2, Zip};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// What a contraction into an output does with the output's elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,11 +102,63 @@ pub(crate) fn contract_into<T: Element>(
         }
         _ => {}
     }
-    let contraction = match Contraction::from_labels(inputs, output, labels) {
-        Some(contraction) => contraction,
-        None => unreachable!("the macro's tables are consistent"),
+    general(&from_tables(inputs, output, labels), operands, out, write)
+}
+
+/// How many contractions each thread keeps built from tables; the least recently used goes
+/// first.
+const CONTRACTIONS_KEPT: usize = 16;
+
+thread_local! {
+    /// This thread's contractions built from tables, the most recently used last.
+    static CONTRACTIONS: RefCell<Vec<Rc<Contraction>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The contraction that the macro's tables describe ([`Contraction::from_labels`]), built
+/// once per thread for each of the last [`CONTRACTIONS_KEPT`] tables it was asked for, and
+/// found again by comparing the tables' contents (a few dozen integers).
+fn from_tables(inputs: &[&[usize]], output: &[usize], labels: &[char]) -> Rc<Contraction> {
+    let found = CONTRACTIONS.with_borrow_mut(|kept| {
+        let at = kept
+            .iter()
+            .position(|c| describes(c, inputs, output, labels))?;
+        let contraction = kept.remove(at);
+        kept.push(Rc::clone(&contraction));
+        Some(contraction)
+    });
+    if let Some(contraction) = found {
+        return contraction;
+    }
+    let Some(contraction) = Contraction::from_labels(inputs, output, labels) else {
+        unreachable!("the macro's tables are consistent")
     };
-    general(&contraction, operands, out, write)
+    let contraction = Rc::new(contraction);
+    CONTRACTIONS.with_borrow_mut(|kept| {
+        if kept.len() == CONTRACTIONS_KEPT {
+            kept.remove(0);
+        }
+        kept.push(Rc::clone(&contraction));
+    });
+    contraction
+}
+
+/// Whether `contraction` is the one [`Contraction::from_labels`] builds from these tables.
+fn describes(
+    contraction: &Contraction,
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+) -> bool {
+    let named = |slot: &Slot, c: char| Label::from_char(c).is_some_and(|l| *slot == Slot::Named(l));
+    contraction.output() == output
+        && contraction.inputs().len() == inputs.len()
+        && (contraction.inputs().iter())
+            .zip(inputs)
+            .all(|(have, &want)| have.as_slice() == want)
+        && contraction.slots().len() == labels.len()
+        && (contraction.slots().iter())
+            .zip(labels)
+            .all(|(slot, &c)| named(slot, c))
 }
 
 /// Any contraction into `out`: extents bound (reporting the operands' errors first), the
@@ -101,8 +169,7 @@ fn general<T: Element>(
     mut out: ArrayViewMutD<'_, T>,
     write: Write,
 ) -> Result<(), ShapeError> {
-    let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
-    let extents = contraction.bind_extents(&shapes)?;
+    let extents = super::bind_extents(contraction, operands)?;
     check_output(contraction.output(), out.shape(), |s| {
         bound(contraction, operands, &extents, s)
     })?;
@@ -114,12 +181,44 @@ fn general<T: Element>(
             Ok(())
         }
         Route::DirectLoop => {
-            let result = small::contract_small(contraction, operands, &extents);
-            write_from(&mut out, &result.view(), write);
+            small_into(contraction, operands, &extents, out, write);
             Ok(())
         }
         _ => super::pairwise_into(contraction, operands, &extents, out, write),
     }
+}
+
+/// The loop nest ([`small::accumulate`]) into `out`: adding to its elements in place when it
+/// is in standard layout, else through a buffer from the thread's pool.
+fn small_into<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    extents: &[usize],
+    mut out: ArrayViewMutD<'_, T>,
+    write: Write,
+) {
+    if let Some(values) = out.as_slice_mut() {
+        if write == Write::Assign {
+            values.fill(T::zero());
+        }
+        small::accumulate(contraction, operands, extents, values);
+        return;
+    }
+    let len = out.len();
+    let values = match pool::take::<T>(len) {
+        Some(mut values) => {
+            values.fill(T::zero());
+            values
+        }
+        None => vec![T::zero(); len],
+    };
+    let shape: Slots = out.shape().iter().copied().collect();
+    let mut result = Pooled::from_shape_vec(&shape, values);
+    match result.view_mut().as_slice_mut() {
+        Some(values) => small::accumulate(contraction, operands, extents, values),
+        None => unreachable!("a pooled array is in standard layout"),
+    }
+    write_from(&mut out, &result.view(), write);
 }
 
 /// `out ← value` or `out ← out + value`, element by element (`value` broadcasts).
@@ -346,5 +445,144 @@ fn add_same_shape<T: Element>(out: &mut ArrayViewMutD<'_, T>, view: &ArrayViewD<
     };
     if !done {
         out.zip_mut_with(view, |c, &v| *c = *c + v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, ArrayD, IxDyn};
+
+    #[test]
+    fn tables_are_told_apart_by_their_contents() {
+        let c = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']);
+        assert!(describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[0, 2],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[2, 0],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[2, 1]],
+            &[0, 2],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(&c, &[&[0, 1]], &[0, 1], &['i', 'j']));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[0, 2],
+            &['a', 'b', 'c']
+        ));
+        // Found again, not rebuilt.
+        let again = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']);
+        assert!(Rc::ptr_eq(&c, &again));
+        let renamed = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['a', 'b', 'c']);
+        assert!(!Rc::ptr_eq(&c, &renamed));
+    }
+
+    /// The error `contract_into` reports for these tables and operands, into `out`.
+    fn error(
+        inputs: &[&[usize]],
+        output: &[usize],
+        labels: &[char],
+        shapes: &[&[usize]],
+        out: &[usize],
+    ) -> ShapeError {
+        let arrays: Vec<ArrayD<f64>> = shapes.iter().map(|s| ArrayD::ones(IxDyn(s))).collect();
+        let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+        let mut out = ArrayD::<f64>::zeros(IxDyn(out));
+        let before = out.clone();
+        let result = contract_into(inputs, output, labels, &views, out.view_mut(), Write::Add);
+        assert_eq!(out, before, "nothing is written when there is an error");
+        match result {
+            Err(error) => error,
+            Ok(()) => panic!("{shapes:?} into {:?} should not fit", out.shape()),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_tables_labels_on_every_route() {
+        let chain: &[&[usize]] = &[&[0, 1], &[1, 2], &[2, 3]];
+        let (ijkl, abcd) = (['i', 'j', 'k', 'l'], ['a', 'b', 'c', 'd']);
+        let label = |c| Slot::Named(Label::from_char(c).unwrap());
+        for labels in [ijkl, abcd] {
+            // An operand mismatch, found while binding extents.
+            let got = error(
+                chain,
+                &[0, 3],
+                &labels,
+                &[&[2, 3], &[4, 5], &[5, 6]],
+                &[2, 6],
+            );
+            let want = ShapeError::Extent {
+                slot: label(labels[1]),
+                first: (0, 3),
+                second: (1, 4),
+            };
+            assert_eq!(got, want);
+            // The output's extent, on the pairwise route and on the loop nest.
+            for n in [2, 40] {
+                let got = error(
+                    chain,
+                    &[0, 3],
+                    &labels,
+                    &[&[n, n], &[n, n], &[n, n]],
+                    &[n, 7],
+                );
+                let want = ShapeError::OutputExtent {
+                    slot: label(labels[3]),
+                    operand: (2, n),
+                    output: 7,
+                };
+                assert_eq!(got, want, "{n}");
+            }
+        }
+        let got = error(&[&[0, 1]], &[1], &['i', 'j'], &[&[2, 3]], &[3, 1]);
+        assert_eq!(
+            got,
+            ShapeError::OutputRank {
+                expected: 1,
+                rank: 2
+            }
+        );
+    }
+
+    #[test]
+    fn the_loop_nest_writes_into_outputs_of_any_layout() {
+        // `ij,jk,kl->il` on 3x3 matrices is a loop nest (81 index combinations).
+        let a = Array2::from_shape_fn((3, 3), |(i, j)| (i * 3 + j) as f64);
+        let views = [
+            a.view().into_dyn(),
+            a.view().into_dyn(),
+            a.view().into_dyn(),
+        ];
+        let want = a.dot(&a).dot(&a);
+        let tables: (&[&[usize]], &[usize], &[char]) =
+            (&[&[0, 1], &[1, 2], &[2, 3]], &[0, 3], &['i', 'j', 'k', 'l']);
+        let (inputs, output, labels) = tables;
+        let mut standard = Array2::<f64>::ones((3, 3));
+        contract_into(
+            inputs,
+            output,
+            labels,
+            &views,
+            standard.view_mut().into_dyn(),
+            Write::Add,
+        )
+        .unwrap();
+        assert_eq!(standard, &want + 1.0);
+        // A transposed output: the result is added through a buffer.
+        let mut transposed = Array2::<f64>::ones((3, 3));
+        let out = transposed.view_mut().reversed_axes().into_dyn();
+        contract_into(inputs, output, labels, &views, out, Write::Assign).unwrap();
+        assert_eq!(transposed, want.t());
     }
 }

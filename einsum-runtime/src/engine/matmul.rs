@@ -284,12 +284,13 @@ pub(super) fn is_matrix_product(
         return false;
     }
     let summed = grouping.first_axes.len() - grouping.rows;
-    let extent_of = |shape: &[usize], axes: &[usize]| -> Vec<usize> {
-        axes.iter().map(|&axis| shape[axis]).collect()
-    };
-    let first_summed = extent_of(first, &grouping.first_axes[grouping.rows..]);
-    let second_summed = extent_of(second, &grouping.second_axes[..summed]);
-    first_summed == second_summed && !first.contains(&0) && !second.contains(&0)
+    let first_summed = grouping.first_axes[grouping.rows..].iter();
+    let second_summed = grouping.second_axes[..summed].iter();
+    first_summed
+        .map(|&axis| first[axis])
+        .eq(second_summed.map(|&axis| second[axis]))
+        && !first.contains(&0)
+        && !second.contains(&0)
 }
 
 /// A short list of axes or extents, on the stack.

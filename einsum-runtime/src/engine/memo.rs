@@ -9,6 +9,7 @@
 //! [`ENTRIES`] orders it computed on each thread and looks them up by all of that first (a
 //! few comparisons of short `Vec`s).
 
+use super::diagonal::Slots;
 use super::plan::{self, Step};
 use super::shared::Key;
 use std::cell::RefCell;
@@ -22,7 +23,7 @@ const ENTRIES: usize = 16;
 /// the stored intermediates, sorted.
 #[derive(Clone, Copy)]
 pub(super) struct Problem<'p> {
-    pub(super) operands: &'p [Vec<usize>],
+    pub(super) operands: &'p [Slots],
     pub(super) origins: &'p [u64],
     pub(super) output: &'p [usize],
     pub(super) extents: &'p [usize],
@@ -31,7 +32,7 @@ pub(super) struct Problem<'p> {
 
 /// A [`Problem`] kept in the memo.
 struct Remembered {
-    operands: Vec<Vec<usize>>,
+    operands: Vec<Slots>,
     origins: Vec<u64>,
     output: Vec<usize>,
     extents: Vec<usize>,
@@ -96,9 +97,14 @@ pub(super) fn order(
     order
 }
 
+/// The operands' slots as the planner takes them.
+pub(super) fn lists(operands: &[Slots]) -> Vec<Vec<usize>> {
+    operands.iter().map(|slots| slots.to_vec()).collect()
+}
+
 /// [`plan::contraction_order`] through the memo.
 pub(super) fn contraction_order(
-    operands: &[Vec<usize>],
+    operands: &[Slots],
     output: &[usize],
     extents: &[usize],
 ) -> Rc<[Step]> {
@@ -110,7 +116,7 @@ pub(super) fn contraction_order(
         stored: &[],
     };
     order(problem, |p| {
-        plan::contraction_order(p.operands, p.output, p.extents)
+        plan::contraction_order(&lists(p.operands), p.output, p.extents)
     })
 }
 
@@ -119,9 +125,11 @@ mod tests {
     use super::*;
 
     /// `ij,jk,kl->il` with j = k = 10.
-    fn chain(i: usize, l: usize) -> (Vec<Vec<usize>>, Vec<usize>, Vec<usize>) {
+    fn chain(i: usize, l: usize) -> (Vec<Slots>, Vec<usize>, Vec<usize>) {
         (
-            vec![vec![0, 1], vec![1, 2], vec![2, 3]],
+            [[0, 1], [1, 2], [2, 3]]
+                .map(|s| s.into_iter().collect())
+                .to_vec(),
             vec![0, 3],
             vec![i, 10, 10, l],
         )
@@ -136,7 +144,7 @@ mod tests {
         assert_eq!(PLANNED.get(), planned_before + 1);
         assert_eq!(
             &*first,
-            plan::contraction_order(&operands, &output, &extents).as_slice()
+            plan::contraction_order(&lists(&operands), &output, &extents).as_slice()
         );
         assert!(Rc::ptr_eq(&first, &again));
 
@@ -147,7 +155,7 @@ mod tests {
         assert_eq!(PLANNED.get(), planned_before + 2);
         assert_eq!(
             &*other,
-            plan::contraction_order(&operands, &output, &extents).as_slice()
+            plan::contraction_order(&lists(&operands), &output, &extents).as_slice()
         );
         assert_eq!((first[0].left, first[0].right), (0, 1));
         assert_eq!((other[0].left, other[0].right), (1, 2));
@@ -165,7 +173,7 @@ mod tests {
                 problem.stored.binary_search(&&key).is_ok()
             };
             plan::order_reusing(
-                problem.operands,
+                &lists(problem.operands),
                 problem.origins,
                 problem.output,
                 problem.extents,

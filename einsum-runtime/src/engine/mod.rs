@@ -36,6 +36,7 @@ mod matmul;
 mod memo;
 mod pair;
 pub mod plan;
+mod pool;
 mod route;
 mod shared;
 mod sliced;
@@ -52,18 +53,53 @@ pub use vjp::Saved;
 
 use crate::Element;
 use data::Data;
+use diagonal::Slots;
 use einsum_spec::{Buffer, Contraction, ShapeError};
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn};
 use pair::Release;
+use pool::Pooled;
 use route::Route;
+use smallvec::SmallVec;
 use std::rc::Rc;
 use std::sync::Arc;
 
 /// An operand or intermediate result in the engine: an array whose axes are distinct slots,
 /// each axis as long as its slot's extent.
-struct Tensor<'a, T> {
+struct Tensor<'a, T: 'static> {
     data: Data<'a, T>,
-    slots: Vec<usize>,
+    slots: Slots,
+}
+
+/// The tensors of one contraction, on the stack up to four.
+type Tensors<'a, T> = SmallVec<[Tensor<'a, T>; 4]>;
+
+/// Which pool operands each tensor combines (one bit each; 0 when untracked).
+type Origins = SmallVec<[u64; 4]>;
+
+/// The steps of one contraction: planned (and shared with the thread's memo, `memo.rs`),
+/// given by the caller, or the one step of two operands, computed on the spot.
+enum Order<'p> {
+    /// From the memo.
+    Planned(Rc<[plan::Step]>),
+    /// From the caller (a planned network's tree).
+    Given(&'p [plan::Step]),
+    /// Two operands: their one step keeps these slots.
+    Only(Slots),
+}
+
+impl Order<'_> {
+    /// Each step's left and right positions and the slots its result keeps.
+    fn steps(&self) -> impl Iterator<Item = (usize, usize, &[usize])> + '_ {
+        let (planned, only): (&[plan::Step], Option<&[usize]>) = match self {
+            Order::Planned(steps) => (steps, None),
+            Order::Given(steps) => (steps, None),
+            Order::Only(result) => (&[], Some(result)),
+        };
+        let planned = planned
+            .iter()
+            .map(|step| (step.left, step.right, step.result.as_slice()));
+        planned.chain(only.map(|result| (0, 1, result)))
+    }
 }
 
 /// Computes `contraction` on `operands`, with numpy.einsum semantics: the output's axes are
@@ -203,9 +239,8 @@ fn evaluate<T: Element>(
             return Ok(result);
         }
     }
-    let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
-    let extents = contraction.bind_extents(&shapes)?;
-    let output_shape: Vec<usize> = contraction.output().iter().map(|&s| extents[s]).collect();
+    let extents = bind_extents(contraction, operands)?;
+    let output_shape: Slots = contraction.output().iter().map(|&s| extents[s]).collect();
     alloc::reserve::<T>(Buffer::Output, &output_shape)?;
     match Route::with_extents(contraction, &extents) {
         // Some index ranges over nothing: either the output is empty, or every output element
@@ -216,6 +251,48 @@ fn evaluate<T: Element>(
         }
         _ => contract_pairwise(contraction, operands, &extents, sharing),
     }
+}
+
+/// [`Contraction::bind_extents`] for these operands, on the stack for up to eight slots: the
+/// extents are bound without allocating when the shapes fit, and by the spec's own binding,
+/// which names the problem, when they do not.
+///
+/// # Errors
+///
+/// As [`Contraction::bind_extents`].
+fn bind_extents<T>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+) -> Result<Slots, ShapeError> {
+    // Each slot's extent so far; 1 is provisional (broadcasting), as in the spec's binding.
+    let mut bound: SmallVec<[Option<usize>; 8]> =
+        smallvec::smallvec![None; contraction.slots().len()];
+    let inputs = contraction.inputs();
+    let fits = operands.len() == inputs.len()
+        && inputs.iter().zip(operands).all(|(axes, operand)| {
+            let shape = operand.shape();
+            axes.len() == shape.len()
+                && (axes.iter().zip(shape).enumerate()).all(|(axis, (&slot, &extent))| {
+                    // A diagonal's axes must agree exactly.
+                    if let Some(first) = axes[..axis].iter().position(|&s| s == slot) {
+                        return shape[first] == extent;
+                    }
+                    match bound[slot] {
+                        None | Some(1) => {
+                            bound[slot] = Some(extent);
+                            true
+                        }
+                        Some(have) => have == extent || extent == 1,
+                    }
+                })
+        });
+    if fits {
+        return Ok(bound.iter().map(|b| b.unwrap_or(1)).collect());
+    }
+    let shapes: Vec<&[usize]> = operands.iter().map(ArrayViewD::shape).collect();
+    contraction
+        .bind_extents(&shapes)
+        .map(|extents| extents.into_iter().collect())
 }
 
 /// A contraction of one operand whose axes have the slots `axes` into the output slots
@@ -391,12 +468,12 @@ fn contract_pairwise<T: Element>(
     let output = contraction.output();
     let tensors = prepare(contraction, operands, extents)?;
     // Which pool operands each tensor combines, when sharing (0: not tracked).
-    let origins: Vec<u64> = match &sharing {
-        Some(sharing) => sharing.origins.to_vec(),
-        None => vec![0; tensors.len()],
+    let origins: Origins = match &sharing {
+        Some(sharing) => sharing.origins.iter().copied().collect(),
+        None => smallvec::smallvec![0; tensors.len()],
     };
-    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
-    let order: Rc<[plan::Step]> = match &sharing {
+    let slot_lists: SmallVec<[Slots; 4]> = tensors.iter().map(|t| t.slots.clone()).collect();
+    let order = match &sharing {
         Some(sharing) => {
             let stored = sharing.intermediates.sorted_keys();
             let problem = memo::Problem {
@@ -406,13 +483,14 @@ fn contract_pairwise<T: Element>(
                 extents,
                 stored: &stored,
             };
-            memo::order(problem, |p| {
+            Order::Planned(memo::order(problem, |p| {
                 let known = |operands: u64, slots: &[usize]| {
                     let key = shared::Key::new(operands, slots.to_vec(), p.extents);
                     p.stored.binary_search(&&key).is_ok()
                 };
-                plan::order_reusing(p.operands, p.origins, p.output, p.extents, &known)
-            })
+                let operands = memo::lists(p.operands);
+                plan::order_reusing(&operands, p.origins, p.output, p.extents, &known)
+            }))
         }
         None => unshared_order(&slot_lists, output, extents),
     };
@@ -420,16 +498,12 @@ fn contract_pairwise<T: Element>(
 }
 
 /// The order of steps for tensors with these slots when no intermediates are shared.
-fn unshared_order(
-    slot_lists: &[Vec<usize>],
-    output: &[usize],
-    extents: &[usize],
-) -> Rc<[plan::Step]> {
+fn unshared_order(slot_lists: &[Slots], output: &[usize], extents: &[usize]) -> Order<'static> {
     match slot_lists {
         // Two operands: one possible step, nothing to rank.
-        [a, b] => Rc::new([plan::only_step(a, b, output)]),
+        [a, b] => Order::Only(plan::only_result(a, b, output)),
         // Planned once per shapes on each thread.
-        _ => memo::contraction_order(slot_lists, output, extents),
+        _ => Order::Planned(memo::contraction_order(slot_lists, output, extents)),
     }
 }
 
@@ -439,14 +513,14 @@ fn pairwise_into<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
     extents: &[usize],
-    out: ndarray::ArrayViewMutD<'_, T>,
+    out: ArrayViewMutD<'_, T>,
     write: Write,
 ) -> Result<(), ShapeError> {
     let output = contraction.output();
     let tensors = prepare(contraction, operands, extents)?;
-    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
+    let slot_lists: SmallVec<[Slots; 4]> = tensors.iter().map(|t| t.slots.clone()).collect();
     let order = unshared_order(&slot_lists, output, extents);
-    let origins = vec![0; tensors.len()];
+    let origins = smallvec::smallvec![0; tensors.len()];
     let last = pairwise(
         tensors,
         origins,
@@ -469,13 +543,13 @@ pub(crate) fn contract_along<T: Element>(
     positions: &[(usize, usize)],
 ) -> Result<ArrayD<T>, ShapeError> {
     let tensors = prepare(contraction, operands, extents)?;
-    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
+    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.to_vec()).collect();
     let order = plan::steps_at(&slot_lists, contraction.output(), extents, positions);
-    let origins = vec![0; tensors.len()];
+    let origins = smallvec::smallvec![0; tensors.len()];
     run_steps(
         tensors,
         origins,
-        &order,
+        &Order::Given(&order),
         contraction.output(),
         extents,
         None,
@@ -490,17 +564,17 @@ fn add_along<T: Element>(
     operands: Vec<ArrayViewD<'_, T>>,
     extents: &[usize],
     order: &[plan::Step],
-    target: ndarray::ArrayViewMutD<'_, T>,
+    target: ArrayViewMutD<'_, T>,
 ) -> Result<(), ShapeError> {
     let tensors = prepare(contraction, &operands, extents)?;
     drop(operands); // the tensors hold what they need of the views
 
-    let origins = vec![0; tensors.len()];
+    let origins = smallvec::smallvec![0; tensors.len()];
     let output = contraction.output();
     let last = pairwise(
         tensors,
         origins,
-        order,
+        &Order::Given(order),
         output,
         extents,
         None,
@@ -515,7 +589,7 @@ fn add_along<T: Element>(
 fn write_last<T: Element>(
     last: Option<Tensor<'_, T>>,
     output: &[usize],
-    mut target: ndarray::ArrayViewMutD<'_, T>,
+    mut target: ArrayViewMutD<'_, T>,
     write: Write,
 ) -> Result<(), ShapeError> {
     let Some(tensor) = last else {
@@ -531,14 +605,14 @@ fn write_last<T: Element>(
 /// Stage 2 along `order`, then stage 3: each step's operands are dropped once contracted, so
 /// an intermediate lives only until the step that uses it.
 fn run_steps<T: Element>(
-    tensors: Vec<Tensor<'_, T>>,
-    origins: Vec<u64>,
-    order: &[plan::Step],
+    tensors: Tensors<'_, T>,
+    origins: Origins,
+    order: &Order<'_>,
     output: &[usize],
     extents: &[usize],
     sharing: Option<Sharing<'_, T>>,
 ) -> Result<ArrayD<T>, ShapeError> {
-    let output_shape: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
+    let output_shape: Slots = output.iter().map(|&s| extents[s]).collect();
     match pairwise(
         tensors,
         origins,
@@ -558,40 +632,48 @@ fn run_steps<T: Element>(
 /// are dropped once contracted (or copied, as `release` says), so an intermediate lives only
 /// until the step that uses it.
 fn pairwise<'a, T: Element>(
-    mut tensors: Vec<Tensor<'a, T>>,
-    mut origins: Vec<u64>,
-    order: &[plan::Step],
+    tensors: Tensors<'a, T>,
+    mut origins: Origins,
+    order: &Order<'_>,
     output: &[usize],
     extents: &[usize],
     mut sharing: Option<Sharing<'_, T>>,
     release: Release,
 ) -> Result<Option<Tensor<'a, T>>, ShapeError> {
-    for step in order {
-        let right = tensors.remove(step.right);
-        let left = tensors.remove(step.left);
-        let (right_origin, left_origin) = (origins.remove(step.right), origins.remove(step.left));
-        let last = tensors.is_empty();
+    // The tensors stay where they are; the list of current tensors that the steps' positions
+    // refer to (see `plan::Step`) is a list of places in `held`, and a step's result takes
+    // its left operand's place. (Moving the tensors themselves, a few hundred bytes each,
+    // showed in the profile of networks of many small tensors.)
+    let mut held: SmallVec<[Option<Tensor<'a, T>>; 4]> = tensors.into_iter().map(Some).collect();
+    let mut current: SmallVec<[usize; 8]> = (0..held.len()).collect();
+    for (left_at, right_at, kept) in order.steps() {
+        let (right_place, left_place) = (current.remove(right_at), current.remove(left_at));
+        let (Some(right), Some(left)) = (held[right_place].take(), held[left_place].take()) else {
+            unreachable!("each tensor is an operand of one step")
+        };
+        let (right_origin, left_origin) = (origins.remove(right_at), origins.remove(left_at));
+        let last = current.is_empty();
         // The last step may take its operands in the other role order (see `last_step_swaps`).
-        let swap = last && plan::last_step_swaps(&left.slots, &right.slots, &step.result, output);
+        let swap = last && plan::last_step_swaps(&left.slots, &right.slots, kept, output);
         let (left, right) = if swap { (right, left) } else { (left, right) };
         // The step's result, before any of its buffers is allocated.
-        let result_shape: Vec<usize> = step.result.iter().map(|&s| extents[s]).collect();
+        let result_shape: Slots = kept.iter().map(|&s| extents[s]).collect();
         alloc::reserve::<T>(Buffer::Intermediate, &result_shape)?;
         let origin = left_origin | right_origin;
         let tracked = left_origin != 0 && right_origin != 0 && !last;
         let store = sharing.as_mut().filter(|_| tracked);
         let result = match store {
             Some(sharing) => {
-                let slots = plan::result_order(&left.slots, &right.slots, &step.result);
-                let key = shared::Key::new(origin, slots, extents);
+                let slots = plan::result_order(&left.slots, &right.slots, kept);
+                let key = shared::Key::new(origin, slots.to_vec(), extents);
                 match sharing.intermediates.get(&key) {
                     Some(data) => Tensor {
                         data: Data::Shared(data),
-                        slots: key.slots,
+                        slots,
                     },
                     None => {
-                        let result = pair::contract_pair(left, right, &step.result, release)?;
-                        debug_assert_eq!(result.slots, key.slots);
+                        let result = pair::contract_pair(left, right, kept, release)?;
+                        debug_assert_eq!(result.slots.as_slice(), key.slots.as_slice());
                         // Held by the store and by this tensor, not copied.
                         let data = Arc::new(result.data.into_owned());
                         sharing.intermediates.insert(key, Arc::clone(&data));
@@ -602,12 +684,13 @@ fn pairwise<'a, T: Element>(
                     }
                 }
             }
-            None => pair::contract_pair(left, right, &step.result, release)?,
+            None => pair::contract_pair(left, right, kept, release)?,
         };
-        tensors.push(result);
+        held[left_place] = Some(result);
+        current.push(left_place);
         origins.push(if tracked { origin } else { 0 });
     }
-    Ok(tensors.pop())
+    Ok(current.pop().and_then(|place| held[place].take()))
 }
 
 /// Stage 1: each operand as a [`Tensor`] with broadcast axes dropped, diagonals taken and the
@@ -616,32 +699,28 @@ fn prepare<'a, T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'a, T>],
     extents: &[usize],
-) -> Result<Vec<Tensor<'a, T>>, ShapeError> {
-    let tensors: Vec<Tensor<'a, T>> = operands
-        .iter()
-        .zip(contraction.inputs())
-        .map(|(operand, slots)| {
-            let (view, slots) = drop_broadcast_axes(operand.clone(), slots, extents);
-            take_diagonals(view, &slots)
-        })
-        .collect::<Result<_, _>>()?;
+) -> Result<Tensors<'a, T>, ShapeError> {
+    let mut tensors: Tensors<'a, T> = SmallVec::with_capacity(operands.len());
+    for (operand, slots) in operands.iter().zip(contraction.inputs()) {
+        let (view, slots) = drop_broadcast_axes(operand.clone(), slots, extents);
+        tensors.push(take_diagonals(view, &slots)?);
+    }
     // Counted after dropping broadcast axes: an operand that only broadcasts along a slot does
-    // not depend on it, so the operands that do can sum it out on their own.
-    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.clone()).collect();
-    tensors
-        .into_iter()
-        .enumerate()
-        .map(|(k, tensor)| {
-            let needed = |s: usize| {
-                contraction.output().contains(&s)
-                    || slot_lists
-                        .iter()
-                        .enumerate()
-                        .any(|(other, slots)| other != k && slots.contains(&s))
-            };
-            sum_out(tensor, needed)
-        })
-        .collect()
+    // not depend on it, so the operands that do can sum it out on their own. (A slot summed
+    // out of an earlier tensor is one that no other tensor has, so summing in place does not
+    // change what the later ones need.)
+    for k in 0..tensors.len() {
+        let (before, rest) = tensors.split_at_mut(k);
+        let Some((tensor, after)) = rest.split_first_mut() else {
+            unreachable!("k is a position in the list")
+        };
+        let needed = |s: usize| {
+            contraction.output().contains(&s)
+                || (before.iter().chain(after.iter())).any(|other| other.slots.contains(&s))
+        };
+        sum_out_in_place(tensor, needed)?;
+    }
+    Ok(tensors)
 }
 
 /// Drops the axes of extent 1 whose slot is longer: the operand's value does not depend on
@@ -671,7 +750,7 @@ fn take_diagonals<'a, T: Element>(
     match diagonal::view(view, slots) {
         Ok((data, slots)) => Ok(Tensor {
             data: Data::from(data),
-            slots: slots.to_vec(),
+            slots,
         }),
         Err(view) => copy_diagonals(&view, slots),
     }
@@ -702,26 +781,32 @@ fn copy_diagonals<'a, T: Element>(
     });
     Ok(Tensor {
         data: Data::from(data),
-        slots: distinct,
+        slots: distinct.into_iter().collect(),
     })
 }
 
 /// Sums over the axes whose slot `needed` rejects.
 fn sum_out<T: Element>(
-    tensor: Tensor<'_, T>,
+    mut tensor: Tensor<'_, T>,
     needed: impl Fn(usize) -> bool,
 ) -> Result<Tensor<'_, T>, ShapeError> {
-    let Tensor {
-        mut data,
-        mut slots,
-    } = tensor;
-    for axis in (0..slots.len()).rev() {
-        if !needed(slots[axis]) {
-            data = Data::from(sum_axis(&data.view(), Axis(axis))?);
-            slots.remove(axis);
+    sum_out_in_place(&mut tensor, needed)?;
+    Ok(tensor)
+}
+
+/// [`sum_out`] on a tensor in place.
+fn sum_out_in_place<T: Element>(
+    tensor: &mut Tensor<'_, T>,
+    needed: impl Fn(usize) -> bool,
+) -> Result<(), ShapeError> {
+    for axis in (0..tensor.slots.len()).rev() {
+        if !needed(tensor.slots[axis]) {
+            let summed = sum_axis(&tensor.data.view(), Axis(axis))?;
+            tensor.data = Data::from(summed);
+            tensor.slots.remove(axis);
         }
     }
-    Ok(Tensor { data, slots })
+    Ok(())
 }
 
 /// The sum along `axis`, computed with the view's static dimensionality up to rank 6
@@ -757,7 +842,7 @@ fn finish<T: Element>(
     output_shape: &[usize],
 ) -> Result<ArrayD<T>, ShapeError> {
     let tensor = sum_out(tensor, |s| output.contains(&s))?;
-    let in_order = tensor.slots == output;
+    let in_order = tensor.slots.as_slice() == output;
     if in_order && tensor.data.is_standard_layout() {
         alloc::reserve::<T>(Buffer::Output, output_shape)?;
         return Ok(tensor.data.into_owned());
@@ -770,12 +855,12 @@ fn finish<T: Element>(
 
 /// A view of `tensor` (whose slots are all in `output`) with its axes in output order and an
 /// axis of extent 1 for each output slot it lacks.
-fn as_output<'v, T>(tensor: &'v Tensor<'_, T>, output: &[usize]) -> ArrayViewD<'v, T> {
-    let order: Vec<usize> = output
+fn as_output<'v, T: Element>(tensor: &'v Tensor<'_, T>, output: &[usize]) -> ArrayViewD<'v, T> {
+    let order: Slots = output
         .iter()
         .filter_map(|s| tensor.slots.iter().position(|t| t == s))
         .collect();
-    let mut view = tensor.data.view().permuted_axes(order);
+    let mut view = tensor.data.view().permuted_axes(&order[..]);
     for (axis, slot) in output.iter().enumerate() {
         if !tensor.slots.contains(slot) {
             view.insert_axis_inplace(Axis(axis));
@@ -785,57 +870,85 @@ fn as_output<'v, T>(tensor: &'v Tensor<'_, T>, output: &[usize]) -> ArrayViewD<'
 }
 
 /// An owned copy of `view` in standard layout. (`as_standard_layout` would copy element by
-/// element through dynamic indices; `assign` copies along the innermost axis.) Views of rank
-/// up to 6 are copied with their static dimensionality, whose index arithmetic is far cheaper
-/// than `IxDyn`'s when the layout is permuted.
+/// element through dynamic indices; `assign` copies along the innermost axis, see
+/// [`assign_standard`].)
 ///
 /// The copy is `what` for the error when it is too large to allocate.
 pub(super) fn standard_copy<T: Element>(
     view: &ArrayViewD<'_, T>,
     what: Buffer,
 ) -> Result<ArrayD<T>, ShapeError> {
-    fn copy_static<T: Element, D: ndarray::Dimension>(
-        view: &ArrayViewD<'_, T>,
-    ) -> Option<ArrayD<T>> {
-        let view = view.view().into_dimensionality::<D>().ok()?;
-        let mut copy = ndarray::Array::<T, D>::zeros(view.raw_dim());
-        copy.assign(&view);
-        Some(copy.into_dyn())
-    }
     alloc::reserve::<T>(what, view.shape())?;
+    if let Ok(line) = view.view().into_dimensionality::<ndarray::Ix1>() {
+        // One pass, no zeroing first (a diagonal read out of a large matrix, say).
+        return Ok(ndarray::Array1::from_vec(line.to_vec()).into_dyn());
+    }
+    let mut copy = ArrayD::zeros(view.raw_dim());
+    assign_standard(&mut copy.view_mut(), view);
+    Ok(copy)
+}
+
+/// [`standard_copy`] into a buffer from the thread's pool, which it returns to when dropped
+/// (see `pool.rs`); a fresh copy when the pool has no buffer for it.
+fn pooled_copy<T: Element>(
+    view: &ArrayViewD<'_, T>,
+    what: Buffer,
+) -> Result<Pooled<T>, ShapeError> {
+    let Some(values) = pool::take::<T>(view.len()) else {
+        return standard_copy(view, what).map(Pooled::new);
+    };
+    let mut copy = Pooled::from_shape_vec(view.shape(), values);
+    assign_standard(&mut copy.view_mut(), view);
+    Ok(copy)
+}
+
+/// `dest ← view`, for `dest` in standard layout with `view`'s shape. Views of rank up to 6
+/// are copied with their static dimensionality, whose index arithmetic is far cheaper than
+/// `IxDyn`'s when the layout is permuted.
+fn assign_standard<T: Element>(dest: &mut ArrayViewMutD<'_, T>, view: &ArrayViewD<'_, T>) {
+    fn assign_static<T: Element, D: ndarray::Dimension>(
+        dest: &mut ArrayViewMutD<'_, T>,
+        view: &ArrayViewD<'_, T>,
+    ) -> bool {
+        let dest = dest.view_mut().into_dimensionality::<D>();
+        match (dest, view.view().into_dimensionality::<D>()) {
+            (Ok(mut dest), Ok(view)) => {
+                dest.assign(&view);
+                true
+            }
+            _ => false,
+        }
+    }
     // Above rank 6, axes that the view steps through as one run (an outer axis whose stride
     // is the inner one's whole span) are copied as one, so that the copy runs at a static rank
     // where it can (through `IxDyn` it was twice as slow on the network benchmark).
     if view.ndim() > 6 {
-        let merged: Vec<usize> = contiguous_runs(view.shape(), view.strides()).collect();
+        let merged: Slots = contiguous_runs(view.shape(), view.strides()).collect();
         if merged.len() <= 6 {
             if let Ok(flat) = view.to_shape(IxDyn(&merged)) {
                 if flat.is_view() {
-                    let copy = standard_copy(&flat.view(), what)?;
-                    if let Ok(copy) = copy.into_shape_with_order(view.raw_dim()) {
-                        return Ok(copy);
+                    if let Ok(mut flat_dest) = dest.view_mut().into_shape_with_order(IxDyn(&merged))
+                    {
+                        assign_standard(&mut flat_dest, &flat.view());
+                        return;
                     }
                 }
             }
         }
     }
-    let copied = match view.ndim() {
-        0 => copy_static::<T, ndarray::Ix0>(view),
-        // One pass, no zeroing first (a diagonal read out of a large matrix, say).
-        1 => (view.view().into_dimensionality::<ndarray::Ix1>().ok())
-            .map(|line| ndarray::Array1::from_vec(line.to_vec()).into_dyn()),
-        2 => copy_static::<T, ndarray::Ix2>(view),
-        3 => copy_static::<T, ndarray::Ix3>(view),
-        4 => copy_static::<T, ndarray::Ix4>(view),
-        5 => copy_static::<T, ndarray::Ix5>(view),
-        6 => copy_static::<T, ndarray::Ix6>(view),
-        _ => None,
+    let assigned = match view.ndim() {
+        0 => assign_static::<T, ndarray::Ix0>(dest, view),
+        1 => assign_static::<T, ndarray::Ix1>(dest, view),
+        2 => assign_static::<T, ndarray::Ix2>(dest, view),
+        3 => assign_static::<T, ndarray::Ix3>(dest, view),
+        4 => assign_static::<T, ndarray::Ix4>(dest, view),
+        5 => assign_static::<T, ndarray::Ix5>(dest, view),
+        6 => assign_static::<T, ndarray::Ix6>(dest, view),
+        _ => false,
     };
-    Ok(copied.unwrap_or_else(|| {
-        let mut copy = ArrayD::zeros(view.raw_dim());
-        copy.assign(view);
-        copy
-    }))
+    if !assigned {
+        dest.assign(view);
+    }
 }
 
 /// The extents of a view of this shape and strides with axes of extent 1 dropped and each
@@ -1033,12 +1146,12 @@ mod tests {
         let a = Array3::from_shape_fn((2, 3, 2), |(i, j, k)| (100 * i + 10 * j + k) as f64);
         let want = ndarray::Array2::from_shape_fn((2, 3), |(i, j)| a[[i, j, i]]).into_dyn();
         let tensor = take_diagonals(a.view().into_dyn(), &[0, 1, 0]).unwrap();
-        assert_eq!(tensor.slots, vec![0, 1]);
+        assert_eq!(tensor.slots.as_slice(), &[0, 1]);
         assert!(tensor.data.is_view());
         assert_eq!(tensor.data.into_owned(), want);
         // The copy, for a view whose elements are not one block, gives the same.
         let copied = copy_diagonals(&a.view().into_dyn(), &[0, 1, 0]).unwrap();
-        assert_eq!(copied.slots, vec![0, 1]);
+        assert_eq!(copied.slots.as_slice(), &[0, 1]);
         assert_eq!(copied.data.into_owned(), want);
     }
 
@@ -1086,5 +1199,55 @@ mod tests {
         let b = array![[1, 1, 1], [2, 2, 2]].into_dyn();
         let got = contract(&c, &[a.view(), b.view()]).unwrap();
         assert_eq!(got, array![[1, 2, 3], [2, 4, 6]].into_dyn());
+    }
+
+    #[test]
+    fn extents_are_bound_as_the_spec_binds_them_errors_included() {
+        let cases: &[(&str, &[&[usize]])] = &[
+            ("ij,jk->ik", &[&[2, 3], &[3, 4]]),
+            ("ij,jk->ik", &[&[2, 3], &[4, 5]]),
+            ("ij,jk->ik", &[&[2, 1], &[4, 5]]),
+            ("ij,jk->ik", &[&[2, 4], &[1, 5]]),
+            ("ij,ij->ij", &[&[1, 3], &[2, 3]]),
+            ("ij,ij->ij", &[&[1, 1], &[1, 1]]),
+            ("ij,ij->ij", &[&[2, 1], &[1, 3]]),
+            ("ii,ij->j", &[&[3, 3], &[3, 4]]),
+            ("ii,ij->j", &[&[3, 2], &[3, 4]]),
+            ("ii,ij->j", &[&[1, 1], &[3, 4]]),
+            ("ijk,bj,bk->bi", &[&[3, 3, 3], &[10, 3], &[10, 2]]),
+            ("i,i,i->", &[&[4], &[1], &[4]]),
+            ("i,i,i->", &[&[1], &[4], &[5]]),
+        ];
+        for &(spec, shapes) in cases {
+            let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+            let c = einsum_spec::Spec::parse(spec)
+                .unwrap()
+                .resolve(&ranks)
+                .unwrap();
+            let arrays: Vec<ArrayD<f64>> = shapes.iter().map(|s| ArrayD::zeros(IxDyn(s))).collect();
+            let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+            let want = c.bind_extents(shapes).map(|e| e.to_vec());
+            let got = bind_extents(&c, &views).map(|e| e.to_vec());
+            assert_eq!(got, want, "{spec} on {shapes:?}");
+            // Ranks and the number of operands, which the spec checks first.
+            let got = bind_extents(&c, &views[1..]).map(|e| e.to_vec());
+            assert_eq!(
+                got,
+                c.bind_extents(&shapes[1..]).map(|e| e.to_vec()),
+                "{spec}"
+            );
+            let flat = arrays[0]
+                .view()
+                .into_shape_with_order(IxDyn(&[arrays[0].len()]));
+            let mut wrong_rank = views.clone();
+            wrong_rank[0] = flat.unwrap();
+            let wrong_shapes: Vec<&[usize]> = wrong_rank.iter().map(|v| v.shape()).collect();
+            let got = bind_extents(&c, &wrong_rank).map(|e| e.to_vec());
+            assert_eq!(
+                got,
+                c.bind_extents(&wrong_shapes).map(|e| e.to_vec()),
+                "{spec}"
+            );
+        }
     }
 }

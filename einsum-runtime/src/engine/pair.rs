@@ -13,25 +13,29 @@
 //! `(batch, contracted, right-free)`, each group flattened to one axis (copying only when the
 //! layout does not allow a view), and for each batch index `c[b] = a[b] · b[b]`.
 
+use super::diagonal::Slots;
 use super::plan::Groups;
-use super::{alloc, contiguous_runs, standard_copy, sum_out, Tensor};
+use super::pool::{self, Pooled};
+use super::{alloc, contiguous_runs, pooled_copy, sum_out, Tensor};
 use crate::Element;
 use einsum_spec::{Buffer, ShapeError};
 use ndarray::linalg::general_mat_vec_mul;
 use ndarray::{
-    s, Array3, ArrayD, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, CowArray,
-    Ix3, IxDyn, Zip,
+    s, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut1, ArrayViewMut3, CowArray, Ix3,
+    IxDyn, Zip,
 };
 
 /// Up to this many multiply-adds per batch, a plain loop beats the set-up cost of GEMM
 /// (packing buffers are allocated on every call).
 const SMALL_PRODUCT: usize = 512;
 
-/// When a step frees an operand it has copied into matrix layout.
+/// When a step frees an operand it has copied into matrix layout, and whether the buffers it
+/// allocates go back to the thread's pool (`pool.rs`) when they are dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Release {
     /// As soon as it is copied, so that a step holds its operands and the larger of one copy
-    /// and its result: for slices of a network planned under a memory limit.
+    /// and its result: for slices of a network planned under a memory limit. Its buffers are
+    /// freed, not kept in the pool, so that nothing the plan did not count stays allocated.
     Early,
     /// When the step ends. Faster: freeing a large operand before the result is allocated
     /// lets the allocator hand its pages back to the system, and the result faults them in
@@ -67,11 +71,12 @@ pub(super) fn contract_pair<'r, T: Element>(
             .position(|&s| s == slot)
             .map_or(1, |axis| right.data.shape()[axis]),
     };
-    let shape_of = |group: &[usize]| group.iter().map(|&s| extent(s)).collect::<Vec<usize>>();
     // The result's element count, checked: it bounds the products of the batch and free
     // groups below, and the contracted group is part of an operand that exists.
-    let slots: Vec<usize> = [&batch[..], &left_free, &right_free].concat();
-    let shape = shape_of(&slots);
+    let slots: Slots = (batch.iter().chain(&left_free).chain(&right_free))
+        .copied()
+        .collect();
+    let shape: Slots = slots.iter().map(|&s| extent(s)).collect();
     alloc::elements::<T>(Buffer::Intermediate, &shape)?;
     let volume = |group: &[usize]| group.iter().map(|&s| extent(s)).product::<usize>();
     let (nb, m, k, n) = (
@@ -86,27 +91,26 @@ pub(super) fn contract_pair<'r, T: Element>(
     let b = Matrices::of(right, [&batch, &contracted, &right_free], release)?;
     let (a_axes, b_axes) = (a.view(), b.view());
     let (a3, b3) = (three(&a_axes, (nb, m, k)), three(&b_axes, (nb, k, n)));
-    let c = batched_mat_mul(&a3.view(), &b3.view())?;
-    match c.into_shape_with_order(IxDyn(&shape)) {
-        Ok(data) => Ok(Tensor {
-            data: super::Data::from(data),
-            slots,
-        }),
-        Err(_) => {
-            unreachable!("a fresh array in standard layout reshapes to the same number of elements")
-        }
-    }
+    let c = batched_mat_mul(&a3.view(), &b3.view(), &shape)?;
+    let c = match release {
+        Release::Early => c.freed(),
+        Release::AfterStep => c,
+    };
+    Ok(Tensor {
+        data: super::Data::from(c),
+        slots,
+    })
 }
 
 /// One operand of a step as a batch of matrices: the tensor itself when its axes group into
 /// (batch, rows, columns) as a view, else a copy in that layout.
-enum Matrices<'a, T> {
+enum Matrices<'a, T: 'static> {
     /// The tensor and its axes in group order.
-    Grouped(Tensor<'a, T>, Vec<usize>),
+    Grouped(Tensor<'a, T>, Slots),
     /// A copy in standard layout, its axes in group order, and the tensor, held only until
     /// the step ends, unless released.
     Copied {
-        copy: ArrayD<T>,
+        copy: Pooled<T>,
         _held: Option<Tensor<'a, T>>,
     },
 }
@@ -126,8 +130,11 @@ impl<'a, T: Element> Matrices<'a, T> {
         if mergeable(&view, lengths) {
             return Ok(Matrices::Grouped(tensor, order));
         }
-        let copy = standard_copy(&view, Buffer::Intermediate)?;
-        let held = (release == Release::AfterStep).then_some(tensor);
+        let copy = pooled_copy(&view, Buffer::Intermediate)?;
+        let (copy, held) = match release {
+            Release::Early => (copy.freed(), None),
+            Release::AfterStep => (copy, Some(tensor)),
+        };
         Ok(Matrices::Copied { copy, _held: held })
     }
 
@@ -153,7 +160,7 @@ fn three<'v, T: Element>(
 }
 
 /// The axes of `tensor` in the order of `groups`, concatenated.
-fn group_order<T>(tensor: &Tensor<'_, T>, groups: [&[usize]; 3]) -> Vec<usize> {
+fn group_order<T>(tensor: &Tensor<'_, T>, groups: [&[usize]; 3]) -> Slots {
     groups
         .iter()
         .flat_map(|group| group.iter())
@@ -237,35 +244,70 @@ impl core::fmt::Display for Kernel {
     }
 }
 
-/// `c[b] = a[b] · b[b]` for every batch index `b`, as a new array in standard layout, by the
-/// [`Kernel`] for its shape. Matrix-vector products whose matrix runs contiguously along the
-/// result accumulate whole rows (`c += a_k · b[k, ..]`), which reads memory in order where a
-/// dot product per result element would stride across it.
+/// `c[b] = a[b] · b[b]` for every batch index `b`, as an array of `shape` (the `nb x m x n`
+/// result's axes, unflattened) in standard layout, by the [`Kernel`] for its shape. Its
+/// buffer comes from the thread's pool when the pool has one. Matrix-vector products whose
+/// matrix runs contiguously along the result accumulate whole rows (`c += a_k · b[k, ..]`),
+/// which reads memory in order where a dot product per result element would stride across
+/// it.
 ///
 /// The caller has checked that `c`'s element count fits; its memory is reserved here.
 fn batched_mat_mul<T: Element>(
     a: &ArrayView3<'_, T>,
     b: &ArrayView3<'_, T>,
-) -> Result<Array3<T>, ShapeError> {
+    shape: &[usize],
+) -> Result<Pooled<T>, ShapeError> {
     let (nb, m, k) = a.dim();
     let n = b.dim().2;
     let kernel = Kernel::for_product(m, k, n);
     if kernel == Kernel::OuterProduct {
-        return batched_outer_product(a, b);
+        return batched_outer_product(a, b, shape);
     }
-    alloc::reserve::<T>(Buffer::Intermediate, &[nb, m, n])?;
-    if kernel == Kernel::Gemm && nb == 1 {
-        if let Some(c) = super::gemm::single_product(a, b) {
-            return Ok(c);
+    let mut values = match pool::take::<T>(nb * m * n) {
+        // GEMM overwrites its `c` (`beta` is 0); the other kernels add to it.
+        Some(mut values) => {
+            if kernel != Kernel::Gemm {
+                values.fill(T::zero());
+            }
+            values
         }
-    }
-    let mut c = Array3::<T>::zeros((nb, m, n));
+        None => {
+            alloc::reserve::<T>(Buffer::Intermediate, &[nb, m, n])?;
+            if kernel == Kernel::Gemm && nb == 1 {
+                if let Some(c) = super::gemm::single_product(a, b) {
+                    match c.into_shape_with_order(IxDyn(shape)) {
+                        Ok(c) => return Ok(Pooled::new(c)),
+                        Err(_) => unreachable!("a product in standard layout reshapes"),
+                    }
+                }
+            }
+            // Zeroed pages from the allocator, not a zeroing pass.
+            vec![T::zero(); nb * m * n]
+        }
+    };
+    let Ok(mut c) = ArrayViewMut3::from_shape((nb, m, n), &mut values[..]) else {
+        unreachable!("the buffer has one element per (batch, row, column)")
+    };
+    product_kernel(kernel, a, b, &mut c);
+    Ok(Pooled::from_shape_vec(shape, values))
+}
+
+/// `c[b] = a[b] · b[b]` by `kernel` (any but [`Kernel::OuterProduct`]) into `c`, which holds
+/// zeros for every kernel but [`Kernel::Gemm`] (which overwrites it).
+fn product_kernel<T: Element>(
+    kernel: Kernel,
+    a: &ArrayView3<'_, T>,
+    b: &ArrayView3<'_, T>,
+    c: &mut ArrayViewMut3<'_, T>,
+) {
+    let (nb, m, k) = a.dim();
+    let n = b.dim().2;
     let batches = a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut());
     match kernel {
         Kernel::OuterProduct => unreachable!("returned above"),
         Kernel::Loop if k > 0 && a.is_standard_layout() && b.is_standard_layout() => {
             drop(batches);
-            small_products_in_order(a, b, &mut c);
+            small_products_in_order(a, b, c);
         }
         Kernel::Loop if nb >= m * n * k => {
             // More products than multiply-adds in each, in another layout: one pass along the
@@ -328,10 +370,9 @@ fn batched_mat_mul<T: Element>(
         }
         Kernel::Gemm => {
             drop(batches);
-            super::gemm::batched_mat_mul(a, b, &mut c.view_mut());
+            super::gemm::batched_mat_mul(a, b, c);
         }
     }
-    Ok(c)
 }
 
 /// `c[i] = a[i] · b[i]` for many small products stored in order: the batches walked as
@@ -341,7 +382,7 @@ fn batched_mat_mul<T: Element>(
 fn small_products_in_order<T: Element>(
     a: &ArrayView3<'_, T>,
     b: &ArrayView3<'_, T>,
-    c: &mut Array3<T>,
+    c: &mut ArrayViewMut3<'_, T>,
 ) {
     let (_, m, k) = a.dim();
     let n = b.dim().2;
@@ -419,14 +460,22 @@ fn accumulate_rows<T: Element>(
 }
 
 /// `c[b, i, j] = a[b, i, 0] · b[b, 0, j]`: an outer product per batch index, each element
-/// written once into a fresh buffer (no zeroing pass over a possibly large result).
+/// written once into a buffer from the pool or a fresh one (no zeroing pass over a possibly
+/// large result), as an array of `shape`.
 fn batched_outer_product<T: Element>(
     a: &ArrayView3<'_, T>,
     b: &ArrayView3<'_, T>,
-) -> Result<Array3<T>, ShapeError> {
+    shape: &[usize],
+) -> Result<Pooled<T>, ShapeError> {
     let (nb, m, _) = a.dim();
     let n = b.dim().2;
-    let mut values = alloc::vec::<T>(Buffer::Intermediate, &[nb, m, n])?;
+    let mut values = match pool::take::<T>(nb * m * n) {
+        Some(mut values) => {
+            values.clear();
+            values
+        }
+        None => alloc::vec::<T>(Buffer::Intermediate, &[nb, m, n])?,
+    };
     if let (Some(a), Some(b)) = (a.as_slice(), b.as_slice()) {
         // Both in order: consecutive chunks, with no view per batch index (which cost more
         // than the nine products of a 3x3 outer product).
@@ -448,8 +497,5 @@ fn batched_outer_product<T: Element>(
             }
         }
     }
-    match Array3::from_shape_vec((nb, m, n), values) {
-        Ok(c) => Ok(c),
-        Err(_) => unreachable!("one value per (batch, row, column)"),
-    }
+    Ok(Pooled::from_shape_vec(shape, values))
 }

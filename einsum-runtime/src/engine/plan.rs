@@ -4,6 +4,7 @@
 //! planned networks use; this module adds what the engine's execution costs beyond
 //! multiply-adds (an `EngineLayout`) and turns the path into the engine's steps.
 
+use super::diagonal::Slots;
 use einsum_spec::path::{Layout, Step as PathStep};
 
 /// One pairwise step of a contraction order.
@@ -119,7 +120,7 @@ impl EngineLayout<'_> {
 
 impl Layout for EngineLayout<'_> {
     fn result_axes(&self, left: &[usize], right: &[usize], kept: &[usize]) -> Vec<usize> {
-        result_order(left, right, kept)
+        result_order(left, right, kept).to_vec()
     }
 
     fn step_cost(&self, step: &PathStep<'_>) -> u128 {
@@ -175,7 +176,7 @@ pub(crate) fn steps_at(
         let needed = |s: &usize| output.contains(s) || current.iter().any(|t| t.contains(s));
         let union = distinct(&[l.as_slice(), r.as_slice()].concat());
         let result: Vec<usize> = union.iter().copied().filter(needed).collect();
-        current.push(result_order(&l, &r, &result));
+        current.push(result_order(&l, &r, &result).to_vec());
         steps.push(Step {
             left,
             right,
@@ -186,23 +187,18 @@ pub(crate) fn steps_at(
     steps
 }
 
-/// The one step that contracts two operands (slots `left` and `right`) into `output`: what
-/// [`contraction_order`] returns for two operands, without its cost (left at 0), which only ranks
-/// orders and needs a dozen small allocations to compute. The engine takes it when there is
-/// nothing to choose.
-pub(super) fn only_step(left: &[usize], right: &[usize], output: &[usize]) -> Step {
-    let mut result: Vec<usize> = Vec::with_capacity(output.len());
+/// The slots kept by the one step that contracts two operands (slots `left` and `right`) into
+/// `output`: the `result` of the step [`contraction_order`] returns for two operands, which
+/// only ranks orders and needs a dozen small allocations to compute. The engine takes it when
+/// there is nothing to choose; on the stack for the usual ranks.
+pub(super) fn only_result(left: &[usize], right: &[usize], output: &[usize]) -> Slots {
+    let mut result = Slots::new();
     for &s in left.iter().chain(right) {
         if output.contains(&s) && !result.contains(&s) {
             result.push(s);
         }
     }
-    Step {
-        left: 0,
-        right: 1,
-        result,
-        cost: 0,
-    }
+    result
 }
 
 /// The cost of permuting the last step's result into the output's axis order: its size when
@@ -245,7 +241,7 @@ pub(super) fn last_step_swaps(
     result: &[usize],
     output: &[usize],
 ) -> bool {
-    let as_output = |l: &[usize], r: &[usize]| result_order(l, r, result) == output;
+    let as_output = |l: &[usize], r: &[usize]| result_order(l, r, result).as_slice() == output;
     match (as_output(left, right), as_output(right, left)) {
         (false, true) => true,
         (true, true) => !reads_in_order(left, right, result) && reads_in_order(right, left, result),
@@ -257,14 +253,18 @@ pub(super) fn last_step_swaps(
 /// free) keeps each operand's stored axis order.
 fn reads_in_order(left: &[usize], right: &[usize], result: &[usize]) -> bool {
     let groups = Groups::of(left, right, result);
-    let left_order = [&groups.batch[..], &groups.left_free, &groups.contracted].concat();
-    let right_order = [&groups.batch[..], &groups.contracted, &groups.right_free].concat();
-    left_order == left && right_order == right
+    let left_order = (groups.batch.iter())
+        .chain(&groups.left_free)
+        .chain(&groups.contracted);
+    let right_order = (groups.batch.iter())
+        .chain(&groups.contracted)
+        .chain(&groups.right_free);
+    left_order.eq(left) && right_order.eq(right)
 }
 
 /// The slot order of a pairwise step's result (`pair::contract_pair`) for operands with these slots: batch slots
 /// (in `left`'s order), then `left`'s free slots, then `right`'s, keeping only `result`'s.
-pub(super) fn result_order(left: &[usize], right: &[usize], result: &[usize]) -> Vec<usize> {
+pub(super) fn result_order(left: &[usize], right: &[usize], result: &[usize]) -> Slots {
     let batch = left
         .iter()
         .filter(|s| right.contains(s) && result.contains(s));
@@ -302,37 +302,41 @@ fn copy_cost(left: &[usize], right: &[usize], result: &[usize], extents: &[usize
 /// contracted slots in `left`'s order.
 pub(super) struct Groups {
     /// In both operands and in the result.
-    pub(super) batch: Vec<usize>,
+    pub(super) batch: Slots,
     /// In both operands, summed.
-    pub(super) contracted: Vec<usize>,
+    pub(super) contracted: Slots,
     /// Only in `left`.
-    pub(super) left_free: Vec<usize>,
+    pub(super) left_free: Slots,
     /// Only in `right`.
-    pub(super) right_free: Vec<usize>,
+    pub(super) right_free: Slots,
 }
 
 impl Groups {
     /// Groups the slots of a step from `left` and `right` keeping `result`.
     pub(super) fn of(left: &[usize], right: &[usize], result: &[usize]) -> Groups {
-        let shared = |s: &usize| right.contains(s);
-        Groups {
-            batch: left
-                .iter()
-                .copied()
-                .filter(|s| shared(s) && result.contains(s))
-                .collect(),
-            contracted: left
-                .iter()
-                .copied()
-                .filter(|s| shared(s) && !result.contains(s))
-                .collect(),
-            left_free: left.iter().copied().filter(|s| !shared(s)).collect(),
-            right_free: right
-                .iter()
-                .copied()
-                .filter(|s| !left.contains(s))
-                .collect(),
+        // One pass over each side, pushing (collecting filtered iterators into small
+        // vectors showed in the profile of networks of many small steps).
+        let mut groups = Groups {
+            batch: Slots::new(),
+            contracted: Slots::new(),
+            left_free: Slots::new(),
+            right_free: Slots::new(),
+        };
+        for &s in left {
+            if !right.contains(&s) {
+                groups.left_free.push(s);
+            } else if result.contains(&s) {
+                groups.batch.push(s);
+            } else {
+                groups.contracted.push(s);
+            }
         }
+        for &s in right {
+            if !left.contains(&s) {
+                groups.right_free.push(s);
+            }
+        }
+        groups
     }
 }
 
@@ -362,7 +366,7 @@ pub(super) fn copies(
 }
 
 /// Whether every group's slots sit at consecutive, increasing axes of `axes`.
-fn groupable(axes: &[usize], groups: &[&Vec<usize>], extents: &[usize]) -> bool {
+fn groupable(axes: &[usize], groups: &[&Slots], extents: &[usize]) -> bool {
     groups.iter().all(|group| {
         let positions: Vec<usize> = group
             .iter()
@@ -498,7 +502,7 @@ mod tests {
     }
 
     #[test]
-    fn only_step_is_the_contraction_order_of_two_operands() {
+    fn only_result_is_the_contraction_order_of_two_operands() {
         let cases: [(&[usize], &[usize], &[usize]); 5] = [
             (&[0, 1], &[1, 2], &[0, 2]),
             (&[0, 1], &[1, 2], &[2, 0]),
@@ -507,12 +511,12 @@ mod tests {
             (&[0, 1, 0], &[2, 1], &[1, 2, 0]),
         ];
         for (left, right, output) in cases {
-            let mut order = contraction_order(&[left.to_vec(), right.to_vec()], output, &[3; 6]);
+            let order = contraction_order(&[left.to_vec(), right.to_vec()], output, &[3; 6]);
             assert_eq!(order.len(), 1);
-            order[0].cost = 0;
+            assert_eq!((order[0].left, order[0].right), (0, 1));
             assert_eq!(
-                only_step(left, right, output),
-                order[0],
+                only_result(left, right, output).as_slice(),
+                order[0].result,
                 "{left:?},{right:?}"
             );
         }

@@ -3,14 +3,16 @@
 //!
 //! Planning, grouping and matrix set-up cost microseconds per call; a 3x3x3 contraction has 27
 //! products. Below [`SMALL_PRODUCTS`] index combinations the engine runs this direct loop
-//! instead, which allocates only the output (its index tables live on the stack) and, for
-//! operands not already in standard layout, one contiguous copy.
+//! instead, which allocates only the output (its index tables live on the stack; written into
+//! the caller's array, [`accumulate`], not even that) and, for operands not already in
+//! standard layout, one contiguous copy.
 //!
 //! The longest slot is the innermost loop. Operands that do not depend on it are one factor
 //! per run of that loop; the others are read by running indices, or as zipped slices when all
 //! of them have stride 1 along it. When the output does not depend on the innermost slot, a
 //! run sums into a local. The other slots advance by an odometer once per run.
 
+use super::diagonal::Slots;
 use crate::Element;
 use einsum_spec::Contraction;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -38,6 +40,23 @@ pub(super) fn contract_small<T: Element>(
     operands: &[ArrayViewD<'_, T>],
     extents: &[usize],
 ) -> ArrayD<T> {
+    let shape: Slots = contraction.output().iter().map(|&s| extents[s]).collect();
+    let mut out = vec![T::zero(); shape.iter().product()];
+    accumulate(contraction, operands, extents, &mut out);
+    match ArrayD::from_shape_vec(IxDyn(&shape), out) {
+        Ok(array) => array,
+        Err(_) => unreachable!("the output has one element per combination of output slots"),
+    }
+}
+
+/// [`contract_small`] added into `out`, the output's elements in standard layout (one per
+/// combination of output slot values, the last slot fastest).
+pub(super) fn accumulate<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    extents: &[usize],
+    out: &mut [T],
+) {
     let slots = extents.len();
     let n = operands.len();
     // Every operand as a contiguous slice.
@@ -64,15 +83,11 @@ pub(super) fn contract_small<T: Element>(
             stride *= shape[axis];
         }
     }
-    let output = contraction.output();
-    let mut output_shape = IxDyn::zeros(output.len());
     let mut stride = 1usize;
-    for (axis, &slot) in output.iter().enumerate().rev() {
-        output_shape[axis] = extents[slot];
+    for &slot in contraction.output().iter().rev() {
         strides[slot * width + n] = stride;
         stride *= extents[slot];
     }
-    let mut out = vec![T::zero(); stride];
 
     // The innermost loop runs along the longest slot (the last of equals: it tends to have the
     // smallest strides). A contraction without slots (every term a scalar) is one product.
@@ -80,7 +95,8 @@ pub(super) fn contract_small<T: Element>(
         let product = data
             .iter()
             .fold(T::one(), |product, values| product * values[0]);
-        return ArrayD::from_elem(output_shape, product);
+        out[0] = out[0] + product;
+        return;
     };
     // Plain slices from here on: indexing a SmallVec checks where its data lives every time.
     let strides: &[usize] = &strides;
@@ -95,7 +111,7 @@ pub(super) fn contract_small<T: Element>(
     let (index, offsets) = (&mut index_table[..], &mut offset_table[..]);
     let data: &[&[T]] = &data;
     for _ in 0..runs {
-        line.run(data, offsets, &mut out);
+        line.run(data, offsets, out);
         for s in outer() {
             let row = &strides[s * width..(s + 1) * width];
             index[s] += 1;
@@ -111,10 +127,6 @@ pub(super) fn contract_small<T: Element>(
             }
             index[s] = 0;
         }
-    }
-    match ArrayD::from_shape_vec(output_shape, out) {
-        Ok(array) => array,
-        Err(_) => unreachable!("the output has one element per combination of output slots"),
     }
 }
 

@@ -1,0 +1,280 @@
+//! Warm calls of `contract_static_into` (what `einsum_into!` calls in a loop) allocate nothing
+//! of the engine's own: a global allocator counts the allocations made on the thread that
+//! asked for counting, over repeated calls with the same tables and shapes.
+//!
+//! matrixmultiply allocates its packing buffer on every call of `general_mat_mul`; that is
+//! measured here on the same shapes, and a contraction whose plan runs GEMM may allocate that
+//! much per GEMM step, nothing more.
+
+use einsum_runtime::engine::explain::{Kernel, Method};
+use einsum_runtime::engine::{self, Write};
+use einsum_runtime::spec::{Contraction, Spec};
+use einsum_runtime::support::contract_static_into;
+use ndarray::{Array2, Array3, ArrayD, ArrayViewD};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// The system allocator, counting allocations (and reallocations) on threads that ask.
+struct Counting;
+
+thread_local! {
+    /// Whether this thread's allocations are being counted.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// This thread's allocations while counting.
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts one allocation when this thread is counting.
+fn count_one() {
+    // `try_with`: the allocator also runs while thread-local storage is torn down.
+    let _ = COUNTING.try_with(|counting| {
+        if counting.get() {
+            COUNT.with(|count| count.set(count.get() + 1));
+        }
+    });
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; counting only reads and writes
+// thread-local cells, which allocate nothing.
+#[allow(unsafe_code)] // the counting allocator; the crate under test has no `unsafe`
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Calls counted per case, after two warm-up calls.
+const CALLS: usize = 10;
+
+/// The allocations `f` makes on this thread over [`CALLS`] calls, after two calls to warm
+/// up.
+fn allocations(mut f: impl FnMut()) -> usize {
+    f();
+    f();
+    COUNT.with(|count| count.set(0));
+    COUNTING.with(|counting| counting.set(true));
+    for _ in 0..CALLS {
+        f();
+    }
+    COUNTING.with(|counting| counting.set(false));
+    COUNT.with(Cell::get)
+}
+
+/// Slot tables as the macro emits them for a spec without `...`.
+struct Tables {
+    spec: &'static str,
+    inputs: &'static [&'static [usize]],
+    output: &'static [usize],
+    labels: &'static [char],
+}
+
+impl Tables {
+    /// The resolved contraction, for the allocating engine and `explain`.
+    fn contraction(&self) -> Contraction {
+        let ranks: Vec<usize> = self.inputs.iter().map(|t| t.len()).collect();
+        Spec::parse(self.spec).unwrap().resolve(&ranks).unwrap()
+    }
+
+    /// `contract_static_into` with these tables.
+    fn into(&self, operands: &[ArrayViewD<'_, f64>], out: &mut Array2<f64>, write: Write) {
+        let out = out.view_mut().into_dyn();
+        contract_static_into(
+            self.spec,
+            self.inputs,
+            self.output,
+            self.labels,
+            operands,
+            out,
+            write,
+        )
+        .unwrap();
+    }
+
+    /// How many pairwise steps of this contraction's plan run GEMM on these operands.
+    fn gemm_steps(&self, operands: &[ArrayViewD<'_, f64>]) -> usize {
+        let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
+        let explanation =
+            engine::explain::explain_contraction(self.spec, &self.contraction(), &shapes).unwrap();
+        match explanation.method() {
+            Method::Pairwise { steps, .. } => steps
+                .iter()
+                .filter(|step| step.kernel == Kernel::Gemm)
+                .count(),
+            _ => 0,
+        }
+    }
+
+    /// Checks that assigning and adding into `out` give the allocating engine's result, and
+    /// that warm calls allocate at most `allowed` per call, for both.
+    #[track_caller]
+    fn check(&self, operands: &[ArrayViewD<'_, f64>], shape: (usize, usize), allowed: usize) {
+        let want = engine::contract(&self.contraction(), operands).unwrap();
+        let start = Array2::from_shape_fn(shape, |(i, j)| (i as f64) - 0.5 * (j as f64));
+        for write in [Write::Assign, Write::Add] {
+            let mut out = start.clone();
+            self.into(operands, &mut out, write);
+            let expected: ArrayD<f64> = match write {
+                Write::Assign => want.clone(),
+                Write::Add => &want + &start.clone().into_dyn(),
+            };
+            assert_close(&out.clone().into_dyn(), &expected, self.spec);
+            let mut out = start.clone();
+            let count = allocations(|| self.into(operands, &mut out, write));
+            assert!(
+                count <= allowed * CALLS,
+                "{} ({write:?}): {count} allocations in {CALLS} warm calls, at most {allowed} a call allowed",
+                self.spec
+            );
+        }
+    }
+}
+
+/// Whether `got` equals `want` up to rounding.
+#[track_caller]
+fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>, spec: &str) {
+    assert_eq!(got.shape(), want.shape(), "{spec}: shape");
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+            "{spec}: {g} but the engine says {w}"
+        );
+    }
+}
+
+/// Deterministic values that are not all alike.
+fn matrix(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
+    Array2::from_shape_fn((rows, cols), |(i, j)| {
+        ((i * 31 + j * 17 + seed * 7) % 23) as f64 / 7.0 - 1.5
+    })
+}
+
+/// matrixmultiply's allocations per `general_mat_mul` call on an `m x k` times `k x n`
+/// product (its packing buffer).
+fn gemm_allocations(m: usize, k: usize, n: usize) -> usize {
+    let (a, b) = (matrix(m, k, 1), matrix(k, n, 2));
+    let mut c = Array2::<f64>::zeros((m, n));
+    let count = allocations(|| {
+        ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+    });
+    count.div_ceil(CALLS)
+}
+
+// One test, the cases in sequence: the counts are per thread, but the warm state (the
+// thread's pool and plans) is too, so every case runs on this thread.
+#[test]
+fn warm_calls_allocate_nothing_of_their_own() {
+    let gemm_32 = gemm_allocations(32, 32, 32);
+    assert!(gemm_32 >= 1, "matrixmultiply is expected to allocate");
+
+    // 1. A chain of three 32x32 matrices: two GEMM steps.
+    let chain = Tables {
+        spec: "ij,jk,kl->il",
+        inputs: &[&[0, 1], &[1, 2], &[2, 3]],
+        output: &[0, 3],
+        labels: &['i', 'j', 'k', 'l'],
+    };
+    let (a, b, c) = (matrix(32, 32, 3), matrix(32, 32, 4), matrix(32, 32, 5));
+    let operands = [
+        a.view().into_dyn(),
+        b.view().into_dyn(),
+        c.view().into_dyn(),
+    ];
+    let steps = chain.gemm_steps(&operands);
+    assert_eq!(
+        steps, 2,
+        "both steps of the chain are 32x32 matrix products"
+    );
+    chain.check(&operands, (32, 32), steps * gemm_32);
+
+    // 2. Cross products of 1,000 pairs of vectors with the Levi-Civita symbol.
+    let cross = Tables {
+        spec: "ijk,bj,bk->bi",
+        inputs: &[&[0, 1, 2], &[3, 1], &[3, 2]],
+        output: &[3, 0],
+        labels: &['i', 'j', 'k', 'b'],
+    };
+    let eps = Array3::from_shape_fn((3, 3, 3), |(i, j, k)| match (i, j, k) {
+        (0, 1, 2) | (1, 2, 0) | (2, 0, 1) => 1.0,
+        (0, 2, 1) | (2, 1, 0) | (1, 0, 2) => -1.0,
+        _ => 0.0,
+    });
+    let (x, y) = (matrix(1000, 3, 6), matrix(1000, 3, 7));
+    let operands = [
+        eps.view().into_dyn(),
+        x.view().into_dyn(),
+        y.view().into_dyn(),
+    ];
+    let steps = cross.gemm_steps(&operands);
+    // Each GEMM step costs matrixmultiply's allocation, for its own shape.
+    cross.check(&operands, (1000, 3), steps * gemm_allocations(1000, 9, 3));
+
+    // 3. One operand: summed in place, or transposed into the output.
+    let big = matrix(1000, 1000, 8);
+    let operands = [big.view().into_dyn()];
+    let transpose = Tables {
+        spec: "ij->ji",
+        inputs: &[&[0, 1]],
+        output: &[1, 0],
+        labels: &['i', 'j'],
+    };
+    transpose.check(&operands, (1000, 1000), 0);
+    let column_sums = Tables {
+        spec: "ij->j",
+        inputs: &[&[0, 1]],
+        output: &[1],
+        labels: &['i', 'j'],
+    };
+    let want = engine::contract(&column_sums.contraction(), &operands).unwrap();
+    let mut sums = ndarray::Array1::<f64>::zeros(1000);
+    let mut sum_into = |write: Write| {
+        contract_static_into(
+            column_sums.spec,
+            column_sums.inputs,
+            column_sums.output,
+            column_sums.labels,
+            &operands,
+            sums.view_mut().into_dyn(),
+            write,
+        )
+        .unwrap();
+    };
+    sum_into(Write::Assign);
+    assert_eq!(allocations(|| sum_into(Write::Add)), 0, "ij->j (add)");
+    assert_eq!(allocations(|| sum_into(Write::Assign)), 0, "ij->j");
+    assert_close(&sums.clone().into_dyn(), &want, column_sums.spec);
+
+    // 4. A matrix product: GEMM with the output as its `c`.
+    let product = Tables {
+        spec: "ij,jk->ik",
+        inputs: &[&[0, 1], &[1, 2]],
+        output: &[0, 2],
+        labels: &['i', 'j', 'k'],
+    };
+    for n in [8, 64] {
+        let (a, b) = (matrix(n, n, 9), matrix(n, n, 10));
+        let operands = [a.view().into_dyn(), b.view().into_dyn()];
+        product.check(&operands, (n, n), gemm_allocations(n, n, n));
+    }
+}
