@@ -185,11 +185,7 @@ pub fn matrix_product_into<T: Element, DA: Dimension, DB: Dimension, DC: Dimensi
     if b.nrows() != a.ncols() || c.dim() != (a.nrows(), b.ncols()) {
         return false;
     }
-    let beta = match write {
-        engine::Write::Assign => T::zero(),
-        engine::Write::Add => T::one(),
-    };
-    engine::mat_mul_beta(&a, &b, beta, &mut c);
+    engine::mat_mul_beta(&a, &b, write.beta(), &mut c);
     true
 }
 
@@ -236,9 +232,15 @@ pub fn contract_static_saving<T: Element, D: Dimension>(
     Ok((into_static(spec, result)?, saved))
 }
 
-/// The contraction of the macro's slot tables.
-fn tables(spec: &str, inputs: &[&[usize]], output: &[usize], labels: &[char]) -> Contraction {
-    match Contraction::from_labels(inputs, output, labels) {
+/// The contraction of the macro's slot tables, built once per thread
+/// ([`engine::contraction_of_tables`]).
+fn tables(
+    spec: &str,
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+) -> std::rc::Rc<Contraction> {
+    match engine::contraction_of_tables(inputs, output, labels) {
         Some(contraction) => contraction,
         None => panic!("einsum `{spec}`: internal error: inconsistent contraction tables; please report this bug"),
     }
@@ -357,16 +359,23 @@ pub fn batch_extent(
     match lengths.iter().find(|&&(_, len)| len != extent) {
         None => Ok(extent),
         Some(&(operand, len)) => {
-            let Some(label) = einsum_spec::Label::from_char(label) else {
-                panic!("einsum `{spec}`: internal error: `{label}` is not a label; please report this bug")
-            };
             let error = einsum_spec::ShapeError::Extent {
-                slot: einsum_spec::Slot::Named(label),
+                slot: named(spec, label),
                 first: (first_operand, extent),
                 second: (operand, len),
             };
             Err(EinsumError::from_shape_error(spec, error))
         }
+    }
+}
+
+/// The slot of the label `label` that the macro passed for `spec`'s batch.
+fn named(spec: &str, label: char) -> einsum_spec::Slot {
+    match einsum_spec::Label::from_char(label) {
+        Some(label) => einsum_spec::Slot::Named(label),
+        None => panic!(
+            "einsum `{spec}`: internal error: `{label}` is not a label; please report this bug"
+        ),
     }
 }
 
@@ -391,11 +400,8 @@ pub fn check_output_rows(
     if rows == batch {
         return Ok(());
     }
-    let Some(label) = einsum_spec::Label::from_char(label) else {
-        panic!("einsum `{spec}`: internal error: `{label}` is not a label; please report this bug")
-    };
     let error = einsum_spec::ShapeError::OutputExtent {
-        slot: einsum_spec::Slot::Named(label),
+        slot: named(spec, label),
         operand: (operand, batch),
         output: rows,
     };

@@ -9,7 +9,7 @@
 //!
 //! Repeated calls with the same tables and shapes on one thread allocate nothing of the
 //! engine's own once warm: the [`Contraction`] is built once per thread and tables
-//! ([`from_tables`]), extents are bound on the stack, the plan comes from the thread's memo,
+//! ([`memo::contraction`]), extents are bound on the stack, the plan comes from the thread's memo,
 //! and intermediates take their buffers from the thread's pool (`pool.rs`). What may still
 //! allocate: matrixmultiply's packing buffer in each GEMM call (one per call; not ours to
 //! avoid), `IxDyn` shapes and strides of more than four axes (ndarray keeps up to four
@@ -21,12 +21,10 @@
 use super::diagonal::Slots;
 use super::pool::{self, Pooled};
 use super::route::Route;
-use super::{diagonal, gemm, matmul, small};
+use super::{diagonal, gemm, matmul, memo, small};
 use crate::Element;
 use einsum_spec::{Contraction, Label, ShapeError, Slot};
 use ndarray::{ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix2, Zip};
-use std::cell::RefCell;
-use std::rc::Rc;
 
 /// What a contraction into an output does with the output's elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,6 +52,14 @@ impl Write {
             Write::Assign => value,
             Write::Add => *c + value,
         };
+    }
+
+    /// BLAS's `beta` for a product written this way: 0 replaces `c`, 1 adds to it.
+    pub(crate) fn beta<T: Element>(self) -> T {
+        match self {
+            Write::Assign => T::zero(),
+            Write::Add => T::one(),
+        }
     }
 }
 
@@ -102,63 +108,10 @@ pub(crate) fn contract_into<T: Element>(
         }
         _ => {}
     }
-    general(&from_tables(inputs, output, labels), operands, out, write)
-}
-
-/// How many contractions each thread keeps built from tables; the least recently used goes
-/// first.
-const CONTRACTIONS_KEPT: usize = 16;
-
-thread_local! {
-    /// This thread's contractions built from tables, the most recently used last.
-    static CONTRACTIONS: RefCell<Vec<Rc<Contraction>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The contraction that the macro's tables describe ([`Contraction::from_labels`]), built
-/// once per thread for each of the last [`CONTRACTIONS_KEPT`] tables it was asked for, and
-/// found again by comparing the tables' contents (a few dozen integers).
-fn from_tables(inputs: &[&[usize]], output: &[usize], labels: &[char]) -> Rc<Contraction> {
-    let found = CONTRACTIONS.with_borrow_mut(|kept| {
-        let at = kept
-            .iter()
-            .position(|c| describes(c, inputs, output, labels))?;
-        let contraction = kept.remove(at);
-        kept.push(Rc::clone(&contraction));
-        Some(contraction)
-    });
-    if let Some(contraction) = found {
-        return contraction;
-    }
-    let Some(contraction) = Contraction::from_labels(inputs, output, labels) else {
+    let Some(contraction) = memo::contraction(inputs, output, labels) else {
         unreachable!("the macro's tables are consistent")
     };
-    let contraction = Rc::new(contraction);
-    CONTRACTIONS.with_borrow_mut(|kept| {
-        if kept.len() == CONTRACTIONS_KEPT {
-            kept.remove(0);
-        }
-        kept.push(Rc::clone(&contraction));
-    });
-    contraction
-}
-
-/// Whether `contraction` is the one [`Contraction::from_labels`] builds from these tables.
-fn describes(
-    contraction: &Contraction,
-    inputs: &[&[usize]],
-    output: &[usize],
-    labels: &[char],
-) -> bool {
-    let named = |slot: &Slot, c: char| Label::from_char(c).is_some_and(|l| *slot == Slot::Named(l));
-    contraction.output() == output
-        && contraction.inputs().len() == inputs.len()
-        && (contraction.inputs().iter())
-            .zip(inputs)
-            .all(|(have, &want)| have.as_slice() == want)
-        && contraction.slots().len() == labels.len()
-        && (contraction.slots().iter())
-            .zip(labels)
-            .all(|(slot, &c)| named(slot, c))
+    general(&contraction, operands, out, write)
 }
 
 /// Any contraction into `out`: extents bound (reporting the operands' errors first), the
@@ -402,11 +355,7 @@ fn product_into<T: Element>(
     let Some(mut c) = as_matrix(out, first.nrows(), second.ncols()) else {
         return false;
     };
-    let beta = match write {
-        Write::Assign => T::zero(),
-        Write::Add => T::one(),
-    };
-    gemm::mat_mul_beta(first, second, beta, &mut c);
+    gemm::mat_mul_beta(first, second, write.beta(), &mut c);
     true
 }
 
@@ -452,41 +401,6 @@ fn add_same_shape<T: Element>(out: &mut ArrayViewMutD<'_, T>, view: &ArrayViewD<
 mod tests {
     use super::*;
     use ndarray::{Array2, ArrayD, IxDyn};
-
-    #[test]
-    fn tables_are_told_apart_by_their_contents() {
-        let c = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']);
-        assert!(describes(
-            &c,
-            &[&[0, 1], &[1, 2]],
-            &[0, 2],
-            &['i', 'j', 'k']
-        ));
-        assert!(!describes(
-            &c,
-            &[&[0, 1], &[1, 2]],
-            &[2, 0],
-            &['i', 'j', 'k']
-        ));
-        assert!(!describes(
-            &c,
-            &[&[0, 1], &[2, 1]],
-            &[0, 2],
-            &['i', 'j', 'k']
-        ));
-        assert!(!describes(&c, &[&[0, 1]], &[0, 1], &['i', 'j']));
-        assert!(!describes(
-            &c,
-            &[&[0, 1], &[1, 2]],
-            &[0, 2],
-            &['a', 'b', 'c']
-        ));
-        // Found again, not rebuilt.
-        let again = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']);
-        assert!(Rc::ptr_eq(&c, &again));
-        let renamed = from_tables(&[&[0, 1], &[1, 2]], &[0, 2], &['a', 'b', 'c']);
-        assert!(!Rc::ptr_eq(&c, &renamed));
-    }
 
     /// The error `contract_into` reports for these tables and operands, into `out`.
     fn error(

@@ -12,10 +12,13 @@
 use super::diagonal::Slots;
 use super::plan::{self, Step};
 use super::shared::Key;
+use einsum_spec::{Contraction, Label, Slot};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::thread::LocalKey;
 
-/// How many orders each thread keeps; the least recently used goes first.
+/// How many orders (and contractions built from tables) each thread keeps; the least
+/// recently used goes first.
 const ENTRIES: usize = 16;
 
 /// What an order is planned from: the operands' slots, which pool operands each stands for
@@ -63,9 +66,43 @@ impl Remembered {
 thread_local! {
     /// This thread's orders and what they were planned from, the most recently used last.
     static ORDERS: RefCell<Vec<(Remembered, Rc<[Step]>)>> = const { RefCell::new(Vec::new()) };
+    /// This thread's contractions built from the macro's tables, the most recently used last.
+    static CONTRACTIONS: RefCell<Vec<Rc<Contraction>>> = const { RefCell::new(Vec::new()) };
     /// How many orders this thread has planned rather than found (for the tests).
     #[cfg(test)]
     static PLANNED: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// The entry of `cache` that `matches` accepts, moved to the back as the most recently used;
+/// else the one `make` builds (`None`: nothing to keep), added at the back, the front one
+/// leaving when `capacity` entries are kept. `value` is what the caller gets of an entry.
+/// `make` runs with the cache released.
+fn recall<E: 'static, V>(
+    cache: &'static LocalKey<RefCell<Vec<E>>>,
+    capacity: usize,
+    matches: impl Fn(&E) -> bool,
+    value: impl Fn(&E) -> V,
+    make: impl FnOnce() -> Option<E>,
+) -> Option<V> {
+    let found = cache.with_borrow_mut(|entries| {
+        let at = entries.iter().position(&matches)?;
+        let entry = entries.remove(at);
+        let found = value(&entry);
+        entries.push(entry);
+        Some(found)
+    });
+    if found.is_some() {
+        return found;
+    }
+    let entry = make()?;
+    let made = value(&entry);
+    cache.with_borrow_mut(|entries| {
+        if entries.len() == capacity {
+            entries.remove(0);
+        }
+        entries.push(entry);
+    });
+    Some(made)
 }
 
 /// The order `plan` computes for `problem`. `plan` runs only when this thread has not planned
@@ -75,26 +112,58 @@ pub(super) fn order(
     problem: Problem<'_>,
     plan: impl FnOnce(Problem<'_>) -> Vec<Step>,
 ) -> Rc<[Step]> {
-    let found = ORDERS.with_borrow_mut(|entries| {
-        let at = entries.iter().position(|(known, _)| known.is(problem))?;
-        let entry = entries.remove(at);
-        let order = Rc::clone(&entry.1);
-        entries.push(entry);
-        Some(order)
-    });
-    if let Some(order) = found {
-        return order;
+    let order = recall(
+        &ORDERS,
+        ENTRIES,
+        |(known, _)| known.is(problem),
+        |(_, order)| Rc::clone(order),
+        || {
+            #[cfg(test)]
+            PLANNED.set(PLANNED.get() + 1);
+            Some((Remembered::of(problem), plan(problem).into()))
+        },
+    );
+    match order {
+        Some(order) => order,
+        None => unreachable!("an order is always planned"),
     }
-    #[cfg(test)]
-    PLANNED.set(PLANNED.get() + 1);
-    let order: Rc<[Step]> = plan(problem).into();
-    ORDERS.with_borrow_mut(|entries| {
-        if entries.len() == ENTRIES {
-            entries.remove(0);
-        }
-        entries.push((Remembered::of(problem), Rc::clone(&order)));
-    });
-    order
+}
+
+/// The contraction that the macro's tables describe ([`Contraction::from_labels`]; `None`
+/// when they are inconsistent), built once per thread for each of the last [`ENTRIES`]
+/// tables it was asked for, and found again by comparing the tables' contents (a few dozen
+/// integers).
+pub(crate) fn contraction(
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+) -> Option<Rc<Contraction>> {
+    recall(
+        &CONTRACTIONS,
+        ENTRIES,
+        |c| describes(c, inputs, output, labels),
+        Rc::clone,
+        || Contraction::from_labels(inputs, output, labels).map(Rc::new),
+    )
+}
+
+/// Whether `contraction` is the one [`Contraction::from_labels`] builds from these tables.
+fn describes(
+    contraction: &Contraction,
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+) -> bool {
+    let named = |slot: &Slot, c: char| Label::from_char(c).is_some_and(|l| *slot == Slot::Named(l));
+    contraction.output() == output
+        && contraction.inputs().len() == inputs.len()
+        && (contraction.inputs().iter())
+            .zip(inputs)
+            .all(|(have, &want)| have.as_slice() == want)
+        && contraction.slots().len() == labels.len()
+        && (contraction.slots().iter())
+            .zip(labels)
+            .all(|(slot, &c)| named(slot, c))
 }
 
 /// The operands' slots as the planner takes them.
@@ -123,6 +192,41 @@ pub(super) fn contraction_order(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_are_told_apart_by_their_contents() {
+        let c = contraction(&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']).unwrap();
+        assert!(describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[0, 2],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[2, 0],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[2, 1]],
+            &[0, 2],
+            &['i', 'j', 'k']
+        ));
+        assert!(!describes(&c, &[&[0, 1]], &[0, 1], &['i', 'j']));
+        assert!(!describes(
+            &c,
+            &[&[0, 1], &[1, 2]],
+            &[0, 2],
+            &['a', 'b', 'c']
+        ));
+        // Found again, not rebuilt.
+        let again = contraction(&[&[0, 1], &[1, 2]], &[0, 2], &['i', 'j', 'k']).unwrap();
+        assert!(Rc::ptr_eq(&c, &again));
+        let renamed = contraction(&[&[0, 1], &[1, 2]], &[0, 2], &['a', 'b', 'c']).unwrap();
+        assert!(!Rc::ptr_eq(&c, &renamed));
+    }
 
     /// `ij,jk,kl->il` with j = k = 10.
     fn chain(i: usize, l: usize) -> (Vec<Slots>, Vec<usize>, Vec<usize>) {

@@ -47,6 +47,7 @@ pub(crate) use gemm::{mat_mul_beta, thread_count};
 pub(crate) use into::contract_into;
 pub use into::Write;
 pub use matmul::matrix_product;
+pub(crate) use memo::contraction as contraction_of_tables;
 pub use shared::Intermediates;
 pub(crate) use sliced::contract_sliced;
 pub use vjp::Saved;
