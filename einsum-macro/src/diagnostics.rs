@@ -207,12 +207,17 @@ pub(crate) fn generate_into(model: &Model, tables: &Tables, krate: &TokenStream)
     let output_rank = tables.output.len();
     let term = model.spec.output().to_string();
     let rank_message = format!(
-        "einsum `{spec}`: {output} must have {output_rank} ax{} for the output term `{term}`, but \
+        "einsum `{spec}`: {output} must have {output_rank} {} for the output term `{term}`, but \
          its dimension type is `{{Self}}`",
-        if output_rank == 1 { "is" } else { "es" }
+        axes(output_rank)
     );
-    let static_rank = (output_rank <= 6)
-        .then(|| quote!(impl #rank for #private::ndarray::Dim<[usize; #output_rank]> {}));
+    let rank_item = rank_trait_item(
+        &rank,
+        output_rank,
+        &rank_message,
+        "an `IxDyn` array is accepted for any output term and checked when the einsum runs",
+        &private,
+    );
     let mut items = quote! {
         #[diagnostic::on_unimplemented(
             message = #message,
@@ -242,15 +247,7 @@ pub(crate) fn generate_into(model: &Model, tables: &Tables, krate: &TokenStream)
                 view
             }
         }
-        #[diagnostic::on_unimplemented(
-            message = #rank_message,
-            label = "wrong number of axes",
-            note = "an `IxDyn` array is accepted for any output term and checked when the einsum runs"
-        )]
-        #[allow(non_camel_case_types)]
-        trait #rank: #private::ndarray::Dimension {}
-        #static_rank
-        impl #rank for #private::ndarray::IxDyn {}
+        #rank_item
     };
     for (axis, &slot) in tables.output.iter().enumerate() {
         let extent = out_extent_trait(axis);
@@ -260,13 +257,7 @@ pub(crate) fn generate_into(model: &Model, tables: &Tables, krate: &TokenStream)
             "einsum `{spec}`: label `{label}` is {{FIRST}} in {} but {{THIS}} in {output}",
             escape(&model.operand_names[operand])
         );
-        let label_text = format!("extents of label `{label}` differ");
-        items.extend(quote! {
-            #[diagnostic::on_unimplemented(message = #message, label = #label_text)]
-            #[allow(non_camel_case_types)]
-            trait #extent<const FIRST: usize, const THIS: usize> {}
-            impl<const N: usize> #extent<N, N> for () {}
-        });
+        items.extend(equal_extents_trait(&extent, &message, label));
     }
     items
 }
@@ -284,23 +275,17 @@ fn rank_traits(
         let rank_trait = rank_trait(k);
         let rank = model.spec.inputs()[k].named_rank();
         let message = format!(
-            "einsum `{spec}`: {name} must have {rank} ax{} for its term `{term}`, but its \
+            "einsum `{spec}`: {name} must have {rank} {} for its term `{term}`, but its \
              dimension type is `{{Self}}`",
-            if rank == 1 { "is" } else { "es" }
+            axes(rank)
         );
-        let static_impl = (rank <= 6)
-            .then(|| quote!(impl #rank_trait for #private::ndarray::Dim<[usize; #rank]> {}));
-        items.extend(quote! {
-            #[diagnostic::on_unimplemented(
-                message = #message,
-                label = "wrong number of axes",
-                note = "an `IxDyn` array is accepted for any term and checked when the einsum runs"
-            )]
-            #[allow(non_camel_case_types)]
-            trait #rank_trait: #private::ndarray::Dimension {}
-            #static_impl
-            impl #rank_trait for #private::ndarray::IxDyn {}
-        });
+        items.extend(rank_trait_item(
+            &rank_trait,
+            rank,
+            &message,
+            "an `IxDyn` array is accepted for any term and checked when the einsum runs",
+            private,
+        ));
     }
     items
 }
@@ -325,16 +310,51 @@ fn extent_traits(tables: &Tables, spec: &str, names: &[String]) -> TokenStream {
                     names[first_operand], names[operand]
                 )
             };
-            let label_text = format!("extents of label `{label}` differ");
-            items.extend(quote! {
-                #[diagnostic::on_unimplemented(message = #message, label = #label_text)]
-                #[allow(non_camel_case_types)]
-                trait #extent<const FIRST: usize, const THIS: usize> {}
-                impl<const N: usize> #extent<N, N> for () {}
-            });
+            items.extend(equal_extents_trait(&extent, &message, label));
         }
     }
     items
+}
+
+/// `axis` or `axes`, for a count of `rank`.
+fn axes(rank: usize) -> &'static str {
+    if rank == 1 {
+        "axis"
+    } else {
+        "axes"
+    }
+}
+
+/// A rank check: the trait `name`, implemented for the ndarray dimension type of `rank` axes
+/// (when there is one) and for `IxDyn`, whose message is `message`.
+fn rank_trait_item(
+    name: &Ident,
+    rank: usize,
+    message: &str,
+    note: &str,
+    private: &TokenStream,
+) -> TokenStream {
+    let static_impl =
+        (rank <= 6).then(|| quote!(impl #name for #private::ndarray::Dim<[usize; #rank]> {}));
+    quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = "wrong number of axes", note = #note)]
+        #[allow(non_camel_case_types)]
+        trait #name: #private::ndarray::Dimension {}
+        #static_impl
+        impl #name for #private::ndarray::IxDyn {}
+    }
+}
+
+/// An extent check: the trait `name<FIRST, THIS>`, implemented for `()` when the two are
+/// equal, whose message is `message`, labelled with the label whose extents differ.
+fn equal_extents_trait(name: &Ident, message: &str, label: char) -> TokenStream {
+    let label_text = format!("extents of label `{label}` differ");
+    quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = #label_text)]
+        #[allow(non_camel_case_types)]
+        trait #name<const FIRST: usize, const THIS: usize> {}
+        impl<const N: usize> #name<N, N> for () {}
+    }
 }
 
 /// The `einsum_vjp!` items of a kernel whose forward pass keeps nothing for the gradients
