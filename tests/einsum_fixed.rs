@@ -52,17 +52,7 @@ fn matrix_product_of_fixed_arrays() {
 
 #[test]
 fn cross_product_through_levi_civita() {
-    let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k, sign) in [
-        (0, 1, 2, 1.0),
-        (1, 2, 0, 1.0),
-        (2, 0, 1, 1.0),
-        (0, 2, 1, -1.0),
-        (2, 1, 0, -1.0),
-        (1, 0, 2, -1.0),
-    ] {
-        eps[i][j][k] = sign;
-    }
+    let eps = common::levi_civita();
     let a = filled!(3; 3);
     let b = filled!(4; 3);
     let c: [f64; 3] = einsum!("ijk,j,k->i", &eps, &a, &b);

@@ -171,17 +171,7 @@ fn fixed_size_outputs() {
     assert_eq!(dot, 11.0);
 
     // The cross product through the Levi-Civita tensor, three operands planned at compile time.
-    let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k, s) in [
-        (0, 1, 2, 1.0),
-        (1, 2, 0, 1.0),
-        (2, 0, 1, 1.0),
-        (0, 2, 1, -1.0),
-        (2, 1, 0, -1.0),
-        (1, 0, 2, -1.0),
-    ] {
-        eps[i][j][k] = s;
-    }
+    let eps = common::levi_civita();
     let mut cross = [0.0; 3];
     einsum_into!(
         &mut cross,
@@ -195,17 +185,7 @@ fn fixed_size_outputs() {
 
 #[test]
 fn batch_outputs_row_by_row() {
-    let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k, s) in [
-        (0, 1, 2, 1.0),
-        (1, 2, 0, 1.0),
-        (2, 0, 1, 1.0),
-        (0, 2, 1, -1.0),
-        (2, 1, 0, -1.0),
-        (1, 0, 2, -1.0),
-    ] {
-        eps[i][j][k] = s;
-    }
+    let eps = common::levi_civita();
     let values = common::values(60, 5);
     let a: Vec<[f64; 3]> = values[..30].chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
     let b: Vec<[f64; 3]> = values[30..].chunks(3).map(|c| [c[0], c[1], c[2]]).collect();

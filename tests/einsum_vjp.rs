@@ -223,11 +223,7 @@ fn fixed_size_gradients_are_fixed_size_arrays() {
 
 #[test]
 fn fixed_size_cross_product_gradient() {
-    let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k) in [(0, 1, 2), (1, 2, 0), (2, 0, 1)] {
-        eps[i][j][k] = 1.0;
-        eps[i][k][j] = -1.0;
-    }
+    let eps = common::levi_civita();
     let a = [1.0, 2.0, 3.0];
     let b = [-1.0, 0.5, 2.0];
     let (c, back) = einsum_vjp!("ijk,j,k->i", eps, a, b);
