@@ -107,7 +107,7 @@ thread_local! {
 
 /// The contraction that the macro's tables describe ([`Contraction::from_labels`]), built
 /// once per thread for each of the last [`CONTRACTIONS_KEPT`] tables it was asked for, and
-/// found again by comparing the tables' contents (a few dozen integers).
+/// found again by comparing the tables' contents.
 fn from_tables(inputs: &[&[usize]], output: &[usize], labels: &[char]) -> Rc<Contraction> {
     let found = CONTRACTIONS.with_borrow_mut(|kept| {
         let at = kept
