@@ -643,8 +643,8 @@ fn pairwise<'a, T: Element>(
 ) -> Result<Option<Tensor<'a, T>>, ShapeError> {
     // The tensors stay where they are; the list of current tensors that the steps' positions
     // refer to (see `plan::Step`) is a list of places in `held`, and a step's result takes
-    // its left operand's place. (Moving the tensors themselves, a few hundred bytes each,
-    // showed in the profile of networks of many small tensors.)
+    // its left operand's place. (Moving the tensors themselves showed in the profile of
+    // networks of many small tensors.)
     let mut held: SmallVec<[Option<Tensor<'a, T>>; 4]> = tensors.into_iter().map(Some).collect();
     let mut current: SmallVec<[usize; 8]> = (0..held.len()).collect();
     for (left_at, right_at, kept) in order.steps() {
