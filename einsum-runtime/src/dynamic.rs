@@ -106,11 +106,8 @@ pub fn einsum_dyn<T: Element>(
     spec: &str,
     operands: &[ArrayViewD<'_, T>],
 ) -> Result<ArrayD<T>, EinsumError> {
-    let parsed = Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
     let ranks: Vec<usize> = operands.iter().map(|operand| operand.ndim()).collect();
-    let contraction = parsed
-        .resolve(&ranks)
-        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    let contraction = resolve(spec, &ranks)?;
     engine::contract(&contraction, operands)
         .map_err(|error| EinsumError::from_shape_error(spec, error))
 }
@@ -142,11 +139,8 @@ pub fn einsum_dyn<T: Element>(
 /// assert_eq!(plan.multiply_adds(), 2 * 10 * 1000 * 1000);
 /// ```
 pub fn explain(spec: &str, shapes: &[&[usize]]) -> Result<Explanation, EinsumError> {
-    let parsed = Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
     let ranks: Vec<usize> = shapes.iter().map(|shape| shape.len()).collect();
-    let contraction = parsed
-        .resolve(&ranks)
-        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    let contraction = resolve(spec, &ranks)?;
     engine::explain::explain_contraction(spec, &contraction, shapes)
         .map_err(|error| EinsumError::from_shape_error(spec, error))
 }
@@ -185,11 +179,16 @@ pub fn einsum_vjp_dyn<T: Element>(
     operands: &[ArrayViewD<'_, T>],
     g: ArrayViewD<'_, T>,
 ) -> Result<Vec<ArrayD<T>>, EinsumError> {
-    let parsed = Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
     let ranks: Vec<usize> = operands.iter().map(|operand| operand.ndim()).collect();
-    let contraction = parsed
-        .resolve(&ranks)
-        .map_err(|error| EinsumError::from_shape_error(spec, error))?;
+    let contraction = resolve(spec, &ranks)?;
     engine::vjp::vjp(&contraction, operands, g)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))
+}
+
+/// The contraction `spec` describes for operands of these ranks.
+pub(crate) fn resolve(spec: &str, ranks: &[usize]) -> Result<einsum_spec::Contraction, EinsumError> {
+    let parsed = Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
+    parsed
+        .resolve(ranks)
         .map_err(|error| EinsumError::from_shape_error(spec, error))
 }

@@ -257,10 +257,11 @@ fn into_static<T, D: Dimension>(
     }
 }
 
-/// The gradients of a spec without `...` with respect to every ndarray operand, from the
-/// slot tables the macro computed (as [`contract_static`]), for the upstream gradient `g`,
-/// reusing the intermediates the forward pass `saved` ([`contract_static_saving`];
-/// [`Saved::none`](engine::Saved::none) when there are none).
+/// The gradients of a spec without `...` with respect to the ndarray operands `wanted` lists
+/// (positions, increasing), from the slot tables the macro computed (as [`contract_static`]),
+/// for the upstream gradient `g`, reusing the intermediates the forward pass `saved`
+/// ([`contract_static_saving`]; [`Saved::none`](engine::Saved::none) when there are none).
+/// One array per wanted operand, in order; the other operands' gradients are not computed.
 ///
 /// # Errors
 ///
@@ -277,11 +278,12 @@ fn into_static<T, D: Dimension>(
 /// let g = array![1.0, 1.0];
 /// let grads = einsum_runtime::support::vjp_static(
 ///     "ij->i", &[&[0, 1]], &[0], &['i', 'j'], &[a.view().into_dyn()], g.view().into_dyn(),
-///     &einsum_runtime::engine::Saved::none(),
+///     &einsum_runtime::engine::Saved::none(), &[0],
 /// )
 /// .unwrap();
 /// assert_eq!(grads[0], array![[1.0, 1.0], [1.0, 1.0]].into_dyn());
 /// ```
+#[allow(clippy::too_many_arguments)]
 pub fn vjp_static<T: Element>(
     spec: &str,
     inputs: &[&[usize]],
@@ -290,9 +292,80 @@ pub fn vjp_static<T: Element>(
     operands: &[ArrayViewD<'_, T>],
     g: ArrayViewD<'_, T>,
     saved: &engine::Saved<T>,
+    wanted: &[usize],
 ) -> Result<Vec<ndarray::ArrayD<T>>, EinsumError> {
     let contraction = tables(spec, inputs, output, labels);
-    engine::vjp::vjp_reusing(&contraction, operands, g, saved)
+    engine::vjp::vjp_selected(&contraction, operands, g, saved, wanted)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))
+}
+
+/// [`vjp_static`] writing each wanted gradient into (or, with [`Write::Add`](engine::Write::Add),
+/// adding it to) the array paired with its operand's position in `grads` (increasing
+/// positions).
+///
+/// # Errors
+///
+/// As [`vjp_static`], and when a buffer does not have its operand's shape. Nothing is written
+/// when there is an error.
+///
+/// # Panics
+///
+/// As [`vjp_static`].
+///
+/// ```
+/// use einsum_runtime::engine::{Saved, Write};
+/// use ndarray::{array, Array2};
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let g = array![1.0, 1.0];
+/// let mut ga = Array2::zeros((2, 2));
+/// einsum_runtime::support::vjp_static_into(
+///     "ij->i", &[&[0, 1]], &[0], &['i', 'j'], &[a.view().into_dyn()], g.view().into_dyn(),
+///     &Saved::none(), &mut [(0, ga.view_mut().into_dyn())], Write::Add,
+/// )
+/// .unwrap();
+/// assert_eq!(ga, array![[1.0, 1.0], [1.0, 1.0]]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn vjp_static_into<T: Element>(
+    spec: &str,
+    inputs: &[&[usize]],
+    output: &[usize],
+    labels: &[char],
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+    saved: &engine::Saved<T>,
+    grads: &mut [(usize, ndarray::ArrayViewMutD<'_, T>)],
+    write: engine::Write,
+) -> Result<(), EinsumError> {
+    let contraction = tables(spec, inputs, output, labels);
+    engine::vjp::vjp_into(&contraction, operands, g, saved, grads, write)
+        .map_err(|error| EinsumError::from_shape_error(spec, error))
+}
+
+/// The gradients of a spec with `...` with respect to the operands `wanted` lists
+/// (positions, increasing): [`einsum_vjp_dyn`](crate::einsum_vjp_dyn) for those operands only.
+///
+/// # Errors
+///
+/// As [`einsum_vjp_dyn`](crate::einsum_vjp_dyn).
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0], [3.0, 4.0]].into_dyn();
+/// let b = array![1.0, 1.0].into_dyn();
+/// let g = array![1.0, 1.0].into_dyn();
+/// let grads = einsum_runtime::support::vjp_dyn("...j,j->...", &[a.view(), b.view()], g.view(), &[1]).unwrap();
+/// assert_eq!(grads, vec![array![4.0, 6.0].into_dyn()]);
+/// ```
+pub fn vjp_dyn<T: Element>(
+    spec: &str,
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+    wanted: &[usize],
+) -> Result<Vec<ndarray::ArrayD<T>>, EinsumError> {
+    let ranks: smallvec::SmallVec<[usize; 4]> = operands.iter().map(|a| a.ndim()).collect();
+    let contraction = crate::dynamic::resolve(spec, &ranks)?;
+    engine::vjp::vjp_selected(&contraction, operands, g, &engine::Saved::none(), wanted)
         .map_err(|error| EinsumError::from_shape_error(spec, error))
 }
 

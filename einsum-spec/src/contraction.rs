@@ -103,6 +103,24 @@ pub enum ShapeError {
         /// The gradient's shape.
         actual: Vec<usize>,
     },
+    /// A buffer given for an operand's gradient does not have that operand's shape.
+    ///
+    /// ```
+    /// use einsum_spec::ShapeError;
+    /// let err = ShapeError::GradientBufferShape { operand: 1, expected: vec![3, 4], actual: vec![4, 3] };
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "the gradient buffer of operand 1 has shape [4, 3] but operand 1 has shape [3, 4]"
+    /// );
+    /// ```
+    GradientBufferShape {
+        /// The operand.
+        operand: usize,
+        /// The operand's shape.
+        expected: Vec<usize>,
+        /// The buffer's shape.
+        actual: Vec<usize>,
+    },
     /// The array a contraction is written into (`einsum_into!`) has a rank other than the
     /// output term's.
     ///
@@ -277,6 +295,15 @@ impl fmt::Display for ShapeError {
                 f,
                 "the output gradient has shape {actual:?} but the output has shape {expected:?}: \
                  the gradient must have the output's shape"
+            ),
+            ShapeError::GradientBufferShape {
+                operand,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "the gradient buffer of operand {operand} has shape {actual:?} but operand \
+                 {operand} has shape {expected:?}"
             ),
             ShapeError::OutputRank { expected, rank } => write!(
                 f,

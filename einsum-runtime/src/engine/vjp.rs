@@ -20,10 +20,11 @@
 //! instead of two.
 
 use super::route::Route;
+use super::Write;
 use super::{contract, contract_sharing, contract_tracked, origin_bit, Intermediates};
 use crate::Element;
 use einsum_spec::{Contraction, ShapeError};
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn};
 
 /// How to spread a reduced gradient (one axis per kept label) back to one operand's shape:
 /// broadcast along axes whose label was not kept, zeros off the diagonals of repeated labels.
@@ -320,7 +321,7 @@ pub fn vjp<T: Element>(
     operands: &[ArrayViewD<'_, T>],
     g: ArrayViewD<'_, T>,
 ) -> Result<Vec<ArrayD<T>>, ShapeError> {
-    gradients(contraction, operands, g, Intermediates::new())
+    gradients(contraction, operands, g, Intermediates::new(), &All)
 }
 
 /// The pairwise intermediates a forward pass computed ([`forward_saving`]), kept for the
@@ -479,20 +480,107 @@ pub fn vjp_reusing<T: Element>(
     g: ArrayViewD<'_, T>,
     saved: &Saved<T>,
 ) -> Result<Vec<ArrayD<T>>, ShapeError> {
+    vjp_selected(contraction, operands, g, saved, &All)
+}
+
+/// Which operands' gradients are wanted.
+pub trait Wanted {
+    /// Whether operand `k`'s gradient is wanted.
+    fn wants(&self, k: usize) -> bool;
+}
+
+/// Every operand's gradient.
+pub struct All;
+
+impl Wanted for All {
+    fn wants(&self, _: usize) -> bool {
+        true
+    }
+}
+
+/// The operands whose positions are listed, in increasing order.
+impl Wanted for [usize] {
+    fn wants(&self, k: usize) -> bool {
+        self.contains(&k)
+    }
+}
+
+/// [`vjp_reusing`] for the operands `wanted` names only: one array per wanted operand, in
+/// operand order. The others cost nothing.
+///
+/// # Errors
+///
+/// As [`vjp`].
+///
+/// ```
+/// use einsum_runtime::engine::vjp;
+/// use einsum_runtime::spec::Spec;
+/// use ndarray::Array2;
+///
+/// let chain = Spec::parse("ij,jk,kl->il").unwrap().resolve(&[2, 2, 2]).unwrap();
+/// let (a, b, c) = (Array2::<f64>::ones((4, 3)), Array2::ones((3, 2)), Array2::ones((2, 5)));
+/// let operands = [a.view().into_dyn(), b.view().into_dyn(), c.view().into_dyn()];
+/// let g = ndarray::ArrayD::ones(vec![4, 5]);
+/// let all = vjp::vjp(&chain, &operands, g.view()).unwrap();
+/// let only_b = vjp::vjp_selected(&chain, &operands, g.view(), &vjp::Saved::none(), &[1][..]).unwrap();
+/// assert_eq!(only_b, vec![all[1].clone()]);
+/// ```
+pub fn vjp_selected<T: Element, W: Wanted + ?Sized>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+    saved: &Saved<T>,
+    wanted: &W,
+) -> Result<Vec<ArrayD<T>>, ShapeError> {
     let start = if saved.belongs_to(contraction, operands) {
         saved.intermediates.clone()
     } else {
         Intermediates::new()
     };
-    gradients(contraction, operands, g, start)
+    gradients(contraction, operands, g, start, wanted)
 }
 
-/// [`vjp`] with the store of intermediates starting as `shared`.
-fn gradients<T: Element>(
+/// The gradients of the operands `grads` names, written into (or, with [`Write::Add`], added
+/// to) the arrays beside them; `grads` lists each wanted operand once, in increasing order.
+/// As [`vjp_selected`] otherwise.
+///
+/// # Errors
+///
+/// As [`vjp`], and [`ShapeError::GradientBufferShape`] when a buffer does not have its
+/// operand's shape. Nothing is written when there is an error.
+pub fn vjp_into<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    g: ArrayViewD<'_, T>,
+    saved: &Saved<T>,
+    grads: &mut [(usize, ArrayViewMutD<'_, T>)],
+    write: Write,
+) -> Result<(), ShapeError> {
+    for (k, buffer) in grads.iter() {
+        let expected = operands[*k].shape();
+        if buffer.shape() != expected {
+            return Err(ShapeError::GradientBufferShape {
+                operand: *k,
+                expected: expected.to_vec(),
+                actual: buffer.shape().to_vec(),
+            });
+        }
+    }
+    let wanted: smallvec::SmallVec<[usize; 4]> = grads.iter().map(|(k, _)| *k).collect();
+    let values = vjp_selected(contraction, operands, g, saved, wanted.as_slice())?;
+    for ((_, buffer), value) in grads.iter_mut().zip(values) {
+        buffer.zip_mut_with(&value, |c, &v| write.apply(c, v));
+    }
+    Ok(())
+}
+
+/// The `wanted` gradients of [`vjp`], with the store of intermediates starting as `shared`.
+fn gradients<T: Element, W: Wanted + ?Sized>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
     g: ArrayViewD<'_, T>,
     mut shared: Intermediates<T>,
+    wanted: &W,
 ) -> Result<Vec<ArrayD<T>>, ShapeError> {
     let shapes: Vec<&[usize]> = operands.iter().map(|a| a.shape()).collect();
     let output = contraction.output();
@@ -505,7 +593,10 @@ fn gradients<T: Element>(
         if let Some(grads) =
             super::matmul::matrix_product_gradients(a_axes, b_axes, output, [a, b], &g)
         {
-            return Ok(grads.into());
+            return Ok((0..)
+                .zip(grads)
+                .filter_map(|(k, grad)| wanted.wants(k).then_some(grad))
+                .collect());
         }
     }
     let extents = contraction.bind_extents(&shapes)?;
@@ -525,9 +616,12 @@ fn gradients<T: Element>(
     // Each gradient has its operand's shape, which a broadcast view can make larger than
     // memory: checked for all before any is computed.
     for (operand, shape) in shapes.iter().enumerate() {
-        super::alloc::reserve::<T>(einsum_spec::Buffer::Gradient { operand }, shape)?;
+        if wanted.wants(operand) {
+            super::alloc::reserve::<T>(einsum_spec::Buffer::Gradient { operand }, shape)?;
+        }
     }
     (0..operands.len())
+        .filter(|&k| wanted.wants(k))
         .map(|k| {
             let (reduce, expansion) = plan(contraction, k, &extents, shapes[k]);
             // `g`, then every operand but `k`, as `plan` orders the inputs.
