@@ -169,6 +169,11 @@ pub use einsum_runtime::{
 };
 pub use einsum_runtime::{ndarray, spec};
 
+/// Whether a result written into the caller's array replaces its elements or is added to
+/// them: what `back` of [`einsum_vjp!`] with an output takes for its gradient buffers
+/// (BLAS's `beta` of 0 or 1). [`einsum_into!`] spells the same choice `out` or `out +=`.
+pub use einsum_runtime::engine::Write;
+
 /// Evaluates an einsum spec on its operands; the spec is checked at compile time.
 ///
 /// `einsum!(SPEC, a, b, …)`: `SPEC` is a string literal (see [the crate docs](crate) for the
@@ -454,9 +459,9 @@ pub mod __private {
     pub use einsum_runtime::operand::{AsOperand, DynOperand, IntoOutput};
     pub use einsum_runtime::spec::path::fixed;
     pub use einsum_runtime::support::{
-        batch_extent, check_gradient_rows, check_output_rows, contract_static,
-        contract_static_into, contract_static_saving, into_dimension, matrix_product,
-        matrix_product_into, panic_with, vjp_static,
+        batch_extent, check_gradient_buffer_rows, check_gradient_rows, check_output_rows,
+        contract_static, contract_static_into, contract_static_saving, into_dimension,
+        matrix_product, matrix_product_into, panic_with, vjp_dyn, vjp_static, vjp_static_into,
     };
     pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, Element};
     pub use num_traits::Zero;

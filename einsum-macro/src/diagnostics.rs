@@ -71,7 +71,7 @@ fn escape(text: &str) -> String {
 ///
 /// Input: the model. Output: item definitions, to be placed in the block that holds the
 /// kernels.
-pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenStream {
+pub(crate) fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     let spec = escape(&model.text);
     let names: Vec<String> = model.operand_names.iter().map(|n| escape(n)).collect();
     let terms: Vec<String> = model
@@ -108,8 +108,21 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenSt
             fn run(self) -> ::core::result::Result<Self::Output, #private::EinsumError>;
         }
     });
-    if vjp {
+    if let Some(gradients) = &model.gradients {
         let vjp_trait = vjp_trait();
+        let methods = if gradients.into {
+            quote! {
+                type GradsMut<'__g>;
+                fn vjp_into(self, gradient: &Self::Output, grads: Self::GradsMut<'_>, write: #private::Write) -> ::core::result::Result<(), #private::EinsumError>;
+            }
+        } else {
+            quote! {
+                type Grads;
+                type Saved;
+                fn run_saving(self) -> ::core::result::Result<(Self::Output, Self::Saved), #private::EinsumError>;
+                fn vjp(self, saved: &Self::Saved, gradient: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError>;
+            }
+        };
         items.extend(quote! {
             #[diagnostic::on_unimplemented(
                 message = #kernel_message,
@@ -117,10 +130,7 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenSt
                 note = #kernel_note
             )]
             trait #vjp_trait: #kernel + ::core::clone::Clone {
-                type Grads;
-                type Saved;
-                fn run_saving(self) -> ::core::result::Result<(Self::Output, Self::Saved), #private::EinsumError>;
-                fn vjp(self, saved: &Self::Saved, gradient: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError>;
+                #methods
             }
         });
     }

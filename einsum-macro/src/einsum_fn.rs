@@ -27,10 +27,48 @@ pub(crate) struct Functions {
     items: Vec<Function>,
 }
 
+/// `#[vjp(name)]` or `#[vjp(name, wrt = a)]` or `#[vjp(name, wrt = (a, b))]`.
+struct VjpAttr {
+    name: Ident,
+    /// The parameters differentiated, in the order of the gradient's tuple; `None` for all.
+    wrt: Option<Vec<Ident>>,
+}
+
+impl Parse for VjpAttr {
+    fn parse(stream: ParseStream<'_>) -> syn::Result<VjpAttr> {
+        let name: Ident = stream.parse()?;
+        if stream.is_empty() {
+            return Ok(VjpAttr { name, wrt: None });
+        }
+        stream.parse::<Token![,]>()?;
+        let keyword: Ident = stream.parse()?;
+        if keyword != "wrt" {
+            return Err(syn::Error::new(keyword.span(), "expected `wrt`"));
+        }
+        stream.parse::<Token![=]>()?;
+        let wrt = if stream.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in stream);
+            Punctuated::<Ident, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect()
+        } else {
+            vec![stream.parse()?]
+        };
+        if !stream.is_empty() {
+            return Err(stream.error("expected `)` after `wrt`"));
+        }
+        Ok(VjpAttr {
+            name,
+            wrt: Some(wrt),
+        })
+    }
+}
+
 /// `#[attrs] vis fn name(params) -> ret = "spec";`
 struct Function {
     attrs: Vec<Attribute>,
-    vjp: Option<Ident>,
+    vjp: Option<VjpAttr>,
     vis: Visibility,
     name: Ident,
     params: Vec<(Ident, Type)>,
@@ -60,10 +98,12 @@ impl Parse for Function {
         let mut kept = Vec::with_capacity(attrs.len());
         for attr in attrs.drain(..) {
             if attr.path().is_ident("vjp") {
-                vjp = Some(attr.parse_args::<Ident>().map_err(|e| {
+                vjp = Some(attr.parse_args::<VjpAttr>().map_err(|e| {
                     syn::Error::new(
                         e.span(),
-                        "einsum_fn: write the gradient's name as `#[vjp(name)]`",
+                        "einsum_fn: write the gradient's name as `#[vjp(name)]`, and to \
+                         differentiate some parameters only, `#[vjp(name, wrt = a)]` or \
+                         `#[vjp(name, wrt = (a, b))]`",
                     )
                 })?);
             } else {
@@ -155,6 +195,7 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
         target: None,
         spec: f.spec.clone(),
         operands: names.iter().map(|n| syn::parse_quote!(#n)).collect(),
+        wrt: None,
     };
     let model = model::build(&check)?;
 
@@ -185,13 +226,40 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
             #krate::einsum!(#spec, #(#names),*)
         }
     };
-    let Some(vjp_name) = &f.vjp else {
+    let Some(VjpAttr {
+        name: vjp_name,
+        wrt,
+    }) = &f.vjp
+    else {
         return Ok(forward);
     };
+    // The differentiated parameters' positions, in the order `wrt` lists them.
+    let listed: Vec<usize> = match wrt {
+        None => (0..names.len()).collect(),
+        Some(wrt) => {
+            let mut listed = Vec::new();
+            for ident in wrt {
+                let Some(position) = names.iter().position(|n| *n == ident) else {
+                    return Err(syn::Error::new_spanned(
+                        ident,
+                        format!("einsum_fn: `wrt` names `{ident}`, which is not a parameter of `{name}`"),
+                    ));
+                };
+                if listed.contains(&position) {
+                    return Err(syn::Error::new_spanned(
+                        ident,
+                        format!("einsum_fn: `wrt` names `{ident}` twice"),
+                    ));
+                }
+                listed.push(position);
+            }
+            listed
+        }
+    };
 
-    let grad_types = params
+    let grad_types = listed
         .iter()
-        .map(|(_, t)| gradient_type(krate, t))
+        .map(|&k| gradient_type(krate, &params[k].1))
         .collect::<syn::Result<Vec<_>>>()?;
     let param_tokens = params.iter().map(|(n, t)| quote!(#n: #t));
     let gradient = Ident::new("g", Span::call_site());
@@ -201,9 +269,9 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
             "einsum_fn: a function with `#[vjp]` cannot have a parameter named `g`: the gradient takes it",
         ));
     }
-    let grads_doc = names
+    let grads_doc = listed
         .iter()
-        .map(|n| format!("`d{n}`"))
+        .map(|&k| format!("`d{}`", names[k]))
         .collect::<Vec<_>>()
         .join(", ");
     let vjp_doc = format!(
@@ -215,6 +283,10 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
          with the other operands.",
         model.text
     );
+    let wrt = wrt.as_ref().map(|_| {
+        let positions = listed.iter().map(|&k| proc_macro2::Literal::usize_unsuffixed(k));
+        quote!(; wrt = (#(#positions),*))
+    });
     Ok(quote! {
         #forward
 
@@ -226,7 +298,7 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
         #[doc = ""]
         #[doc = " When ndarray operands do not fit the spec, or `g` does not have the result's shape."]
         #vis fn #vjp_name(#(#param_tokens,)* #gradient: &#ret) -> (#(#grad_types,)*) {
-            let (_, back) = #krate::einsum_vjp!(#spec, #(#names),*);
+            let (_, back) = #krate::einsum_vjp!(#spec, #(#names),* #wrt);
             back(#gradient)
         }
     })

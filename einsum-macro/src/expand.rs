@@ -38,23 +38,23 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
     let krate = &input.krate;
     let private = quote!(#krate::__private);
 
-    let vjp = input.mode == Mode::Vjp;
+    let gradients = model.gradients.as_ref();
     let into = input.target.is_some();
-    let mut diagnostics = diagnostics::generate(&model, krate, vjp);
+    let mut diagnostics = diagnostics::generate(&model, krate);
     let kernels = match &model.tables {
         Some(tables) => {
             if into {
                 diagnostics.extend(diagnostics::generate_into(&model, tables, krate));
             }
-            let fixed = gen_fixed::generate(tables, krate, vjp, into);
-            let rows = gen_rows::generate(tables, &model.text, krate, vjp, into);
-            let nd = gen_nd::generate(&model, tables, krate, vjp, into);
+            let fixed = gen_fixed::generate(tables, krate, gradients, into);
+            let rows = gen_rows::generate(tables, &model.text, krate, gradients, into);
+            let nd = gen_nd::generate(&model, tables, krate, gradients, into);
             // `einsum_vjp!` and `einsum_into!` have no `Var` kernel: a `Var` records its own
             // gradient, and is a value, not an array to write into.
-            let var = (!vjp && !into).then(|| gen_var::generate(&model, krate));
+            let var = (gradients.is_none() && !into).then(|| gen_var::generate(&model, krate));
             quote!(#fixed #rows #nd #var)
         }
-        None => gen_dyn::generate(&model, krate, vjp),
+        None => gen_dyn::generate(&model, krate, gradients),
     };
     let operands = input
         .operands
@@ -73,20 +73,30 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
             } else {
                 quote!(#private::Write::Assign)
             };
-            let run = run_into(&private);
+            let (run, call) = if gradients.is_some() {
+                (
+                    run_into_with_gradient(&private),
+                    quote!(__einsum_back_into(__einsum_run_vjp_into(#out, #bound, #write))),
+                )
+            } else {
+                (
+                    run_into(&private),
+                    quote!(__einsum_run_into(#out, #bound, #write)),
+                )
+            };
             quote! {
                 match (#output, (#(#operands,)*)) {
                     (#out, #bound) => {
                         #diagnostics
                         #kernels
                         #run
-                        __einsum_run_into(#out, #bound, #write)
+                        #call
                     }
                 }
             }
         }
         None => {
-            let run = if vjp {
+            let run = if gradients.is_some() {
                 run_with_gradient(&private)
             } else {
                 run_value(&private)
@@ -176,6 +186,38 @@ fn run_with_gradient(private: &TokenStream) -> TokenStream {
                 ::core::result::Result::Err(error) => #private::panic_with(error),
             };
             (output, back)
+        }
+    }
+}
+
+/// `__einsum_run_vjp_into` for `einsum_vjp!` with an output: writes the value into it (a shape
+/// error panics) and returns `back`, which writes the wanted gradients into the caller's
+/// buffers, `back(&g, (&mut ga, …), write)`. `back` is made by a function generic over the
+/// operands alone, so that it does not hold the output's borrow.
+fn run_into_with_gradient(private: &TokenStream) -> TokenStream {
+    let (into, vjp_trait) = (diagnostics::into_trait(), diagnostics::vjp_trait());
+    quote! {
+        #[inline(always)]
+        fn __einsum_run_vjp_into<O, K: #into<O> + #vjp_trait>(
+            out: O,
+            operands: K,
+            write: #private::Write,
+        ) -> K {
+            if let ::core::result::Result::Err(error) = operands.clone().run_into(out, write) {
+                #private::panic_with(error)
+            }
+            operands
+        }
+
+        #[inline(always)]
+        fn __einsum_back_into<K: #vjp_trait>(
+            operands: K,
+        ) -> impl for<'__g> ::core::ops::Fn(&K::Output, K::GradsMut<'__g>, #private::Write) + ::core::clone::Clone {
+            move |gradient: &K::Output, grads: K::GradsMut<'_>, write: #private::Write| {
+                if let ::core::result::Result::Err(error) = operands.clone().vjp_into(gradient, grads, write) {
+                    #private::panic_with(error)
+                }
+            }
         }
     }
 }

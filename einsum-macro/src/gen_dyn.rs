@@ -16,22 +16,24 @@
 //! The spec was checked at compile time; `...` can only be resolved once the ranks are known,
 //! so the run-time einsum does that. Fixed-size and ndarray operands may be mixed here.
 
-use crate::diagnostics::{kernel_trait, same_element_trait, vjp_trait};
-use crate::model::Model;
+use crate::diagnostics::{kernel_trait, same_element_trait};
+use crate::gen_fixed::{grad_var, operand_var};
+use crate::gen_vjp;
+use crate::model::{Gradients, Model};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 /// Generates the single, generic kernel impl for a spec with `...`, and with `vjp` its
 /// gradient (each operand's gradient has the operand's own type: fixed-size array, number or
 /// ndarray array).
-pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenStream {
+pub(crate) fn generate(model: &Model, krate: &TokenStream, gradients: Option<&Gradients>) -> TokenStream {
     let private = quote!(#krate::__private);
     let nothing_saved = crate::diagnostics::nothing_saved(&private);
     let kernel = kernel_trait();
     let spec = &model.text;
     let count = model.spec.inputs().len();
     let params: Vec<Ident> = (0..count).map(|k| format_ident!("__O{}", k)).collect();
-    let vars: Vec<Ident> = (0..count).map(|k| format_ident!("__op{}", k)).collect();
+    let vars: Vec<Ident> = (0..count).map(operand_var).collect();
     let o0 = &params[0];
     let elem0 = quote!(<#o0 as #private::DynOperand>::Elem);
 
@@ -51,10 +53,17 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenSt
         }
     }
 
-    let vjp_impl = vjp.then(|| {
-        let vjp_trait = vjp_trait();
-        let grads: Vec<Ident> = (0..count).map(|k| format_ident!("__g{}", k)).collect();
-        let conversions = params.iter().zip(&grads).enumerate().map(|(k, (param, grad))| {
+    // `einsum_vjp!` with an output refuses `...` specs (model.rs), so only the value form.
+    let vjp_impl = gradients.map(|gradients| {
+        let grad_types: Vec<TokenStream> = params
+            .iter()
+            .map(|param| quote!(<#param as #private::DynOperand>::Grad))
+            .collect();
+        let ascending = gradients.ascending();
+        let wanted = ascending.len();
+        let values: Vec<Ident> = ascending.iter().map(|&k| grad_var(k)).collect();
+        let conversions = ascending.iter().map(|&k| {
+            let (param, grad) = (&params[k], grad_var(k));
             if k == 0 {
                 quote!(<#param as #private::DynOperand>::grad_from(#grad))
             } else {
@@ -63,28 +72,28 @@ pub(crate) fn generate(model: &Model, krate: &TokenStream, vjp: bool) -> TokenSt
                 quote!(<#param as #private::DynOperand>::grad_from(<#elem as #same<#elem0>>::back_array(#grad)))
             }
         });
-        quote! {
-            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
-            impl<#(#params),*> #vjp_trait for (#(#params,)*)
-            where
-                #(#bounds,)*
-                #(#params: ::core::clone::Clone,)*
-            {
-                type Grads = (#(<#params as #private::DynOperand>::Grad,)*);
-                #nothing_saved
-
-                #[inline]
-                fn vjp(self, _: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
-                    let (#(#vars,)*) = self;
-                    let grads = #private::einsum_vjp_dyn(#spec, &[#(#views),*], __grad.view())?;
-                    let [#(#grads),*]: [#private::ndarray::ArrayD<#elem0>; #count] = match grads.try_into() {
-                        ::core::result::Result::Ok(grads) => grads,
-                        ::core::result::Result::Err(_) => ::core::unreachable!("one gradient per operand"),
-                    };
-                    ::core::result::Result::Ok((#(#conversions,)*))
-                }
-            }
-        }
+        let mut bounds = bounds.clone();
+        bounds.extend(params.iter().map(|param| quote!(#param: ::core::clone::Clone)));
+        gen_vjp::vjp_impl(&gen_vjp::VjpImpl {
+            generics: &params.iter().map(|p| quote!(#p)).collect::<Vec<_>>(),
+            operand_types: &params.iter().map(|p| quote!(#p)).collect::<Vec<_>>(),
+            bounds: &bounds,
+            gradients,
+            grad_types: &grad_types,
+            buffer_types: &[],
+            saving: &nothing_saved,
+            values: &quote! {
+                let (#(#vars,)*) = self;
+                let grads = #private::vjp_dyn(#spec, &[#(#views),*], __grad.view(), &[#(#ascending),*])?;
+                let [#(#values),*]: [#private::ndarray::ArrayD<#elem0>; #wanted] = match grads.try_into() {
+                    ::core::result::Result::Ok(grads) => grads,
+                    ::core::result::Result::Err(_) => ::core::unreachable!("one gradient per wanted operand"),
+                };
+                #(let #values = #conversions;)*
+            },
+            into: &TokenStream::new(),
+            private: &private,
+        })
     });
 
     quote! {

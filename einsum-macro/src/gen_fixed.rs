@@ -25,11 +25,10 @@
 //! own const generic, tied to the first by a diagnostic trait, so a mismatch is reported as
 //! an einsum error naming the label.
 
-use crate::diagnostics::{
-    element_trait, extent_trait, kernel_trait, same_element_trait, vjp_trait,
-};
+use crate::diagnostics::{element_trait, extent_trait, kernel_trait, same_element_trait};
 use crate::gen_into::{self, FixedOutput};
-use crate::model::Tables;
+use crate::gen_vjp;
+use crate::model::{Gradients, Tables};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -100,7 +99,12 @@ fn slot_extent(tables: &Tables, slot: usize) -> Ident {
 
 /// Generates the fixed-size kernel impl for a spec without `...`, with `vjp` its gradient, and
 /// with `into` its `einsum_into!` impl.
-pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool, into: bool) -> TokenStream {
+pub(crate) fn generate(
+    tables: &Tables,
+    krate: &TokenStream,
+    gradients: Option<&Gradients>,
+    into: bool,
+) -> TokenStream {
     let private = quote!(#krate::__private);
     let nothing_saved = crate::diagnostics::nothing_saved(&private);
     let kernel = kernel_trait();
@@ -171,8 +175,7 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool, into: bo
         gradient: false,
     };
     let body = planned(&forward, format_ident!("FORWARD"));
-    let vjp_impl = vjp.then(|| {
-        let vjp_trait = vjp_trait();
+    let vjp_impl = gradients.map(|gradients| {
         let grad_types: Vec<TokenStream> = tables
             .inputs
             .iter()
@@ -182,25 +185,39 @@ pub(crate) fn generate(tables: &Tables, krate: &TokenStream, vjp: bool, into: bo
                 nested_array(&quote!(#t0), &extents)
             })
             .collect();
-        let gradient_body = gradients(tables, &zero, &grad_types, &mut planned);
-        let grad_vars: Vec<Ident> = (0..operands).map(grad_var).collect();
-        quote! {
-            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types, unused_parens, unused_braces, unused_variables)]
-            impl<#(#generics),*> #vjp_trait for (#(#operand_types,)*)
-            where
-                #(#bounds,)*
-            {
-                type Grads = (#(#grad_types,)*);
-                #nothing_saved
-
-                #[inline]
-                fn vjp(self, _: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
-                    let (#(#vars,)*) = self;
-                    #gradient_body
-                    ::core::result::Result::Ok((#(#grad_vars,)*))
-                }
-            }
-        }
+        let body = gradients_of(tables, &zero, &grad_types, &mut planned, gradients);
+        let buffer_types: Vec<TokenStream> =
+            grad_types.iter().map(|ty| quote!(&'__g mut #ty)).collect();
+        let stores = gradients.listed.iter().map(|&k| {
+            let extents: Vec<TokenStream> = (0..tables.inputs[k].len())
+                .map(|a| {
+                    let extent = extent_param(k, a);
+                    quote!(#extent)
+                })
+                .collect();
+            gen_vjp::store_fixed(k, &extents)
+        });
+        gen_vjp::vjp_impl(&gen_vjp::VjpImpl {
+            generics: &generics,
+            operand_types: &operand_types,
+            bounds: &bounds,
+            gradients,
+            grad_types: &grad_types,
+            buffer_types: &buffer_types,
+            saving: &nothing_saved,
+            values: &quote! {
+                let (#(#vars,)*) = self;
+                #body
+            },
+            // A fixed-size gradient lives on the stack; storing it is a copy.
+            into: &quote! {
+                let (#(#vars,)*) = self;
+                #body
+                #(#stores)*
+                ::core::result::Result::Ok(())
+            },
+            private: &private,
+        })
     });
     let plan_items = (!choices.is_empty()).then(|| {
         let operands = Ident::new(plan::OPERANDS, proc_macro2::Span::call_site());
@@ -268,7 +285,7 @@ pub(crate) fn grad_var(k: usize) -> Ident {
     format_ident!("__g{}", k)
 }
 
-/// The gradients of every operand, defining `__gK` for each.
+/// The gradients of the operands `wanted` lists, defining `__gK` for each.
 ///
 /// The gradient of operand `k` is the contraction of the output gradient with the other
 /// operands onto `k`'s labels, so it is planned like the forward contraction (`planned`
@@ -278,15 +295,19 @@ pub(crate) fn grad_var(k: usize) -> Ident {
 /// forward pass, so the gradient is constant along them: the reduced result is spread along
 /// them by one copying nest. An operand with a repeated label (a diagonal) keeps the
 /// derivative of the forward loop nest, in [`gradient_nest`].
-fn gradients(
+fn gradients_of(
     tables: &Tables,
     zero: &TokenStream,
     grad_types: &[TokenStream],
     planned: &mut impl FnMut(&plan::Problem, Ident) -> TokenStream,
+    wanted: &Gradients,
 ) -> TokenStream {
     let mut code = TokenStream::new();
     let mut diagonal = Vec::new();
     for (k, axes) in tables.inputs.iter().enumerate() {
+        if !wanted.wants(k) {
+            continue;
+        }
         let has_diagonal = axes.iter().enumerate().any(|(a, s)| axes[..a].contains(s));
         if has_diagonal {
             diagonal.push(k);

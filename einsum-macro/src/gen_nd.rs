@@ -22,10 +22,11 @@
 
 use crate::diagnostics::{
     element_trait, kernel_trait, out_element_trait, out_rank_trait, rank_trait, same_element_trait,
-    vjp_trait,
 };
+use crate::gen_fixed::grad_var;
 use crate::gen_into;
-use crate::model::{Model, Tables};
+use crate::gen_vjp;
+use crate::model::{Gradients, Model, Tables};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -36,7 +37,7 @@ pub(crate) fn generate(
     model: &Model,
     tables: &Tables,
     krate: &TokenStream,
-    vjp: bool,
+    gradients: Option<&Gradients>,
     into: bool,
 ) -> TokenStream {
     let private = quote!(#krate::__private);
@@ -117,41 +118,70 @@ pub(crate) fn generate(
         }
     });
     let count = tables.inputs.len();
-    let vjp_impl = vjp.then(|| {
-        let vjp_trait = vjp_trait();
-        let dims: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__D{}", k)).collect();
-        let grads: Vec<Ident> = (0..tables.inputs.len()).map(|k| format_ident!("__g{}", k)).collect();
-        quote! {
-            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types)]
-            impl<'__a, #(#generics),*> #vjp_trait for (#(#operand_types,)*)
-            where
-                #(#bounds,)*
-            {
-                type Grads = (#(#private::ndarray::Array<#t0, #dims>,)*);
-                type Saved = #private::Saved<#t0>;
+    let vjp_impl = gradients.map(|gradients| {
+        let dims: Vec<Ident> = (0..count).map(|k| format_ident!("__D{}", k)).collect();
+        let grad_types: Vec<TokenStream> = dims
+            .iter()
+            .map(|dim| quote!(#private::ndarray::Array<#t0, #dim>))
+            .collect();
+        let buffer_types: Vec<TokenStream> = dims
+            .iter()
+            .map(|dim| quote!(#private::ndarray::ArrayViewMut<'__g, #t0, #dim>))
+            .collect();
+        let ascending = gradients.ascending();
+        let wanted = ascending.len();
+        let values: Vec<Ident> = ascending.iter().map(|&k| grad_var(k)).collect();
+        let value_dims = ascending.iter().map(|&k| &dims[k]);
+        let buffers = ascending.iter().map(|&k| {
+            let buffer = gen_vjp::buffer_var(k);
+            quote!((#k, #buffer.into_dyn()))
+        });
+        let saving = quote! {
+            type Saved = #private::Saved<#t0>;
 
-                #[inline]
-                fn run_saving(self) -> ::core::result::Result<(Self::Output, Self::Saved), #private::EinsumError> {
-                    let (#(#vars,)*) = self;
-                    #private::contract_static_saving::<#t0, #out_dim>(#tables_and_views)
-                }
-
-                #[inline]
-                fn vjp(self, __saved: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
-                    let (#(#vars,)*) = self;
-                    let grads = #private::vjp_static::<#t0>(
-                        #tables_and_views
-                        __grad.view().into_dyn(),
-                        __saved,
-                    )?;
-                    let [#(#grads),*]: [#private::ndarray::ArrayD<#t0>; #count] = match grads.try_into() {
-                        ::core::result::Result::Ok(grads) => grads,
-                        ::core::result::Result::Err(_) => ::core::unreachable!("one gradient per operand"),
-                    };
-                    ::core::result::Result::Ok((#(#private::into_dimension::<#t0, #dims>(#grads),)*))
-                }
+            #[inline]
+            fn run_saving(self) -> ::core::result::Result<(Self::Output, Self::Saved), #private::EinsumError> {
+                let (#(#vars,)*) = self;
+                #private::contract_static_saving::<#t0, #out_dim>(#tables_and_views)
             }
-        }
+        };
+        let generics: Vec<TokenStream> = std::iter::once(quote!('__a))
+            .chain(generics.iter().cloned())
+            .collect();
+        gen_vjp::vjp_impl(&gen_vjp::VjpImpl {
+            generics: &generics,
+            operand_types: &operand_types,
+            bounds: &bounds,
+            gradients,
+            grad_types: &grad_types,
+            buffer_types: &buffer_types,
+            saving: &saving,
+            values: &quote! {
+                let (#(#vars,)*) = self;
+                let grads = #private::vjp_static::<#t0>(
+                    #tables_and_views
+                    __grad.view().into_dyn(),
+                    __saved,
+                    &[#(#ascending),*],
+                )?;
+                let [#(#values),*]: [#private::ndarray::ArrayD<#t0>; #wanted] = match grads.try_into() {
+                    ::core::result::Result::Ok(grads) => grads,
+                    ::core::result::Result::Err(_) => ::core::unreachable!("one gradient per wanted operand"),
+                };
+                #(let #values = #private::into_dimension::<#t0, #value_dims>(#values);)*
+            },
+            into: &quote! {
+                let (#(#vars,)*) = self;
+                #private::vjp_static_into::<#t0>(
+                    #tables_and_views
+                    __grad.view().into_dyn(),
+                    &#private::Saved::none(),
+                    &mut [#(#buffers),*],
+                    __write,
+                )
+            },
+            private: &private,
+        })
     });
     let into_impl = into.then(|| {
         let (elem, dim) = (gen_into::out_elem(), format_ident!("__DO"));

@@ -31,13 +31,14 @@
 //! so the hot loop has no bounds checks and no per-row overhead. A batch label that is summed
 //! gives a fixed-size output.
 
-use crate::diagnostics::{kernel_trait, vjp_trait};
+use crate::diagnostics::kernel_trait;
 use crate::gen_fixed::{
     elem_param, element, element_bounds, extent_bounds, extent_param, factor, grad_var,
     gradient_term, gradient_update, nested_array, operand_var, product, slot_index,
 };
 use crate::gen_into::{self, FixedOutput};
-use crate::model::Tables;
+use crate::gen_vjp;
+use crate::model::{Gradients, Tables};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -120,6 +121,17 @@ impl Batch<'_> {
         }
     }
 
+    /// The type of the caller's buffer for operand `k`'s gradient: `&mut [Row]` when sliced,
+    /// else `&mut Row`.
+    fn buffer_type(&self, k: usize, elem: &TokenStream) -> TokenStream {
+        let row = nested_array(elem, &self.row_extents(k));
+        if self.is_sliced(k) {
+            quote!(&'__g mut [#row])
+        } else {
+            quote!(&'__g mut #row)
+        }
+    }
+
     /// The output's row extents (every output slot but a batch slot).
     fn output_row_extents(&self) -> Vec<TokenStream> {
         let skip = usize::from(self.output_is_batched());
@@ -136,7 +148,7 @@ pub(crate) fn generate(
     tables: &Tables,
     spec: &str,
     krate: &TokenStream,
-    vjp: bool,
+    gradients: Option<&Gradients>,
     into: bool,
 ) -> TokenStream {
     let Some(slot) = batch_slot(tables) else {
@@ -187,10 +199,11 @@ pub(crate) fn generate(
     };
     let body = forward(&batch, &zero, &output_row);
 
-    let vjp_impl = vjp.then(|| {
-        let vjp_trait = vjp_trait();
+    let vjp_impl = gradients.map(|gradients| {
         let grad_types: Vec<TokenStream> =
             (0..operands).map(|k| batch.gradient_type(k, &t0)).collect();
+        let buffer_types: Vec<TokenStream> =
+            (0..operands).map(|k| batch.buffer_type(k, &t0)).collect();
         let check = batch.output_is_batched().then(|| {
             let row_shape = batch.output_row_extents();
             quote! {
@@ -198,26 +211,29 @@ pub(crate) fn generate(
                 let __grad = &__grad[..__n];
             }
         });
-        let gradient_body = gradients(&batch, &zero);
-        let grad_vars: Vec<Ident> = (0..operands).map(grad_var).collect();
-        quote! {
-            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_camel_case_types, unused_parens, unused_variables)]
-            impl<#(#generics),*> #vjp_trait for (#(#operand_types,)*)
-            where
-                #(#bounds,)*
-            {
-                type Grads = (#(#grad_types,)*);
-                #nothing_saved
-
-                #[inline]
-                fn vjp(self, _: &Self::Saved, __grad: &Self::Output) -> ::core::result::Result<Self::Grads, #private::EinsumError> {
-                    #prologue
-                    #check
-                    #gradient_body
-                    ::core::result::Result::Ok((#(#grad_vars,)*))
-                }
-            }
-        }
+        let values = gradients_of(&batch, &zero, gradients, None);
+        let into = gradients_of(&batch, &zero, gradients, Some((&private, spec)));
+        gen_vjp::vjp_impl(&gen_vjp::VjpImpl {
+            generics: &generics,
+            operand_types: &operand_types,
+            bounds: &bounds,
+            gradients,
+            grad_types: &grad_types,
+            buffer_types: &buffer_types,
+            saving: &nothing_saved,
+            values: &quote! {
+                #prologue
+                #check
+                #values
+            },
+            into: &quote! {
+                #prologue
+                #check
+                #into
+                ::core::result::Result::Ok(())
+            },
+            private: &private,
+        })
     });
 
     let into_impl = into.then(|| {
@@ -381,18 +397,36 @@ fn output_row_at(batch: &Batch<'_>, zero: &TokenStream, output_row: &TokenStream
 /// load, an add and a store per element per row.
 const REGISTER_ELEMENTS: usize = 16;
 
-/// Every operand's gradient; defines `__gK`. The batch operands' rows come from one pass over
-/// the batch that builds each gradient row in a local row and stores it once (see
+/// The wanted operands' gradients. As values (`into` is `None`), defines `__gK` for each; into
+/// the caller's buffers `__bK` (`into` is the facade's `__private` path and the spec, for the
+/// length check), writes them as `__write` says. The batch operands' rows come from one pass
+/// over the batch that builds each gradient row in a local row and stores it once (see
 /// [`rows_pass`]). Each fixed-size operand's gradient is a sum over the whole batch, made in
 /// passes of its own (see [`fixed_gradient`]): fused with the rows, its sums would not fit in
 /// registers.
-fn gradients(batch: &Batch<'_>, zero: &TokenStream) -> TokenStream {
+fn gradients_of(
+    batch: &Batch<'_>,
+    zero: &TokenStream,
+    wanted: &Gradients,
+    into: Option<(&TokenStream, &str)>,
+) -> TokenStream {
     let tables = batch.tables;
     let slots = in_operand_order(batch);
-    let rows = rows_pass(batch, zero, &slots);
+    let rows = rows_pass(batch, zero, &slots, wanted, into);
     let fixed = (0..tables.inputs.len())
-        .filter(|&k| !batch.is_sliced(k))
-        .map(|k| fixed_gradient(batch, k, zero, &slots));
+        .filter(|&k| !batch.is_sliced(k) && wanted.wants(k))
+        .map(|k| {
+            let gradient = fixed_gradient(batch, k, zero, &slots);
+            let store = into.map(|_| {
+                let extents: Vec<TokenStream> = batch
+                    .row_extents(k)
+                    .iter()
+                    .map(|e| quote!(#e))
+                    .collect();
+                gen_vjp::store_fixed(k, &extents)
+            });
+            quote!(#gradient #store)
+        });
     quote! {
         #rows
         #(#fixed)*
@@ -462,15 +496,24 @@ impl SharedFactor {
     }
 }
 
-/// The batch operands' gradients, row by row; declares each `__gK` and fills it. Each row of
-/// a gradient is summed in a local row and stored once. `slots` are the nest's slots in the
-/// operands' order, the batch's excluded. Empty when no operand is a batch.
-fn rows_pass(batch: &Batch<'_>, zero: &TokenStream, slots: &[usize]) -> TokenStream {
+/// The wanted batch operands' gradients, row by row: declares each `__gK` and fills it, or
+/// (with `into`, as for [`gradients_of`]) fills the caller's `__bK` after checking its length.
+/// Each row of a gradient is summed in a local row and stored once. `slots` are the nest's
+/// slots in the operands' order, the batch's excluded. Empty when no wanted operand is a
+/// batch.
+fn rows_pass(
+    batch: &Batch<'_>,
+    zero: &TokenStream,
+    slots: &[usize],
+    wanted: &Gradients,
+    into: Option<(&TokenStream, &str)>,
+) -> TokenStream {
     let tables = batch.tables;
     let sliced: Vec<usize> = (0..tables.inputs.len())
         .filter(|&k| batch.is_sliced(k))
         .collect();
-    if sliced.is_empty() {
+    let computed: Vec<usize> = sliced.iter().copied().filter(|&k| wanted.wants(k)).collect();
+    if computed.is_empty() {
         return TokenStream::new();
     }
     let shared = SharedFactor::of(batch, slots);
@@ -487,14 +530,41 @@ fn rows_pass(batch: &Batch<'_>, zero: &TokenStream, slots: &[usize]) -> TokenStr
     let mut row_starts = TokenStream::new();
     let mut updates = TokenStream::new();
     let mut row_stores = TokenStream::new();
-    for &k in &sliced {
+    for &k in &computed {
         let var = grad_var(k);
-        let zeros = nested_array(zero, &batch.row_extents(k));
+        let extents = batch.row_extents(k);
+        let zeros = nested_array(zero, &extents);
         let rows = format_ident!("__rows{}", k);
-        declarations.extend(quote! {
-            let mut #var = ::std::vec![#zeros; __n];
-            let #rows = &mut #var[..__n];
-        });
+        let row = format_ident!("__row{}", k);
+        match into {
+            None => {
+                declarations.extend(quote! {
+                    let mut #var = ::std::vec![#zeros; __n];
+                    let #rows = &mut #var[..__n];
+                });
+                row_stores.extend(quote!(#rows[#b] = #row;));
+            }
+            Some((private, spec)) => {
+                let buffer = gen_vjp::buffer_var(k);
+                declarations.extend(quote! {
+                    #private::check_gradient_buffer_rows(#spec, #k, __n, #buffer.len(), &[#(#extents),*])?;
+                    let #rows = &mut #buffer[..__n];
+                });
+                let indices: Vec<Ident> = (0..extents.len())
+                    .map(|a| format_ident!("__i{}", a))
+                    .collect();
+                let add = indices.iter().zip(&extents).rev().fold(
+                    quote!(#rows[#b] #([#indices])* = #rows[#b] #([#indices])* + #row #([#indices])*;),
+                    |inner, (index, extent)| quote!(for #index in 0..#extent { #inner }),
+                );
+                row_stores.extend(quote! {
+                    match __write {
+                        #private::Write::Assign => #rows[#b] = #row,
+                        #private::Write::Add => { #add }
+                    }
+                });
+            }
+        }
         let term = match &shared {
             Some(shared) => {
                 let factor_element = shared.element();
@@ -508,9 +578,7 @@ fn rows_pass(batch: &Batch<'_>, zero: &TokenStream, slots: &[usize]) -> TokenStr
         };
         let row_axes = &tables.inputs[k][1..];
         let indices: Vec<Ident> = row_axes.iter().map(|&s| slot_index(s)).collect();
-        let row = format_ident!("__row{}", k);
         row_starts.extend(quote!(let mut #row = #zeros;));
-        row_stores.extend(quote!(#rows[#b] = #row;));
         updates.extend(if visits_once(row_axes, &nest_slots) {
             // Each step of the nest makes one element of the row: assigned, not added to
             // zero (the compiler then drops the zeroing too).

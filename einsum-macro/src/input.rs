@@ -25,6 +25,12 @@ pub(crate) struct Target {
     pub add: bool,
 }
 
+/// `einsum_vjp!`'s `wrt = …`: the operands whose gradients `back` gives, as listed.
+pub(crate) struct Wrt {
+    /// Operand positions, in the order of `back`'s tuple.
+    pub positions: Vec<usize>,
+}
+
 /// One parsed invocation.
 pub(crate) struct Input {
     /// The path of the `einsum` facade (`$crate` from the trampoline).
@@ -36,6 +42,8 @@ pub(crate) struct Input {
     pub spec: LitStr,
     /// The operand expressions, in order.
     pub operands: Vec<Expr>,
+    /// `einsum_vjp!`'s choice of operands to differentiate; `None` for all.
+    pub wrt: Option<Wrt>,
 }
 
 impl Parse for Input {
@@ -62,6 +70,7 @@ impl Parse for Input {
         };
         stream.parse::<Token![;]>()?;
 
+        let vjp = mode == Mode::Vjp;
         let usage = if into {
             "einsum_into! needs the output, the spec and its operands, as in \
              `einsum_into!(&mut c, \"ij,jk->ik\", &a, &b)` or `einsum_into!(&mut c += \"ij,jk->ik\", &a, &b)`"
@@ -71,37 +80,18 @@ impl Parse for Input {
         if stream.is_empty() {
             return Err(syn::Error::new(Span::call_site(), usage));
         }
-        let mut first: Expr = stream.parse()?;
-        let mut target = None;
-        if into {
-            match first {
-                // `&mut c += "spec"`: the spec is the right-hand side.
-                Expr::Binary(syn::ExprBinary {
-                    left,
-                    op: syn::BinOp::AddAssign(_),
-                    right,
-                    ..
-                }) => {
-                    target = Some(Target {
-                        expr: *left,
-                        add: true,
-                    });
-                    first = *right;
-                }
-                expr => {
-                    target = Some(Target { expr, add: false });
-                    if !stream.peek(Token![,]) {
-                        return Err(stream.error(usage));
-                    }
-                    stream.parse::<Token![,]>()?;
-                    first = stream.parse()?;
-                }
-            }
-        }
-        let spec = spec_literal(first)?;
-        let operands = if stream.is_empty() {
-            Vec::new()
+        let first: Expr = stream.parse()?;
+        // `einsum_vjp!` takes an output to write into when its first argument is not the
+        // spec; `einsum_into!` always does.
+        let (target, first) = if into || (vjp && !is_spec(&first)) {
+            let (target, spec) = target_and_spec(first, stream, usage)?;
+            (Some(target), spec)
         } else {
+            (None, first)
+        };
+        let spec = spec_literal(first)?;
+        let mut operands = Vec::new();
+        if !stream.is_empty() && !stream.peek(Token![;]) {
             if !stream.peek(Token![,]) {
                 return Err(stream.error(
                     "einsum expects `,` after the spec, then the operands, as in \
@@ -109,9 +99,25 @@ impl Parse for Input {
                 ));
             }
             stream.parse::<Token![,]>()?;
-            Punctuated::<Expr, Token![,]>::parse_terminated(stream)?
-                .into_iter()
-                .collect()
+            while !stream.is_empty() && !stream.peek(Token![;]) {
+                operands.push(stream.parse()?);
+                if stream.is_empty() || stream.peek(Token![;]) {
+                    break;
+                }
+                stream.parse::<Token![,]>()?;
+            }
+        }
+        let wrt = if stream.peek(Token![;]) {
+            stream.parse::<Token![;]>()?;
+            if !vjp {
+                return Err(stream.error(
+                    "`; wrt = …` chooses the operands einsum_vjp! differentiates; this macro \
+                     computes no gradient",
+                ));
+            }
+            Some(wrt(stream, operands.len())?)
+        } else {
+            None
         };
         Ok(Input {
             krate,
@@ -119,8 +125,100 @@ impl Parse for Input {
             target,
             spec,
             operands,
+            wrt,
         })
     }
+}
+
+/// Whether `expr` is the spec literal (possibly in an invisible group).
+fn is_spec(expr: &Expr) -> bool {
+    match expr {
+        Expr::Group(group) => is_spec(&group.expr),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_),
+            ..
+        }) => true,
+        _ => false,
+    }
+}
+
+/// The output and the spec from `&mut c, "spec"` or `&mut c += "spec"`, where `first` is
+/// what was parsed before the first comma.
+fn target_and_spec(first: Expr, stream: ParseStream<'_>, usage: &str) -> syn::Result<(Target, Expr)> {
+    match first {
+        // `&mut c += "spec"`: the spec is the right-hand side.
+        Expr::Binary(syn::ExprBinary {
+            left,
+            op: syn::BinOp::AddAssign(_),
+            right,
+            ..
+        }) => Ok((
+            Target {
+                expr: *left,
+                add: true,
+            },
+            *right,
+        )),
+        expr => {
+            if !stream.peek(Token![,]) {
+                return Err(stream.error(usage));
+            }
+            stream.parse::<Token![,]>()?;
+            Ok((Target { expr, add: false }, stream.parse()?))
+        }
+    }
+}
+
+/// `wrt = k` or `wrt = (k, …)`: operand positions below `operands`, each once.
+fn wrt(stream: ParseStream<'_>, operands: usize) -> syn::Result<Wrt> {
+    let usage = "expected `wrt = k` or `wrt = (k, …)`: the positions (from 0) of the operands \
+                 whose gradients `back` gives, as in `einsum_vjp!(\"ij,bj->bi\", &r, &rows; wrt = 0)`";
+    let keyword: Ident = stream.parse().map_err(|e| syn::Error::new(e.span(), usage))?;
+    if keyword != "wrt" {
+        return Err(syn::Error::new(keyword.span(), usage));
+    }
+    stream.parse::<Token![=]>()?;
+    let literals: Vec<syn::LitInt> = if stream.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in stream);
+        Punctuated::<syn::LitInt, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .collect()
+    } else {
+        vec![stream.parse().map_err(|e| syn::Error::new(e.span(), usage))?]
+    };
+    if !stream.is_empty() {
+        return Err(stream.error(usage));
+    }
+    if literals.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "`wrt = ()` asks for no gradient; use `einsum!` for the value alone",
+        ));
+    }
+    let mut positions = Vec::new();
+    for literal in &literals {
+        let position: usize = literal.base10_parse()?;
+        if position >= operands {
+            return Err(syn::Error::new(
+                literal.span(),
+                format!(
+                    "`wrt` names operand {position}, but there {} {operands} operand{} \
+                     (positions count from 0)",
+                    if operands == 1 { "is" } else { "are" },
+                    if operands == 1 { "" } else { "s" },
+                ),
+            ));
+        }
+        if positions.contains(&position) {
+            return Err(syn::Error::new(
+                literal.span(),
+                format!("`wrt` names operand {position} twice"),
+            ));
+        }
+        positions.push(position);
+    }
+    Ok(Wrt { positions })
 }
 
 /// The spec literal, looking through the invisible groups a `macro_rules!` fragment

@@ -20,6 +20,7 @@ mod gen_into;
 mod gen_nd;
 mod gen_rows;
 mod gen_var;
+mod gen_vjp;
 mod input;
 mod model;
 #[cfg(test)]

@@ -15,6 +15,33 @@ pub(crate) struct Model {
     pub tables: Option<Tables>,
     /// `the output (`&mut c`)`, for `einsum_into!`'s messages.
     pub output_name: Option<String>,
+    /// What `einsum_vjp!` differentiates; `None` for the macros without gradients.
+    pub gradients: Option<Gradients>,
+}
+
+/// The gradients `einsum_vjp!`'s `back` gives: which operands', in which order, and whether
+/// it writes them into the caller's buffers.
+pub(crate) struct Gradients {
+    /// Operand positions in the order of `back`'s tuple (every operand, in order, unless
+    /// `wrt` chose).
+    pub listed: Vec<usize>,
+    /// Whether `back` writes into buffers (`einsum_vjp!(&mut y, …)`) rather than returning
+    /// new values.
+    pub into: bool,
+}
+
+impl Gradients {
+    /// Whether operand `k`'s gradient is wanted.
+    pub fn wants(&self, k: usize) -> bool {
+        self.listed.contains(&k)
+    }
+
+    /// The wanted positions in increasing order, as the runtime takes them.
+    pub fn ascending(&self) -> Vec<usize> {
+        let mut positions = self.listed.clone();
+        positions.sort_unstable();
+        positions
+    }
 }
 
 /// A spec without `...` resolved to slots: what the loop nests are generated from.
@@ -131,15 +158,28 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
             output: contraction.output().to_vec(),
         })
     };
+    let vjp = input.mode == crate::input::Mode::Vjp;
     if input.target.is_some() && tables.is_none() {
-        return Err(syn::Error::new(
-            input.spec.span(),
+        let message = if vjp {
+            format!(
+                "{prefix}: einsum_vjp! with an output to write into does not take specs with \
+                 `...`; write the labels out, or use `einsum_vjp!` without the output"
+            )
+        } else {
             format!(
                 "{prefix}: einsum_into! does not take specs with `...`; write the labels out, or \
                  assign the result of `einsum!`"
-            ),
-        ));
+            )
+        };
+        return Err(syn::Error::new(input.spec.span(), message));
     }
+    let gradients = vjp.then(|| Gradients {
+        listed: match &input.wrt {
+            Some(wrt) => wrt.positions.clone(),
+            None => (0..input.operands.len()).collect(),
+        },
+        into: input.target.is_some(),
+    });
     let output_name = input
         .target
         .as_ref()
@@ -150,6 +190,7 @@ pub(crate) fn build(input: &Input) -> syn::Result<Model> {
         operand_names,
         tables,
         output_name,
+        gradients,
     })
 }
 

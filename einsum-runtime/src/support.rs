@@ -481,6 +481,39 @@ pub fn check_output_rows(
     Err(EinsumError::from_shape_error(spec, error))
 }
 
+/// Checks that the buffer given for batch operand `operand`'s gradient (`einsum_vjp!` with an
+/// output) has one row per batch element: `rows` rows where the operand has `batch`;
+/// `row_shape` is the shape of one row, for the message.
+///
+/// # Errors
+///
+/// [`EinsumError`] naming the operand and both shapes when `rows != batch`.
+///
+/// ```
+/// use einsum_runtime::support::check_gradient_buffer_rows;
+/// assert!(check_gradient_buffer_rows("ij,bj->bi", 1, 3, 3, &[2]).is_ok());
+/// let err = check_gradient_buffer_rows("ij,bj->bi", 1, 3, 2, &[2]).unwrap_err();
+/// assert!(err.to_string().contains("gradient buffer of operand 1 has shape [2, 2]"), "{err}");
+/// ```
+pub fn check_gradient_buffer_rows(
+    spec: &str,
+    operand: usize,
+    batch: usize,
+    rows: usize,
+    row_shape: &[usize],
+) -> Result<(), EinsumError> {
+    if rows == batch {
+        return Ok(());
+    }
+    let shape = |n: usize| core::iter::once(n).chain(row_shape.iter().copied()).collect();
+    let error = einsum_spec::ShapeError::GradientBufferShape {
+        operand,
+        expected: shape(batch),
+        actual: shape(rows),
+    };
+    Err(EinsumError::from_shape_error(spec, error))
+}
+
 /// Checks that the gradient passed to the `back` of an einsum over slices of fixed-size rows
 /// has one row per batch element: `rows` rows where the output has `batch`; `row_shape` is the
 /// shape of one row, for the message.
