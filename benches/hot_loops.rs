@@ -6,7 +6,11 @@
 //!   over the rows;
 //! - `ij,jk,kl->il` at 32 against two `general_mat_mul` calls with a kept temporary;
 //! - `ij->j` at 1000x1000 against a hand loop adding each row into the output;
-//! - `einsum!` (allocating its result) on 8x8 `ij,jk->ik` against `dot`.
+//! - `einsum!` (allocating its result) on 8x8 `ij,jk->ik` against `dot`;
+//! - a Procrustes step on 100,000 rows of 3 (`ij,bj->bi`, the squared distance to targets,
+//!   the 3x3 parameter's gradient only, written into a buffer, then an Adam update) against
+//!   the same step fused by hand into one pass over the rows; and the same step through
+//!   `einsum_vjp!` returning every gradient, as it was written before `wrt` existed.
 //!
 //! Each baseline is checked once against `einsum_into!`'s result before anything is timed.
 //! All elements are `f64`. Run with `RAYON_NUM_THREADS=1 cargo bench --bench hot_loops`;
@@ -15,7 +19,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use einsum::{einsum, einsum_into};
+use einsum::{einsum, einsum_into, einsum_vjp, Write};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array, Array1, Array2, Array3, Dimension, IntoDimension, Zip};
 use std::hint::black_box;
@@ -178,5 +182,152 @@ fn column_sums(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, matrix_products, cross_products, chain, column_sums);
+/// Adam's update of a 3x3 parameter from its gradient (PyTorch's rule and defaults, learning
+/// rate 1e-2): the same few dozen flops after either way of computing the gradient.
+struct Adam3 {
+    m: [[f64; 3]; 3],
+    v: [[f64; 3]; 3],
+    t: i32,
+}
+
+impl Adam3 {
+    fn new() -> Self {
+        Adam3 {
+            m: [[0.0; 3]; 3],
+            v: [[0.0; 3]; 3],
+            t: 0,
+        }
+    }
+
+    fn step(&mut self, r: &mut [[f64; 3]; 3], g: &[[f64; 3]; 3]) {
+        let (lr, b1, b2, eps): (f64, f64, f64, f64) = (1e-2, 0.9, 0.999, 1e-8);
+        self.t += 1;
+        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+        for i in 0..3 {
+            for j in 0..3 {
+                self.m[i][j] = b1 * self.m[i][j] + (1.0 - b1) * g[i][j];
+                self.v[i][j] = b2 * self.v[i][j] + (1.0 - b2) * g[i][j] * g[i][j];
+                r[i][j] -= lr * (self.m[i][j] / c1) / ((self.v[i][j] / c2).sqrt() + eps);
+            }
+        }
+    }
+}
+
+/// The loss `sum_b |R x_b - t_b|^2` and its gradient in R, `sum_b 2 (R x_b - t_b) x_b^T`, in
+/// one pass over the rows: the loop a user would fuse by hand.
+fn fused_procrustes(
+    r: &[[f64; 3]; 3],
+    x: &[[f64; 3]],
+    t: &[[f64; 3]],
+    gr: &mut [[f64; 3]; 3],
+) -> f64 {
+    let mut loss = 0.0;
+    *gr = [[0.0; 3]; 3];
+    for (xb, tb) in x.iter().zip(t) {
+        for i in 0..3 {
+            let y = r[i][0] * xb[0] + r[i][1] * xb[1] + r[i][2] * xb[2];
+            let d = y - tb[i];
+            loss += d * d;
+            for j in 0..3 {
+                gr[i][j] += 2.0 * d * xb[j];
+            }
+        }
+    }
+    loss
+}
+
+/// The same step through `einsum_vjp!` into buffers: the forward pass into `y`, the upstream
+/// gradient `2 (y - t)` made in place in `y`, the 3x3 parameter's gradient into `gr`.
+fn einsum_procrustes(
+    r: &[[f64; 3]; 3],
+    x: &[[f64; 3]],
+    t: &[[f64; 3]],
+    y: &mut Vec<[f64; 3]>,
+    gr: &mut [[f64; 3]; 3],
+) -> f64 {
+    let back = einsum_vjp!(&mut *y, "ij,bj->bi", r, x; wrt = 0);
+    let mut loss = 0.0;
+    for (yb, tb) in y.iter_mut().zip(t) {
+        for i in 0..3 {
+            let d = yb[i] - tb[i];
+            loss += d * d;
+            yb[i] = 2.0 * d;
+        }
+    }
+    back(y, (gr,), Write::Assign);
+    loss
+}
+
+fn procrustes(c: &mut Criterion) {
+    let n = 100_000;
+    let rows = |seed: u64| -> Vec<[f64; 3]> {
+        let flat: Array2<f64> = filled((n, 3), seed);
+        flat.rows()
+            .into_iter()
+            .map(|r| [r[0], r[1], r[2]])
+            .collect()
+    };
+    let (x, t) = (rows(1), rows(2));
+    let start = [[0.9, 0.1, 0.0], [-0.1, 0.9, 0.05], [0.0, -0.05, 1.0]];
+    let (mut y, mut g_einsum, mut g_hand) = (vec![[0.0; 3]; n], [[0.0; 3]; 3], [[0.0; 3]; 3]);
+    let loss_einsum = einsum_procrustes(&start, &x, &t, &mut y, &mut g_einsum);
+    let loss_hand = fused_procrustes(&start, &x, &t, &mut g_hand);
+    assert!(
+        (loss_einsum - loss_hand).abs() <= 1e-9 * loss_hand,
+        "{loss_einsum} against {loss_hand}"
+    );
+    for i in 0..3 {
+        for j in 0..3 {
+            let scale = g_hand[i][j].abs().max(1.0);
+            assert!(
+                (g_einsum[i][j] - g_hand[i][j]).abs() <= 1e-9 * scale,
+                "dR[{i}][{j}]"
+            );
+        }
+    }
+
+    let mut group = c.benchmark_group("procrustes step 100000 rows");
+    group.sample_size(30);
+    let (mut r, mut adam) = (start, Adam3::new());
+    group.bench_function("einsum_vjp! into, wrt = 0", |bench| {
+        bench.iter(|| {
+            let loss = einsum_procrustes(&r, black_box(&x), black_box(&t), &mut y, &mut g_einsum);
+            adam.step(&mut r, &g_einsum);
+            loss
+        })
+    });
+    let (mut r, mut adam) = (start, Adam3::new());
+    group.bench_function("fused hand loop", |bench| {
+        bench.iter(|| {
+            let loss = fused_procrustes(&r, black_box(&x), black_box(&t), &mut g_hand);
+            adam.step(&mut r, &g_hand);
+            loss
+        })
+    });
+    let (mut r, mut adam) = (start, Adam3::new());
+    group.bench_function("einsum_vjp! every gradient, allocating", |bench| {
+        bench.iter(|| {
+            let gr = {
+                let (y, back) = einsum_vjp!("ij,bj->bi", &r, black_box(&x));
+                let g: Vec<[f64; 3]> = y
+                    .iter()
+                    .zip(black_box(&t))
+                    .map(|(yb, tb)| [0, 1, 2].map(|i| 2.0 * (yb[i] - tb[i])))
+                    .collect();
+                back(&g).0
+            };
+            adam.step(&mut r, &gr);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    matrix_products,
+    cross_products,
+    chain,
+    column_sums,
+    procrustes
+);
 criterion_main!(benches);

@@ -32,8 +32,18 @@ fn wrt_gives_the_chosen_gradients_in_the_order_listed() {
 
     let (_, back) = einsum_vjp!("ij,jk,kl->il", &a, &b, &c; wrt = (2, 0));
     let (gc, ga) = back(&g2);
-    assert_gradient_close(&gc.into_dyn(), &want(spec, &ops, &g, 2), 1e-7, "wrt (2, 0): c");
-    assert_gradient_close(&ga.into_dyn(), &want(spec, &ops, &g, 0), 1e-7, "wrt (2, 0): a");
+    assert_gradient_close(
+        &gc.into_dyn(),
+        &want(spec, &ops, &g, 2),
+        1e-7,
+        "wrt (2, 0): c",
+    );
+    assert_gradient_close(
+        &ga.into_dyn(),
+        &want(spec, &ops, &g, 0),
+        1e-7,
+        "wrt (2, 0): a",
+    );
 }
 
 #[test]
@@ -47,12 +57,19 @@ fn wrt_on_matrix_products_diagonals_and_sums() {
     assert_gradient_close(&gb.into_dyn(), &want("ij,jk->ik", &ops, &g, 1), 1e-7, "dB");
 
     let m = random(&[3, 3], 3).into_dimensionality::<Ix2>().unwrap();
-    let v = random(&[3], 4).into_dimensionality::<ndarray::Ix1>().unwrap();
+    let v = random(&[3], 4)
+        .into_dimensionality::<ndarray::Ix1>()
+        .unwrap();
     let ops = [m.clone().into_dyn(), v.clone().into_dyn()];
     let g = random(&[3], 8);
     let (_, back) = einsum_vjp!("ii,i->i", &m, &v; wrt = 0);
     let (gm,) = back(&g.clone().into_dimensionality().unwrap());
-    assert_gradient_close(&gm.into_dyn(), &want("ii,i->i", &ops, &g, 0), 1e-7, "diagonal");
+    assert_gradient_close(
+        &gm.into_dyn(),
+        &want("ii,i->i", &ops, &g, 0),
+        1e-7,
+        "diagonal",
+    );
 }
 
 #[test]
@@ -65,7 +82,14 @@ fn wrt_on_fixed_size_arrays() {
     let (_, all) = einsum_vjp!("ijk,j,k->i", eps, a, b);
     let (_, ga_all, gb_all) = all(&g);
     assert_eq!((ga, gb), (ga_all, gb_all));
-    assert_eq!(c, [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]);
+    assert_eq!(
+        c,
+        [
+            a[1] * b[2] - a[2] * b[1],
+            a[2] * b[0] - a[0] * b[2],
+            a[0] * b[1] - a[1] * b[0]
+        ]
+    );
 }
 
 /// `n` rows of 3 with values from `seed`.
@@ -89,7 +113,11 @@ fn wrt_on_batches_of_rows() {
     let gd = rows_to_dyn(&g);
 
     let (y, back) = einsum_vjp!("ij,bj->bi", &r, &x; wrt = 0);
-    assert_close(&rows_to_dyn(&y), &reference_einsum("ij,bj->bi", &ops), "forward");
+    assert_close(
+        &rows_to_dyn(&y),
+        &reference_einsum("ij,bj->bi", &ops),
+        "forward",
+    );
     let (gr,): ([[f64; 3]; 3],) = back(&g);
     assert_gradient_close(
         &fixed_to_dyn(&[3, 3], gr.as_flattened()),
@@ -100,7 +128,12 @@ fn wrt_on_batches_of_rows() {
 
     let (_, back) = einsum_vjp!("ij,bj->bi", &r, &x; wrt = 1);
     let (gx,): (Vec<[f64; 3]>,) = back(&g);
-    assert_gradient_close(&rows_to_dyn(&gx), &want("ij,bj->bi", &ops, &gd, 1), 1e-7, "dX");
+    assert_gradient_close(
+        &rows_to_dyn(&gx),
+        &want("ij,bj->bi", &ops, &gd, 1),
+        1e-7,
+        "dX",
+    );
 }
 
 #[test]
@@ -111,7 +144,12 @@ fn wrt_on_ellipsis_specs() {
     let (y, back) = einsum_vjp!("...ij,jk->...ik", &batch, &w; wrt = 1);
     let g = random(y.shape(), 5);
     let (gw,): (Array2<f64>,) = back(&g);
-    assert_gradient_close(&gw.into_dyn(), &want("...ij,jk->...ik", &ops, &g, 1), 1e-7, "dW");
+    assert_gradient_close(
+        &gw.into_dyn(),
+        &want("...ij,jk->...ik", &ops, &g, 1),
+        1e-7,
+        "dW",
+    );
 }
 
 /// Fills every buffer with `start`, runs `back` as `write` says, and checks each buffer holds
@@ -124,7 +162,11 @@ fn back_writes_or_adds_into_ndarray_buffers_of_any_layout() {
     let g = random(&[2, 5], 9);
     let mut y = Array2::<f64>::zeros((2, 5));
     let back = einsum_vjp!(&mut y, "ij,jk,kl->il", &a, &b, &c; wrt = (2, 0));
-    assert_close(&y.clone().into_dyn(), &reference_einsum(spec, &ops), "forward into y");
+    assert_close(
+        &y.clone().into_dyn(),
+        &reference_einsum(spec, &ops),
+        "forward into y",
+    );
     let g2 = g.clone().into_dimensionality::<Ix2>().unwrap();
     for write in [Write::Assign, Write::Add] {
         let start_c = random(&[4, 5], 20).into_dimensionality::<Ix2>().unwrap();
@@ -150,14 +192,20 @@ fn back_writes_into_buffers_on_every_engine_route() {
     // One operand; a matrix product; a matrix-vector product; a diagonal; a broadcast sum.
     let m = random(&[3, 4], 1).into_dimensionality::<Ix2>().unwrap();
     let n = random(&[4, 2], 2).into_dimensionality::<Ix2>().unwrap();
-    let v = random(&[4], 3).into_dimensionality::<ndarray::Ix1>().unwrap();
+    let v = random(&[4], 3)
+        .into_dimensionality::<ndarray::Ix1>()
+        .unwrap();
     let sq = random(&[3, 3], 4).into_dimensionality::<Ix2>().unwrap();
 
     let mut y = Array1::<f64>::zeros(4);
     let back = einsum_vjp!(&mut y, "ij->j", &m);
     let g = random(&[4], 5);
     let mut gm = Array2::from_elem((3, 4), 1.0);
-    back(&g.clone().into_dimensionality().unwrap(), (gm.view_mut(),), Write::Add);
+    back(
+        &g.clone().into_dimensionality().unwrap(),
+        (gm.view_mut(),),
+        Write::Add,
+    );
     let want_m = want("ij->j", &[m.clone().into_dyn()], &g, 0);
     assert_gradient_close(&(gm - 1.0).into_dyn(), &want_m, 1e-7, "ij->j");
 
@@ -165,33 +213,74 @@ fn back_writes_into_buffers_on_every_engine_route() {
     let back = einsum_vjp!(&mut y, "ij,jk->ik", &m, &n; wrt = 1);
     let g = random(&[3, 2], 6);
     let mut gn = Array2::zeros((4, 2));
-    back(&g.clone().into_dimensionality().unwrap(), (gn.view_mut(),), Write::Assign);
+    back(
+        &g.clone().into_dimensionality().unwrap(),
+        (gn.view_mut(),),
+        Write::Assign,
+    );
     let ops = [m.clone().into_dyn(), n.clone().into_dyn()];
-    assert_gradient_close(&gn.into_dyn(), &want("ij,jk->ik", &ops, &g, 1), 1e-7, "matmul dB");
+    assert_gradient_close(
+        &gn.into_dyn(),
+        &want("ij,jk->ik", &ops, &g, 1),
+        1e-7,
+        "matmul dB",
+    );
 
     let mut y = Array1::<f64>::zeros(3);
     let back = einsum_vjp!(&mut y, "ij,j->i", &m, &v);
     let g = random(&[3], 7);
     let (mut gm, mut gv) = (Array2::zeros((3, 4)), Array1::zeros(4));
-    back(&g.clone().into_dimensionality().unwrap(), (gm.view_mut(), gv.view_mut()), Write::Assign);
+    back(
+        &g.clone().into_dimensionality().unwrap(),
+        (gm.view_mut(), gv.view_mut()),
+        Write::Assign,
+    );
     let ops = [m.clone().into_dyn(), v.clone().into_dyn()];
-    assert_gradient_close(&gm.into_dyn(), &want("ij,j->i", &ops, &g, 0), 1e-7, "matvec dM");
-    assert_gradient_close(&gv.into_dyn(), &want("ij,j->i", &ops, &g, 1), 1e-7, "matvec dv");
+    assert_gradient_close(
+        &gm.into_dyn(),
+        &want("ij,j->i", &ops, &g, 0),
+        1e-7,
+        "matvec dM",
+    );
+    assert_gradient_close(
+        &gv.into_dyn(),
+        &want("ij,j->i", &ops, &g, 1),
+        1e-7,
+        "matvec dv",
+    );
 
     let mut y = Array1::<f64>::zeros(3);
     let back = einsum_vjp!(&mut y, "ii->i", &sq);
     let g = random(&[3], 8);
     let mut gs = Array2::zeros((3, 3));
-    back(&g.clone().into_dimensionality().unwrap(), (gs.view_mut(),), Write::Assign);
-    assert_gradient_close(&gs.into_dyn(), &want("ii->i", &[sq.clone().into_dyn()], &g, 0), 1e-7, "diagonal");
+    back(
+        &g.clone().into_dimensionality().unwrap(),
+        (gs.view_mut(),),
+        Write::Assign,
+    );
+    assert_gradient_close(
+        &gs.into_dyn(),
+        &want("ii->i", &[sq.clone().into_dyn()], &g, 0),
+        1e-7,
+        "diagonal",
+    );
 
     let x = random(&[2, 3, 4], 9).into_dimensionality::<Ix3>().unwrap();
     let mut y = Array2::<f64>::zeros((2, 4));
     let back = einsum_vjp!(&mut y, "bij->bj", &x);
     let g = random(&[2, 4], 10);
     let mut gx = Array3::zeros((2, 3, 4));
-    back(&g.clone().into_dimensionality().unwrap(), (gx.view_mut(),), Write::Assign);
-    assert_gradient_close(&gx.into_dyn(), &want("bij->bj", &[x.clone().into_dyn()], &g, 0), 1e-7, "bij->bj");
+    back(
+        &g.clone().into_dimensionality().unwrap(),
+        (gx.view_mut(),),
+        Write::Assign,
+    );
+    assert_gradient_close(
+        &gx.into_dyn(),
+        &want("bij->bj", &[x.clone().into_dyn()], &g, 0),
+        1e-7,
+        "bij->bj",
+    );
 }
 
 #[test]
@@ -200,7 +289,14 @@ fn back_writes_fixed_size_and_row_gradients_into_buffers() {
     let (a, b) = ([1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]);
     let mut c = [0.0; 3];
     let back = einsum_vjp!(&mut c, "ijk,j,k->i", &eps, &a, &b; wrt = (1, 0));
-    assert_eq!(c, [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]);
+    assert_eq!(
+        c,
+        [
+            a[1] * b[2] - a[2] * b[1],
+            a[2] * b[0] - a[0] * b[2],
+            a[0] * b[1] - a[1] * b[0]
+        ]
+    );
     let g = [0.5, -1.0, 2.0];
     let (_, all) = einsum_vjp!("ijk,j,k->i", eps, a, b);
     let (g_eps, g_a, _) = all(&g);
@@ -218,7 +314,11 @@ fn back_writes_fixed_size_and_row_gradients_into_buffers() {
     let mut y = vec![[0.0; 3]; 6];
     let back = einsum_vjp!(&mut y, "ij,bj->bi", &r, &x; wrt = 0);
     let ops = [fixed_to_dyn(&[3, 3], r.as_flattened()), rows_to_dyn(&x)];
-    assert_close(&rows_to_dyn(&y), &reference_einsum("ij,bj->bi", &ops), "rows forward");
+    assert_close(
+        &rows_to_dyn(&y),
+        &reference_einsum("ij,bj->bi", &ops),
+        "rows forward",
+    );
     let mut gr = [[5.0; 3]; 3];
     back(&g, (&mut gr,), Write::Assign);
     assert_eq!(gr, gr_all);
@@ -284,7 +384,17 @@ fn einsum_fn_gradients_of_chosen_parameters() {
     let [a, b, c] = [0, 1, 2].map(|k| ops[k].clone().into_dimensionality::<Ix2>().unwrap());
     let g = random(&[2, 5], 9);
     let (gc, ga) = chain_vjp(&a, &b, &c, &g.clone().into_dimensionality().unwrap());
-    assert_gradient_close(&gc.into_dyn(), &want("ij,jk,kl->il", &ops, &g, 2), 1e-7, "dc");
-    assert_gradient_close(&ga.into_dyn(), &want("ij,jk,kl->il", &ops, &g, 0), 1e-7, "da");
+    assert_gradient_close(
+        &gc.into_dyn(),
+        &want("ij,jk,kl->il", &ops, &g, 2),
+        1e-7,
+        "dc",
+    );
+    assert_gradient_close(
+        &ga.into_dyn(),
+        &want("ij,jk,kl->il", &ops, &g, 0),
+        1e-7,
+        "da",
+    );
     assert_eq!(chain(&a, &b, &c).shape(), &[2, 5]);
 }

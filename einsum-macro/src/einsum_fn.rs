@@ -284,7 +284,9 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
         model.text
     );
     let wrt = wrt.as_ref().map(|_| {
-        let positions = listed.iter().map(|&k| proc_macro2::Literal::usize_unsuffixed(k));
+        let positions = listed
+            .iter()
+            .map(|&k| proc_macro2::Literal::usize_unsuffixed(k));
         quote!(; wrt = (#(#positions),*))
     });
     Ok(quote! {

@@ -26,7 +26,11 @@ use quote::{format_ident, quote};
 /// Generates the single, generic kernel impl for a spec with `...`, and with `vjp` its
 /// gradient (each operand's gradient has the operand's own type: fixed-size array, number or
 /// ndarray array).
-pub(crate) fn generate(model: &Model, krate: &TokenStream, gradients: Option<&Gradients>) -> TokenStream {
+pub(crate) fn generate(
+    model: &Model,
+    krate: &TokenStream,
+    gradients: Option<&Gradients>,
+) -> TokenStream {
     let private = quote!(#krate::__private);
     let nothing_saved = crate::diagnostics::nothing_saved(&private);
     let kernel = kernel_trait();

@@ -418,11 +418,8 @@ fn gradients_of(
         .map(|k| {
             let gradient = fixed_gradient(batch, k, zero, &slots);
             let store = into.map(|_| {
-                let extents: Vec<TokenStream> = batch
-                    .row_extents(k)
-                    .iter()
-                    .map(|e| quote!(#e))
-                    .collect();
+                let extents: Vec<TokenStream> =
+                    batch.row_extents(k).iter().map(|e| quote!(#e)).collect();
                 gen_vjp::store_fixed(k, &extents)
             });
             quote!(#gradient #store)
@@ -512,7 +509,11 @@ fn rows_pass(
     let sliced: Vec<usize> = (0..tables.inputs.len())
         .filter(|&k| batch.is_sliced(k))
         .collect();
-    let computed: Vec<usize> = sliced.iter().copied().filter(|&k| wanted.wants(k)).collect();
+    let computed: Vec<usize> = sliced
+        .iter()
+        .copied()
+        .filter(|&k| wanted.wants(k))
+        .collect();
     if computed.is_empty() {
         return TokenStream::new();
     }

@@ -115,11 +115,8 @@ pub(crate) fn store_fixed(k: usize, extents: &[TokenStream]) -> TokenStream {
         .map(|a| format_ident!("__i{}", a))
         .collect();
     let store = quote!(__write.apply(&mut (*#buffer) #([#indices])*, #value #([#indices])*););
-    indices
-        .iter()
-        .zip(extents)
-        .rev()
-        .fold(store, |inner, (index, extent)| {
-            quote!(for #index in 0..#extent { #inner })
-        })
+    indices.iter().zip(extents).rev().fold(
+        store,
+        |inner, (index, extent)| quote!(for #index in 0..#extent { #inner }),
+    )
 }

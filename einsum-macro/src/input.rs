@@ -144,7 +144,11 @@ fn is_spec(expr: &Expr) -> bool {
 
 /// The output and the spec from `&mut c, "spec"` or `&mut c += "spec"`, where `first` is
 /// what was parsed before the first comma.
-fn target_and_spec(first: Expr, stream: ParseStream<'_>, usage: &str) -> syn::Result<(Target, Expr)> {
+fn target_and_spec(
+    first: Expr,
+    stream: ParseStream<'_>,
+    usage: &str,
+) -> syn::Result<(Target, Expr)> {
     match first {
         // `&mut c += "spec"`: the spec is the right-hand side.
         Expr::Binary(syn::ExprBinary {
@@ -173,7 +177,9 @@ fn target_and_spec(first: Expr, stream: ParseStream<'_>, usage: &str) -> syn::Re
 fn wrt(stream: ParseStream<'_>, operands: usize) -> syn::Result<Wrt> {
     let usage = "expected `wrt = k` or `wrt = (k, …)`: the positions (from 0) of the operands \
                  whose gradients `back` gives, as in `einsum_vjp!(\"ij,bj->bi\", &r, &rows; wrt = 0)`";
-    let keyword: Ident = stream.parse().map_err(|e| syn::Error::new(e.span(), usage))?;
+    let keyword: Ident = stream
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), usage))?;
     if keyword != "wrt" {
         return Err(syn::Error::new(keyword.span(), usage));
     }
@@ -185,7 +191,9 @@ fn wrt(stream: ParseStream<'_>, operands: usize) -> syn::Result<Wrt> {
             .into_iter()
             .collect()
     } else {
-        vec![stream.parse().map_err(|e| syn::Error::new(e.span(), usage))?]
+        vec![stream
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), usage))?]
     };
     if !stream.is_empty() {
         return Err(stream.error(usage));

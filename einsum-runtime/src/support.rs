@@ -505,7 +505,11 @@ pub fn check_gradient_buffer_rows(
     if rows == batch {
         return Ok(());
     }
-    let shape = |n: usize| core::iter::once(n).chain(row_shape.iter().copied()).collect();
+    let shape = |n: usize| {
+        core::iter::once(n)
+            .chain(row_shape.iter().copied())
+            .collect()
+    };
     let error = einsum_spec::ShapeError::GradientBufferShape {
         operand,
         expected: shape(batch),
