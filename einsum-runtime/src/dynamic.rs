@@ -186,7 +186,10 @@ pub fn einsum_vjp_dyn<T: Element>(
 }
 
 /// The contraction `spec` describes for operands of these ranks.
-pub(crate) fn resolve(spec: &str, ranks: &[usize]) -> Result<einsum_spec::Contraction, EinsumError> {
+pub(crate) fn resolve(
+    spec: &str,
+    ranks: &[usize],
+) -> Result<einsum_spec::Contraction, EinsumError> {
     let parsed = Spec::parse(spec).map_err(|errors| EinsumError::from_spec_errors(spec, errors))?;
     parsed
         .resolve(ranks)

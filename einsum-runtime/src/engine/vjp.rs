@@ -19,12 +19,16 @@
 //! `ij,jk,kl->il` evaluated as `(ab) c`, the gradient of `c` is `(ab)^T g`, one product
 //! instead of two.
 
+use super::diagonal::Slots;
+use super::pool::{self, Pooled};
 use super::route::Route;
 use super::Write;
+use super::{alloc, into, matmul, memo};
 use super::{contract, contract_sharing, contract_tracked, origin_bit, Intermediates};
 use crate::Element;
-use einsum_spec::{Contraction, ShapeError};
+use einsum_spec::{Buffer, Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn};
+use smallvec::SmallVec;
 
 /// How to spread a reduced gradient (one axis per kept label) back to one operand's shape:
 /// broadcast along axes whose label was not kept, zeros off the diagonals of repeated labels.
@@ -150,6 +154,36 @@ impl Expansion {
     #[must_use]
     pub fn is_identity(&self) -> bool {
         self.reduced_slots == self.target_slots && self.reduced_shape == self.target_shape
+    }
+
+    /// Whether the operand repeats a slot, so that its gradient lands on a diagonal.
+    fn has_diagonal(&self) -> bool {
+        (0..self.target_slots.len()).any(|a| self.target_slots[..a].contains(&self.target_slots[a]))
+    }
+
+    /// [`apply`](Expansion::apply) into `out` (the operand's shape), as `write` says, for an
+    /// operand without a diagonal ([`Expansion::has_diagonal`]): `reduced` (one axis per
+    /// kept slot, each of its slot's extent) is read through a permuted, broadcast view, and
+    /// nothing is allocated for up to four axes (ndarray keeps their shapes inline).
+    fn spread_into<T: Element>(
+        &self,
+        reduced: &ArrayViewD<'_, T>,
+        out: &mut ArrayViewMutD<'_, T>,
+        write: Write,
+    ) {
+        let order: Slots = (self.target_slots.iter())
+            .filter_map(|s| self.reduced_slots.iter().position(|r| r == s))
+            .collect();
+        let mut view = reduced.view().permuted_axes(&order[..]);
+        for (axis, slot) in self.target_slots.iter().enumerate() {
+            if !self.reduced_slots.contains(slot) {
+                view.insert_axis_inplace(Axis(axis));
+            }
+        }
+        match view.broadcast(out.raw_dim()) {
+            Some(full) => into::write_from(out, &full, write),
+            None => unreachable!("kept axes have the operand's extents, the others length 1"),
+        }
     }
 
     /// The general case, for an operand with a repeated slot: zeros, and the (broadcast)
@@ -544,10 +578,46 @@ pub fn vjp_selected<T: Element, W: Wanted + ?Sized>(
 /// to) the arrays beside them; `grads` lists each wanted operand once, in increasing order.
 /// As [`vjp_selected`] otherwise.
 ///
+/// Repeated calls with the same contraction and shapes on one thread allocate nothing of the
+/// engine's own once warm, for:
+///
+/// - a contraction that is one matrix product (`ij,jk->ik`, its transposes, several axes per
+///   group): one GEMM per wanted gradient with its buffer as the product's `c` (BLAS's `beta`
+///   0 or 1), the other gradient not computed;
+/// - one or two operands whose gradients need no diagonal: each gradient's contraction
+///   ([`plan`], kept in the thread's memo) is evaluated into its buffer as `einsum_into!`
+///   evaluates a contraction, through a pooled buffer when the gradient is spread along
+///   summed or broadcast axes.
+///
+/// What may still allocate: matrixmultiply's packing buffer in each GEMM call, shapes of more
+/// than four axes, copies of operands whose strides allow no matrix view, and the other
+/// contractions (a repeated label, three operands or more), whose gradients are computed as
+/// [`vjp_selected`] computes them and then written.
+///
 /// # Errors
 ///
 /// As [`vjp`], and [`ShapeError::GradientBufferShape`] when a buffer does not have its
-/// operand's shape. Nothing is written when there is an error.
+/// operand's shape. Nothing is written when there is an error: every shape is checked before
+/// anything is written. (Past the checks, only the allocator can fail, refusing an
+/// intermediate no larger than `g`, an operand or a gradient.)
+///
+/// ```
+/// use einsum_runtime::engine::{vjp, Saved, Write};
+/// use einsum_runtime::spec::Spec;
+/// use ndarray::{array, Array2};
+///
+/// let c = Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap();
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let b = array![[5.0, 6.0], [7.0, 8.0]];
+/// let g = array![[1.0, 0.0], [0.0, 1.0]];
+/// let operands = [a.view().into_dyn(), b.view().into_dyn()];
+/// // Only `B`'s gradient, added to what the buffer holds.
+/// let mut db = Array2::<f64>::ones((2, 2));
+/// let mut grads = [(1, db.view_mut().into_dyn())];
+/// vjp::vjp_into(&c, &operands, g.view().into_dyn(), &Saved::none(), &mut grads, Write::Add)
+///     .unwrap();
+/// assert_eq!(db, a.t().dot(&g) + 1.0); // dB = A^T g
+/// ```
 pub fn vjp_into<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
@@ -566,12 +636,100 @@ pub fn vjp_into<T: Element>(
             });
         }
     }
-    let wanted: smallvec::SmallVec<[usize; 4]> = grads.iter().map(|(k, _)| *k).collect();
+    let output = contraction.output();
+    if let ([a_axes, b_axes], [a, b]) = (contraction.inputs(), operands) {
+        let route = Route::without_tables(contraction.inputs(), output, &[a.shape(), b.shape()]);
+        let done = route == Some(Route::MatrixProduct)
+            && matmul::matrix_product_gradients_into(
+                a_axes,
+                b_axes,
+                output,
+                [a, b],
+                &g,
+                grads,
+                write,
+            );
+        if done {
+            return Ok(());
+        }
+    }
+    if matches!(operands.len(), 1 | 2) && into_buffers(contraction, operands, &g, grads, write)? {
+        return Ok(());
+    }
+    let wanted: SmallVec<[usize; 4]> = grads.iter().map(|(k, _)| *k).collect();
     let values = vjp_selected(contraction, operands, g, saved, wanted.as_slice())?;
     for ((_, buffer), value) in grads.iter_mut().zip(values) {
-        buffer.zip_mut_with(&value, |c, &v| write.apply(c, v));
+        into::write_from(buffer, &value.view(), write);
     }
     Ok(())
+}
+
+/// The gradients `grads` names, for a contraction of one or two operands, each evaluated
+/// into its buffer: `Ok(false)`, with nothing written, when one of them needs a diagonal (the
+/// caller then computes them as [`vjp_selected`] does).
+fn into_buffers<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    g: &ArrayViewD<'_, T>,
+    grads: &mut [(usize, ArrayViewMutD<'_, T>)],
+    write: Write,
+) -> Result<bool, ShapeError> {
+    let extents = super::bind_extents(contraction, operands)?;
+    check_gradient(contraction.output(), &extents, g)?;
+    let mut plans: SmallVec<[std::rc::Rc<(Contraction, Expansion)>; 2]> = SmallVec::new();
+    for (k, _) in grads.iter() {
+        let plan = memo::gradient_plan(contraction, *k, &extents, operands[*k].shape());
+        if plan.1.has_diagonal() {
+            return Ok(false);
+        }
+        plans.push(plan);
+    }
+    // Past here only an intermediate's size can be refused, and none is larger than `g`, an
+    // operand or a gradient: checked now, so that a second gradient cannot fail once the
+    // first is written.
+    if grads.len() > 1 {
+        alloc::elements::<T>(Buffer::Intermediate, g.shape())?;
+        for operand in operands {
+            alloc::elements::<T>(Buffer::Intermediate, operand.shape())?;
+        }
+    }
+    for ((k, buffer), plan) in grads.iter_mut().zip(&plans) {
+        let (reduce, expansion) = &**plan;
+        // `g`, then every operand but `k`, as `plan` orders the inputs.
+        let inputs: SmallVec<[ArrayViewD<'_, T>; 2]> = std::iter::once(g.view())
+            .chain((operands.iter().enumerate()).filter_map(|(j, a)| (j != *k).then(|| a.view())))
+            .collect();
+        if expansion.is_identity() {
+            into::general(reduce, &inputs, buffer.view_mut(), write)?;
+            continue;
+        }
+        // Spread along summed or broadcast axes: the reduced gradient goes to a buffer from
+        // the thread's pool, and is read from there through a broadcast view.
+        let shape = &expansion.reduced_shape;
+        let len = shape.iter().product();
+        let values = pool::take::<T>(len).unwrap_or_else(|| vec![T::zero(); len]);
+        let mut reduced = Pooled::from_shape_vec(shape, values);
+        into::general(reduce, &inputs, reduced.view_mut(), Write::Assign)?;
+        expansion.spread_into(&reduced.view(), buffer, write);
+    }
+    Ok(true)
+}
+
+/// [`ShapeError::GradientShape`] when `g` does not have the output's shape for `extents`.
+fn check_gradient<T>(
+    output: &[usize],
+    extents: &[usize],
+    g: &ArrayViewD<'_, T>,
+) -> Result<(), ShapeError> {
+    let fits =
+        g.ndim() == output.len() && output.iter().zip(g.shape()).all(|(&s, &n)| extents[s] == n);
+    if fits {
+        return Ok(());
+    }
+    Err(ShapeError::GradientShape {
+        expected: output.iter().map(|&s| extents[s]).collect(),
+        actual: g.shape().to_vec(),
+    })
 }
 
 /// The `wanted` gradients of [`vjp`], with the store of intermediates starting as `shared`.
@@ -589,24 +747,16 @@ fn gradients<T: Element, W: Wanted + ?Sized>(
         (route, contraction.inputs(), operands)
     {
         // A matrix product `A · B`: `G · B^T` and `A^T · G` on the same matrix views, with
-        // none of the per-gradient tables below.
+        // none of the per-gradient tables below, each only when wanted.
+        let wants = [wanted.wants(0), wanted.wants(1)];
         if let Some(grads) =
-            super::matmul::matrix_product_gradients(a_axes, b_axes, output, [a, b], &g)
+            matmul::matrix_product_gradients(a_axes, b_axes, output, [a, b], &g, wants)
         {
-            return Ok((0..)
-                .zip(grads)
-                .filter_map(|(k, grad)| wanted.wants(k).then_some(grad))
-                .collect());
+            return Ok(grads.into_iter().flatten().collect());
         }
     }
     let extents = contraction.bind_extents(&shapes)?;
-    let expected: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
-    if g.shape() != expected.as_slice() {
-        return Err(ShapeError::GradientShape {
-            expected,
-            actual: g.shape().to_vec(),
-        });
-    }
+    check_gradient(output, &extents, &g)?;
     // Every gradient contracts `g` with the other operands, so with three operands or more
     // their pairwise intermediates can coincide (both `x` gradients of `bi,bjik,bk->bj` start
     // from `sum_j g_bj h_bjik`): evaluate them over one pool `[g, operands…]` and share.
