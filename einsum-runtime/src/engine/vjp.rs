@@ -696,9 +696,11 @@ fn into_buffers<T: Element>(
     for ((k, buffer), plan) in grads.iter_mut().zip(&plans) {
         let (reduce, expansion) = &**plan;
         // `g`, then every operand but `k`, as `plan` orders the inputs.
-        let inputs: SmallVec<[ArrayViewD<'_, T>; 2]> = std::iter::once(g.view())
-            .chain((operands.iter().enumerate()).filter_map(|(j, a)| (j != *k).then(|| a.view())))
-            .collect();
+        let others = (operands.iter().enumerate())
+            .filter(|&(j, _)| j != *k)
+            .map(|(_, a)| a.view());
+        let inputs: SmallVec<[ArrayViewD<'_, T>; 2]> =
+            std::iter::once(g.view()).chain(others).collect();
         // The reduced gradient's own extents: a slot that only operands of extent 1 along it
         // have is 1 here, though longer in the buffer.
         let reduce_extents = super::bind_extents(reduce, &inputs)?;
@@ -1039,25 +1041,23 @@ mod tests {
         );
         // `g` of the wrong shape, on each route: the matrix product, two operands into
         // buffers, one operand spread, a diagonal, three operands.
-        let cases: [(&str, &[&[usize]], &[usize], &[usize]); 5] = [
-            ("ij,jk->ik", &[&[4, 5], &[5, 6]], &[4, 7], &[0, 1]),
-            ("ij,j->i", &[&[4, 5], &[5]], &[5], &[0, 1]),
-            ("ij->j", &[&[4, 5]], &[4], &[0]),
-            ("ii,i->i", &[&[4, 4], &[4]], &[3], &[0, 1]),
-            (
-                "ij,jk,kl->il",
-                &[&[2, 3], &[3, 4], &[4, 5]],
-                &[5, 2],
-                &[0, 2],
-            ),
-        ];
-        for (spec, shapes, g_shape, wanted) in cases {
+        let wrong_g = |spec: &str, shapes: &[&[usize]], g_shape: &[usize], wanted: &[usize]| {
             let error = error_writes_nothing(spec, shapes, g_shape, wanted, None);
             assert!(
                 matches!(error, ShapeError::GradientShape { .. }),
                 "{spec}: {error:?}"
             );
-        }
+        };
+        wrong_g("ij,jk->ik", &[&[4, 5], &[5, 6]], &[4, 7], &[0, 1]);
+        wrong_g("ij,j->i", &[&[4, 5], &[5]], &[5], &[0, 1]);
+        wrong_g("ij->j", &[&[4, 5]], &[4], &[0]);
+        wrong_g("ii,i->i", &[&[4, 4], &[4]], &[3], &[0, 1]);
+        wrong_g(
+            "ij,jk,kl->il",
+            &[&[2, 3], &[3, 4], &[4, 5]],
+            &[5, 2],
+            &[0, 2],
+        );
         // Operands that do not fit the spec.
         let error = error_writes_nothing("ij,jk->ik", &[&[4, 5], &[6, 7]], &[4, 7], &[0], None);
         assert!(matches!(error, ShapeError::Extent { .. }), "{error:?}");
