@@ -303,6 +303,10 @@ pub fn vjp_static<T: Element>(
 /// adding it to) the array paired with its operand's position in `grads` (increasing
 /// positions).
 ///
+/// Warm calls (same tables and shapes, same thread) allocate nothing of the engine's own for
+/// matrix products and for one or two operands without a repeated label: see
+/// [`engine::vjp::vjp_into`].
+///
 /// # Errors
 ///
 /// As [`vjp_static`], and when a buffer does not have its operand's shape. Nothing is written

@@ -5,12 +5,15 @@
 //! matrixmultiply allocates its packing buffer on every call of `general_mat_mul`; that is
 //! measured here on the same shapes, and a contraction whose plan runs GEMM may allocate that
 //! much per GEMM step, nothing more.
+//!
+//! The same holds for `vjp_static_into` (what `einsum_vjp!` calls to write gradients into the
+//! caller's buffers) on matrix products and on one or two operands without diagonals.
 
 use einsum_runtime::engine::explain::{Kernel, Method};
 use einsum_runtime::engine::{self, Write};
 use einsum_runtime::spec::{Contraction, Spec};
-use einsum_runtime::support::contract_static_into;
-use ndarray::{Array2, Array3, ArrayD, ArrayViewD};
+use einsum_runtime::support::{contract_static_into, vjp_static_into};
+use ndarray::{Array2, Array3, ArrayD, ArrayViewD, Dimension};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -277,4 +280,137 @@ fn warm_calls_allocate_nothing_of_their_own() {
         let operands = [a.view().into_dyn(), b.view().into_dyn()];
         product.check(&operands, (n, n), gemm_allocations(n, n, n));
     }
+}
+
+/// `vjp_static_into` with these tables: the gradients of the operands `wanted` lists, written
+/// into `buffers` (one per wanted operand, in order) as `write` says.
+fn vjp_into(
+    tables: &Tables,
+    operands: &[ArrayViewD<'_, f64>],
+    g: &ArrayD<f64>,
+    buffers: &mut [ArrayD<f64>],
+    wanted: &[usize],
+    write: Write,
+) {
+    let mut grads: Vec<(usize, ndarray::ArrayViewMutD<'_, f64>)> = wanted
+        .iter()
+        .copied()
+        .zip(buffers.iter_mut().map(|b| b.view_mut()))
+        .collect();
+    vjp_static_into(
+        tables.spec,
+        tables.inputs,
+        tables.output,
+        tables.labels,
+        operands,
+        g.view(),
+        &engine::Saved::none(),
+        &mut grads,
+        write,
+    )
+    .unwrap();
+}
+
+/// Checks that `vjp_static_into` writes (and adds) the gradients `wanted` lists as
+/// `engine::vjp::vjp` computes them, and that its warm calls allocate at most `allowed` per
+/// call, for both ways of writing. The list of buffer views is built outside the counted
+/// calls, as generated code keeps it on the stack.
+#[track_caller]
+fn check_vjp(tables: &Tables, operands: &[ArrayViewD<'_, f64>], wanted: &[usize], allowed: usize) {
+    let contraction = tables.contraction();
+    let value = engine::contract(&contraction, operands).unwrap();
+    let g = ArrayD::from_shape_fn(value.shape(), |i| {
+        i.slice().iter().sum::<usize>() as f64 * 0.25 - 1.0
+    });
+    let all = engine::vjp::vjp(&contraction, operands, g.view()).unwrap();
+    let start = |k: usize| ArrayD::from_shape_fn(operands[k].shape(), |i| i[0] as f64 - 0.5);
+    for write in [Write::Assign, Write::Add] {
+        let mut buffers: Vec<ArrayD<f64>> = wanted.iter().map(|&k| start(k)).collect();
+        vjp_into(tables, operands, &g, &mut buffers, wanted, write);
+        for (&k, got) in wanted.iter().zip(&buffers) {
+            let want = match write {
+                Write::Assign => all[k].clone(),
+                Write::Add => &all[k] + &start(k),
+            };
+            assert_close(got, &want, tables.spec);
+        }
+        let mut grads: Vec<(usize, ndarray::ArrayViewMutD<'_, f64>)> = wanted
+            .iter()
+            .copied()
+            .zip(buffers.iter_mut().map(|b| b.view_mut()))
+            .collect();
+        let count = allocations(|| {
+            vjp_static_into(
+                tables.spec,
+                tables.inputs,
+                tables.output,
+                tables.labels,
+                operands,
+                g.view(),
+                &engine::Saved::none(),
+                &mut grads,
+                write,
+            )
+            .unwrap();
+        });
+        assert!(
+            count <= allowed * CALLS,
+            "{} wanted {wanted:?} ({write:?}): {count} allocations in {CALLS} warm calls, at most {allowed} a call allowed",
+            tables.spec
+        );
+    }
+}
+
+// As above, one test on one thread: the gradients' plans and buffers are per thread.
+#[test]
+fn warm_gradient_calls_into_buffers_allocate_nothing_of_their_own() {
+    // A 64x64 matrix product: one GEMM per wanted gradient, straight into its buffer.
+    let gemm_64 = gemm_allocations(64, 64, 64);
+    let product = Tables {
+        spec: "ij,jk->ik",
+        inputs: &[&[0, 1], &[1, 2]],
+        output: &[0, 2],
+        labels: &['i', 'j', 'k'],
+    };
+    let (a, b) = (matrix(64, 64, 11), matrix(64, 64, 12));
+    let operands = [a.view().into_dyn(), b.view().into_dyn()];
+    for wanted in [&[0, 1][..], &[0], &[1]] {
+        check_vjp(&product, &operands, wanted, wanted.len() * gemm_64);
+    }
+
+    // One operand summed: its gradient is `g` spread along the summed axis.
+    let column_sums = Tables {
+        spec: "ij->j",
+        inputs: &[&[0, 1]],
+        output: &[1],
+        labels: &['i', 'j'],
+    };
+    let big = matrix(100, 80, 13);
+    check_vjp(&column_sums, &[big.view().into_dyn()], &[0], 0);
+
+    // A matrix times a vector: not a matrix product (the vector has no kept axis); each
+    // gradient is one contraction of `g` with the other operand.
+    let matrix_vector = Tables {
+        spec: "ij,j->i",
+        inputs: &[&[0, 1], &[1]],
+        output: &[0],
+        labels: &['i', 'j'],
+    };
+    let v = ndarray::Array1::from_shape_fn(80, |j| j as f64 / 10.0 - 2.0);
+    let operands = [big.view().into_dyn(), v.view().into_dyn()];
+    for wanted in [&[0, 1][..], &[0], &[1]] {
+        check_vjp(&matrix_vector, &operands, wanted, 0);
+    }
+
+    // A 3x3 parameter applied to 1,000 vectors, only the parameter's gradient wanted: one
+    // GEMM of 3x1000 by 1000x3.
+    let linear = Tables {
+        spec: "ij,bj->bi",
+        inputs: &[&[0, 1], &[2, 1]],
+        output: &[2, 0],
+        labels: &['i', 'j', 'b'],
+    };
+    let (w, x) = (matrix(3, 3, 14), matrix(1000, 3, 15));
+    let operands = [w.view().into_dyn(), x.view().into_dyn()];
+    check_vjp(&linear, &operands, &[0], gemm_allocations(3, 1000, 3));
 }

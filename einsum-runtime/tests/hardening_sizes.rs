@@ -236,6 +236,7 @@ fn try_einsum_paths_report_too_large_outputs() {
         &[wide.view()],
         g.view(),
         &einsum_runtime::engine::Saved::none(),
+        &[0],
     )
     .unwrap_err();
     assert!(err

@@ -115,8 +115,9 @@ pub(crate) fn contract_into<T: Element>(
 }
 
 /// Any contraction into `out`: extents bound (reporting the operands' errors first), the
-/// output's shape checked, then the route for those extents.
-fn general<T: Element>(
+/// output's shape checked, then the route for those extents. Also the gradients' contractions
+/// into the caller's buffers (`vjp::vjp_into`).
+pub(super) fn general<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
     mut out: ArrayViewMutD<'_, T>,

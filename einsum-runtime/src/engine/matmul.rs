@@ -11,14 +11,16 @@
 //! product is faster through `dot` than through the direct loop (0.72–0.79 against 0.87 µs for
 //! the whole `einsum_dyn` call, 0.77 against 3.4 µs at 16x16). Products large enough for
 //! threads keep the engine's split. The gradients of such a contraction are two more calls
-//! to `dot` on the same views ([`matrix_product_gradients`]).
+//! to `dot` on the same views ([`matrix_product_gradients`]), or two GEMM calls straight into
+//! the caller's buffers ([`matrix_product_gradients_into`]).
 
 use super::alloc;
-use super::gemm::thread_count;
+use super::gemm::{mat_mul_beta, thread_count};
 use super::standard_copy;
+use super::Write;
 use crate::Element;
 use einsum_spec::Buffer;
-use ndarray::{ArrayD, ArrayView2, ArrayViewD, CowArray, Ix2, IxDyn};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, CowArray, Ix2, IxDyn};
 use smallvec::SmallVec;
 
 /// `a · b` for a contraction whose operands have the slots `a_axes` and `b_axes` and whose
@@ -184,54 +186,129 @@ fn product<T: Element>(
 }
 
 /// The gradients of a contraction that [`matrix_product`] evaluates, for the upstream
-/// gradient `g` (shaped like the output): with the operands as the matrices `A` and `B` of
-/// `C = A · B`, `dA = G · B^T` and `dB = A^T · G`, two calls to `dot` on the same views,
-/// each result laid back out in its operand's axis order (standard layout). `None` where
-/// [`matrix_product`] declines, or `g` does not have the output's shape; the caller then
-/// takes the general path, which also reports errors.
+/// gradient `g` (shaped like the output), of the operands `wanted` marks (`[a, b]`): with
+/// the operands as the matrices `A` and `B` of `C = A · B`, `dA = G · B^T` and `dB = A^T · G`,
+/// one call to `dot` per wanted gradient on the same views, each result laid back out in its
+/// operand's axis order (standard layout); an unwanted gradient is `None` and costs nothing.
+/// `None` where [`matrix_product`] declines, or `g` does not have the output's shape; the
+/// caller then takes the general path, which also reports errors.
 pub(super) fn matrix_product_gradients<T: Element>(
     a_axes: &[usize],
     b_axes: &[usize],
     output: &[usize],
     [a, b]: [&ArrayViewD<'_, T>; 2],
     g: &ArrayViewD<'_, T>,
-) -> Option<[ArrayD<T>; 2]> {
+    wanted: [bool; 2],
+) -> Option<[Option<ArrayD<T>>; 2]> {
     let grouping = Grouping::of(a_axes, b_axes, output)?;
     let (first, second) = if grouping.swapped { (b, a) } else { (a, b) };
     let arranged = Arranged::new(grouping, first, second)?;
     if g.shape() != arranged.output_shape().as_slice() {
         return None;
     }
-    alloc::reserve::<T>(Buffer::Gradient { operand: 0 }, a.shape()).ok()?;
-    alloc::reserve::<T>(Buffer::Gradient { operand: 1 }, b.shape()).ok()?;
+    for (operand, shape) in [a.shape(), b.shape()].into_iter().enumerate() {
+        if wanted[operand] {
+            alloc::reserve::<T>(Buffer::Gradient { operand }, shape).ok()?;
+        }
+    }
     let (first_matrix, second_matrix) = arranged.matrices()?;
     let (m, _, n) = arranged.dims;
     let g = g.to_shape((m, n)).ok()?;
-    let d_first = g.dot(&second_matrix.t());
-    let d_second = first_matrix.t().dot(&g);
     let grouping = &arranged.grouping;
     let (first_operand, second_operand) = if grouping.swapped { (1, 0) } else { (0, 1) };
-    let d_first = laid_out(
-        d_first,
-        arranged.first.shape(),
-        &grouping.first_axes,
-        Buffer::Gradient {
+    let d_first = if wanted[first_operand] {
+        let matrix = g.dot(&second_matrix.t());
+        let what = Buffer::Gradient {
             operand: first_operand,
-        },
-    )?;
-    let d_second = laid_out(
-        d_second,
-        arranged.second.shape(),
-        &grouping.second_axes,
-        Buffer::Gradient {
+        };
+        let shape = arranged.first.shape();
+        Some(laid_out(matrix, shape, &grouping.first_axes, what)?)
+    } else {
+        None
+    };
+    let d_second = if wanted[second_operand] {
+        let matrix = first_matrix.t().dot(&g);
+        let what = Buffer::Gradient {
             operand: second_operand,
-        },
-    )?;
+        };
+        let shape = arranged.second.shape();
+        Some(laid_out(matrix, shape, &grouping.second_axes, what)?)
+    } else {
+        None
+    };
     Some(if grouping.swapped {
         [d_second, d_first]
     } else {
         [d_first, d_second]
     })
+}
+
+/// [`matrix_product_gradients`] written into the caller's buffers: each `(operand, buffer)`
+/// of `grads` (operand 0 or 1, a buffer of that operand's shape) receives that operand's
+/// gradient as `write` says, by one GEMM with the buffer, viewed as the gradient's matrix, as
+/// its `c` (BLAS's `beta` 0 or 1). Nothing else is allocated, except copies of operands (or of
+/// `g`) whose strides allow no matrix view.
+///
+/// `false`, with nothing written, where [`matrix_product_gradients`] declines or a buffer has
+/// no matrix view: one of more than two axes whose axes, put in matrix order, are not in
+/// standard layout.
+pub(super) fn matrix_product_gradients_into<T: Element>(
+    a_axes: &[usize],
+    b_axes: &[usize],
+    output: &[usize],
+    [a, b]: [&ArrayViewD<'_, T>; 2],
+    g: &ArrayViewD<'_, T>,
+    grads: &mut [(usize, ArrayViewMutD<'_, T>)],
+    write: Write,
+) -> bool {
+    let Some(grouping) = Grouping::of(a_axes, b_axes, output) else {
+        return false;
+    };
+    let (first, second) = if grouping.swapped { (b, a) } else { (a, b) };
+    let Some(arranged) = Arranged::new(grouping, first, second) else {
+        return false;
+    };
+    if g.shape() != arranged.output_shape().as_slice() {
+        return false;
+    }
+    let (m, k, n) = arranged.dims;
+    let grouping = &arranged.grouping;
+    let first_operand = usize::from(grouping.swapped);
+    // Every buffer as its gradient's matrix (`m x k` for the first operand's, `k x n` for the
+    // second's) before anything is written, so that a buffer without one declines the lot.
+    let mut targets: SmallVec<[(bool, ArrayViewMut2<'_, T>); 2]> = SmallVec::new();
+    for (operand, buffer) in grads.iter_mut() {
+        let is_first = *operand == first_operand;
+        let (axes, dims) = if is_first {
+            (&grouping.first_axes, (m, k))
+        } else {
+            (&grouping.second_axes, (k, n))
+        };
+        let permuted = buffer.view_mut().permuted_axes(&axes[..]);
+        let matrix = if permuted.ndim() == 2 {
+            permuted.into_dimensionality::<Ix2>().ok()
+        } else {
+            permuted.into_shape_with_order(dims).ok()
+        };
+        match matrix {
+            Some(matrix) if matrix.dim() == dims => targets.push((is_first, matrix)),
+            _ => return false,
+        }
+    }
+    let Some((first_matrix, second_matrix)) = arranged.matrices() else {
+        return false;
+    };
+    let Ok(g) = g.to_shape((m, n)) else {
+        return false;
+    };
+    for (is_first, mut c) in targets {
+        if is_first {
+            mat_mul_beta(&g.view(), &second_matrix.t(), write.beta(), &mut c);
+        } else {
+            mat_mul_beta(&first_matrix.t(), &g.view(), write.beta(), &mut c);
+        }
+    }
+    true
 }
 
 /// A gradient computed as a matrix over an operand's permuted axes (`permuted_shape`, the
@@ -464,14 +541,17 @@ mod tests {
                 // Gradients: g contracted with the other operand into each operand's labels.
                 let out_labels = spec.split_once("->").unwrap().1;
                 let g = tensor(want.shape(), layout_a, 3);
-                let [da, db] = matrix_product_gradients(
+                let [Some(da), Some(db)] = matrix_product_gradients(
                     a_axes,
                     b_axes,
                     c.output(),
                     [&a.view(), &b.view()],
                     &g.view(),
+                    [true, true],
                 )
-                .unwrap_or_else(|| panic!("{spec}: gradients declined"));
+                .unwrap_or_else(|| panic!("{spec}: gradients declined")) else {
+                    panic!("{spec}: a wanted gradient is missing")
+                };
                 let reference = super::super::reference::reference_einsum;
                 let want_da = reference(
                     &format!("{out_labels},{b_labels}->{a_labels}"),

@@ -7,11 +7,13 @@
 //! extents, and, for the gradients' contractions, of which operands each stands for and which
 //! intermediates the store holds (see `plan::order_reusing`). The engine keeps the last
 //! [`ENTRIES`] orders it computed on each thread and looks them up by all of that first (a
-//! few comparisons of short `Vec`s).
+//! few comparisons of short `Vec`s). The same kind of memo keeps the contractions built from the
+//! macro's tables ([`contraction`]) and the gradients' plans ([`gradient_plan`]).
 
 use super::diagonal::Slots;
 use super::plan::{self, Step};
 use super::shared::Key;
+use super::vjp::{self, Expansion};
 use einsum_spec::{Contraction, Label, Slot};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -68,6 +70,8 @@ thread_local! {
     static ORDERS: RefCell<Vec<(Remembered, Rc<[Step]>)>> = const { RefCell::new(Vec::new()) };
     /// This thread's contractions built from the macro's tables, the most recently used last.
     static CONTRACTIONS: RefCell<Vec<Rc<Contraction>>> = const { RefCell::new(Vec::new()) };
+    /// This thread's gradient plans and what they were made for, the most recently used last.
+    static GRADIENTS: RefCell<Vec<RememberedGradient>> = const { RefCell::new(Vec::new()) };
     /// How many orders this thread has planned rather than found (for the tests).
     #[cfg(test)]
     static PLANNED: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
@@ -145,6 +149,51 @@ pub(crate) fn contraction(
         Rc::clone,
         || Contraction::from_labels(inputs, output, labels).map(Rc::new),
     )
+}
+
+/// One operand's gradient plan ([`vjp::plan`]) and what it was made from.
+struct RememberedGradient {
+    contraction: Contraction,
+    operand: usize,
+    extents: Vec<usize>,
+    shape: Vec<usize>,
+    plan: Rc<(Contraction, Expansion)>,
+}
+
+/// [`vjp::plan`] for `operand` of `contraction`, made once per thread for each of the last
+/// [`ENTRIES`] gradients it was asked for and found again by comparing the contraction, the
+/// extents and the operand's shape: a warm gradient into the caller's buffer builds no
+/// `Vec`.
+pub(super) fn gradient_plan(
+    contraction: &Contraction,
+    operand: usize,
+    extents: &[usize],
+    shape: &[usize],
+) -> Rc<(Contraction, Expansion)> {
+    let plan = recall(
+        &GRADIENTS,
+        ENTRIES,
+        |known| {
+            known.operand == operand
+                && known.extents == extents
+                && known.shape == shape
+                && known.contraction == *contraction
+        },
+        |known| Rc::clone(&known.plan),
+        || {
+            Some(RememberedGradient {
+                contraction: contraction.clone(),
+                operand,
+                extents: extents.to_vec(),
+                shape: shape.to_vec(),
+                plan: Rc::new(vjp::plan(contraction, operand, extents, shape)),
+            })
+        },
+    );
+    match plan {
+        Some(plan) => plan,
+        None => unreachable!("a gradient plan is always made"),
+    }
 }
 
 /// Whether `contraction` is the one [`Contraction::from_labels`] builds from these tables.

@@ -19,12 +19,16 @@
 //! `ij,jk,kl->il` evaluated as `(ab) c`, the gradient of `c` is `(ab)^T g`, one product
 //! instead of two.
 
+use super::diagonal::Slots;
+use super::pool::{self, Pooled};
 use super::route::Route;
 use super::Write;
+use super::{alloc, into, matmul, memo};
 use super::{contract, contract_sharing, contract_tracked, origin_bit, Intermediates};
 use crate::Element;
-use einsum_spec::{Contraction, ShapeError};
+use einsum_spec::{Buffer, Contraction, ShapeError};
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn};
+use smallvec::SmallVec;
 
 /// How to spread a reduced gradient (one axis per kept label) back to one operand's shape:
 /// broadcast along axes whose label was not kept, zeros off the diagonals of repeated labels.
@@ -150,6 +154,36 @@ impl Expansion {
     #[must_use]
     pub fn is_identity(&self) -> bool {
         self.reduced_slots == self.target_slots && self.reduced_shape == self.target_shape
+    }
+
+    /// Whether the operand repeats a slot, so that its gradient lands on a diagonal.
+    fn has_diagonal(&self) -> bool {
+        (0..self.target_slots.len()).any(|a| self.target_slots[..a].contains(&self.target_slots[a]))
+    }
+
+    /// [`apply`](Expansion::apply) into `out` (the operand's shape), as `write` says, for an
+    /// operand without a diagonal ([`Expansion::has_diagonal`]): `reduced` (one axis per
+    /// kept slot, each of its slot's extent or 1) is read through a permuted, broadcast view, and
+    /// nothing is allocated for up to four axes (ndarray keeps their shapes inline).
+    fn spread_into<T: Element>(
+        &self,
+        reduced: &ArrayViewD<'_, T>,
+        out: &mut ArrayViewMutD<'_, T>,
+        write: Write,
+    ) {
+        let order: Slots = (self.target_slots.iter())
+            .filter_map(|s| self.reduced_slots.iter().position(|r| r == s))
+            .collect();
+        let mut view = reduced.view().permuted_axes(&order[..]);
+        for (axis, slot) in self.target_slots.iter().enumerate() {
+            if !self.reduced_slots.contains(slot) {
+                view.insert_axis_inplace(Axis(axis));
+            }
+        }
+        match view.broadcast(out.raw_dim()) {
+            Some(full) => into::write_from(out, &full, write),
+            None => unreachable!("kept axes have the operand's extents, the others length 1"),
+        }
     }
 
     /// The general case, for an operand with a repeated slot: zeros, and the (broadcast)
@@ -544,10 +578,46 @@ pub fn vjp_selected<T: Element, W: Wanted + ?Sized>(
 /// to) the arrays beside them; `grads` lists each wanted operand once, in increasing order.
 /// As [`vjp_selected`] otherwise.
 ///
+/// Repeated calls with the same contraction and shapes on one thread allocate nothing of the
+/// engine's own once warm, for:
+///
+/// - a contraction that is one matrix product (`ij,jk->ik`, its transposes, several axes per
+///   group): one GEMM per wanted gradient with its buffer as the product's `c` (BLAS's `beta`
+///   0 or 1), the other gradient not computed;
+/// - one or two operands whose gradients need no diagonal: each gradient's contraction
+///   ([`plan`], kept in the thread's memo) is evaluated into its buffer as `einsum_into!`
+///   evaluates a contraction, through a pooled buffer when the gradient is spread along
+///   summed or broadcast axes.
+///
+/// What may still allocate: matrixmultiply's packing buffer in each GEMM call, shapes of more
+/// than four axes, copies of operands whose strides allow no matrix view, and the other
+/// contractions (a repeated label, three operands or more), whose gradients are computed as
+/// [`vjp_selected`] computes them and then written.
+///
 /// # Errors
 ///
 /// As [`vjp`], and [`ShapeError::GradientBufferShape`] when a buffer does not have its
-/// operand's shape. Nothing is written when there is an error.
+/// operand's shape. Nothing is written when there is an error: every shape is checked before
+/// anything is written. (Past the checks, only the allocator can fail, refusing an
+/// intermediate no larger than `g`, an operand or a gradient.)
+///
+/// ```
+/// use einsum_runtime::engine::{vjp, Saved, Write};
+/// use einsum_runtime::spec::Spec;
+/// use ndarray::{array, Array2};
+///
+/// let c = Spec::parse("ij,jk->ik").unwrap().resolve(&[2, 2]).unwrap();
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let b = array![[5.0, 6.0], [7.0, 8.0]];
+/// let g = array![[1.0, 0.0], [0.0, 1.0]];
+/// let operands = [a.view().into_dyn(), b.view().into_dyn()];
+/// // Only `B`'s gradient, added to what the buffer holds.
+/// let mut db = Array2::<f64>::ones((2, 2));
+/// let mut grads = [(1, db.view_mut().into_dyn())];
+/// vjp::vjp_into(&c, &operands, g.view().into_dyn(), &Saved::none(), &mut grads, Write::Add)
+///     .unwrap();
+/// assert_eq!(db, a.t().dot(&g) + 1.0); // dB = A^T g
+/// ```
 pub fn vjp_into<T: Element>(
     contraction: &Contraction,
     operands: &[ArrayViewD<'_, T>],
@@ -566,12 +636,107 @@ pub fn vjp_into<T: Element>(
             });
         }
     }
-    let wanted: smallvec::SmallVec<[usize; 4]> = grads.iter().map(|(k, _)| *k).collect();
+    let output = contraction.output();
+    if let ([a_axes, b_axes], [a, b]) = (contraction.inputs(), operands) {
+        let route = Route::without_tables(contraction.inputs(), output, &[a.shape(), b.shape()]);
+        let done = route == Some(Route::MatrixProduct)
+            && matmul::matrix_product_gradients_into(
+                a_axes,
+                b_axes,
+                output,
+                [a, b],
+                &g,
+                grads,
+                write,
+            );
+        if done {
+            return Ok(());
+        }
+    }
+    if matches!(operands.len(), 1 | 2) && into_buffers(contraction, operands, &g, grads, write)? {
+        return Ok(());
+    }
+    let wanted: SmallVec<[usize; 4]> = grads.iter().map(|(k, _)| *k).collect();
     let values = vjp_selected(contraction, operands, g, saved, wanted.as_slice())?;
     for ((_, buffer), value) in grads.iter_mut().zip(values) {
-        buffer.zip_mut_with(&value, |c, &v| write.apply(c, v));
+        into::write_from(buffer, &value.view(), write);
     }
     Ok(())
+}
+
+/// The gradients `grads` names, for a contraction of one or two operands, each evaluated
+/// into its buffer: `Ok(false)`, with nothing written, when one of them needs a diagonal (the
+/// caller then computes them as [`vjp_selected`] does).
+fn into_buffers<T: Element>(
+    contraction: &Contraction,
+    operands: &[ArrayViewD<'_, T>],
+    g: &ArrayViewD<'_, T>,
+    grads: &mut [(usize, ArrayViewMutD<'_, T>)],
+    write: Write,
+) -> Result<bool, ShapeError> {
+    let extents = super::bind_extents(contraction, operands)?;
+    check_gradient(contraction.output(), &extents, g)?;
+    let mut plans: SmallVec<[std::rc::Rc<(Contraction, Expansion)>; 2]> = SmallVec::new();
+    for (k, _) in grads.iter() {
+        let plan = memo::gradient_plan(contraction, *k, &extents, operands[*k].shape());
+        if plan.1.has_diagonal() {
+            return Ok(false);
+        }
+        plans.push(plan);
+    }
+    // Past here only an intermediate's size can be refused, and none is larger than `g`, an
+    // operand or a gradient: checked now, so that a second gradient cannot fail once the
+    // first is written.
+    if grads.len() > 1 {
+        alloc::elements::<T>(Buffer::Intermediate, g.shape())?;
+        for operand in operands {
+            alloc::elements::<T>(Buffer::Intermediate, operand.shape())?;
+        }
+    }
+    for ((k, buffer), plan) in grads.iter_mut().zip(&plans) {
+        let (reduce, expansion) = &**plan;
+        // `g`, then every operand but `k`, as `plan` orders the inputs.
+        let others = (operands.iter().enumerate())
+            .filter(|&(j, _)| j != *k)
+            .map(|(_, a)| a.view());
+        let inputs: SmallVec<[ArrayViewD<'_, T>; 2]> =
+            std::iter::once(g.view()).chain(others).collect();
+        // The reduced gradient's own extents: a slot that only operands of extent 1 along it
+        // have is 1 here, though longer in the buffer.
+        let reduce_extents = super::bind_extents(reduce, &inputs)?;
+        let shape: Slots = (reduce.output().iter())
+            .map(|&s| reduce_extents[s])
+            .collect();
+        if expansion.is_identity() && shape.as_slice() == buffer.shape() {
+            into::general(reduce, &inputs, buffer.view_mut(), write)?;
+            continue;
+        }
+        // Spread along summed or broadcast axes: the reduced gradient goes to a buffer from
+        // the thread's pool, and is read from there through a broadcast view.
+        let len = shape.iter().product();
+        let values = pool::take::<T>(len).unwrap_or_else(|| vec![T::zero(); len]);
+        let mut reduced = Pooled::from_shape_vec(&shape, values);
+        into::general(reduce, &inputs, reduced.view_mut(), Write::Assign)?;
+        expansion.spread_into(&reduced.view(), buffer, write);
+    }
+    Ok(true)
+}
+
+/// [`ShapeError::GradientShape`] when `g` does not have the output's shape for `extents`.
+fn check_gradient<T>(
+    output: &[usize],
+    extents: &[usize],
+    g: &ArrayViewD<'_, T>,
+) -> Result<(), ShapeError> {
+    let fits =
+        g.ndim() == output.len() && output.iter().zip(g.shape()).all(|(&s, &n)| extents[s] == n);
+    if fits {
+        return Ok(());
+    }
+    Err(ShapeError::GradientShape {
+        expected: output.iter().map(|&s| extents[s]).collect(),
+        actual: g.shape().to_vec(),
+    })
 }
 
 /// The `wanted` gradients of [`vjp`], with the store of intermediates starting as `shared`.
@@ -589,24 +754,16 @@ fn gradients<T: Element, W: Wanted + ?Sized>(
         (route, contraction.inputs(), operands)
     {
         // A matrix product `A · B`: `G · B^T` and `A^T · G` on the same matrix views, with
-        // none of the per-gradient tables below.
+        // none of the per-gradient tables below, each only when wanted.
+        let wants = [wanted.wants(0), wanted.wants(1)];
         if let Some(grads) =
-            super::matmul::matrix_product_gradients(a_axes, b_axes, output, [a, b], &g)
+            matmul::matrix_product_gradients(a_axes, b_axes, output, [a, b], &g, wants)
         {
-            return Ok((0..)
-                .zip(grads)
-                .filter_map(|(k, grad)| wanted.wants(k).then_some(grad))
-                .collect());
+            return Ok(grads.into_iter().flatten().collect());
         }
     }
     let extents = contraction.bind_extents(&shapes)?;
-    let expected: Vec<usize> = output.iter().map(|&s| extents[s]).collect();
-    if g.shape() != expected.as_slice() {
-        return Err(ShapeError::GradientShape {
-            expected,
-            actual: g.shape().to_vec(),
-        });
-    }
+    check_gradient(output, &extents, &g)?;
     // Every gradient contracts `g` with the other operands, so with three operands or more
     // their pairwise intermediates can coincide (both `x` gradients of `bi,bjik,bk->bj` start
     // from `sum_j g_bj h_bjik`): evaluate them over one pool `[g, operands…]` and share.
@@ -638,4 +795,286 @@ fn gradients<T: Element, W: Wanted + ?Sized>(
             Ok(expansion.apply_owned(reduced))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use einsum_spec::Spec;
+    use ndarray::Slice;
+
+    /// Values that are not all alike, from a seed.
+    fn fill(shape: &[usize], seed: usize) -> ArrayD<f64> {
+        let mut n = seed;
+        ArrayD::from_shape_fn(IxDyn(shape), |_| {
+            n += 7;
+            (n % 23) as f64 / 4.0 - 2.5
+        })
+    }
+
+    /// The layouts of operands and buffers: standard, stored with the axes reversed (a
+    /// transposed view), and every other element along the first axis (not contiguous).
+    const LAYOUTS: usize = 3;
+
+    /// An owned array that, viewed through [`layout_view`], has `shape` in `layout`.
+    fn storage(shape: &[usize], layout: usize, seed: usize) -> ArrayD<f64> {
+        match layout {
+            0 => fill(shape, seed),
+            1 => fill(&shape.iter().rev().copied().collect::<Vec<_>>(), seed),
+            _ => {
+                let mut longer = shape.to_vec();
+                longer[0] *= 2;
+                fill(&longer, seed)
+            }
+        }
+    }
+
+    /// `storage` viewed as the array of `layout`.
+    fn layout_view(storage: &ArrayD<f64>, layout: usize) -> ArrayViewD<'_, f64> {
+        match layout {
+            0 => storage.view(),
+            1 => storage.view().reversed_axes(),
+            _ => storage.slice_axis(Axis(0), Slice::new(0, None, 2)),
+        }
+    }
+
+    /// `storage` viewed mutably as the array of `layout`.
+    fn layout_view_mut(storage: &mut ArrayD<f64>, layout: usize) -> ArrayViewMutD<'_, f64> {
+        match layout {
+            0 => storage.view_mut(),
+            1 => storage.view_mut().reversed_axes(),
+            _ => storage.slice_axis_mut(Axis(0), Slice::new(0, None, 2)),
+        }
+    }
+
+    #[track_caller]
+    fn assert_close(got: &ArrayViewD<'_, f64>, want: &ArrayD<f64>, what: &str) {
+        assert_eq!(got.shape(), want.shape(), "{what}: shape");
+        for (g, w) in got.iter().zip(want) {
+            assert!(
+                (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                "{what}: {g}, not {w}"
+            );
+        }
+    }
+
+    /// Every subset of the operands' positions that is not empty, in increasing order.
+    fn subsets(n: usize) -> Vec<Vec<usize>> {
+        (1..1usize << n)
+            .map(|mask| (0..n).filter(|k| mask & (1 << k) != 0).collect())
+            .collect()
+    }
+
+    /// `vjp_into` against `vjp` for `spec` on operands of `shapes`: every layout of operands
+    /// and buffers, every subset of wanted gradients, both ways of writing.
+    fn check(spec: &str, shapes: &[&[usize]]) {
+        let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+        let c = Spec::parse(spec).unwrap().resolve(&ranks).unwrap();
+        for operand_layout in 0..LAYOUTS {
+            // Operands of rank 0 have no first axis to step along.
+            let layout_of = |s: &[usize]| if s.is_empty() { 0 } else { operand_layout };
+            let stores: Vec<ArrayD<f64>> = (shapes.iter().enumerate())
+                .map(|(k, s)| storage(s, layout_of(s), k + 1))
+                .collect();
+            let operands: Vec<ArrayViewD<'_, f64>> = (stores.iter().zip(shapes))
+                .map(|(store, s)| layout_view(store, layout_of(s)))
+                .collect();
+            let output_shape = contract(&c, &operands).unwrap().shape().to_vec();
+            let g = fill(&output_shape, 9);
+            let all = vjp(&c, &operands, g.view()).unwrap();
+            for wanted in subsets(shapes.len()) {
+                for buffer_layout in 0..LAYOUTS {
+                    for write in [Write::Assign, Write::Add] {
+                        let layout_of = |k: usize| {
+                            if shapes[k].is_empty() {
+                                0
+                            } else {
+                                buffer_layout
+                            }
+                        };
+                        let mut buffers: Vec<ArrayD<f64>> = (wanted.iter())
+                            .map(|&k| storage(shapes[k], layout_of(k), 20 + k))
+                            .collect();
+                        let before: Vec<ArrayD<f64>> = (wanted.iter().zip(&mut buffers))
+                            .map(|(&k, b)| layout_view_mut(b, layout_of(k)).to_owned())
+                            .collect();
+                        let mut grads: Vec<(usize, ArrayViewMutD<'_, f64>)> = (wanted.iter())
+                            .zip(&mut buffers)
+                            .map(|(&k, b)| (k, layout_view_mut(b, layout_of(k))))
+                            .collect();
+                        vjp_into(&c, &operands, g.view(), &Saved::none(), &mut grads, write)
+                            .unwrap();
+                        for ((&k, (_, got)), before) in wanted.iter().zip(&grads).zip(&before) {
+                            let want = match write {
+                                Write::Assign => all[k].clone(),
+                                Write::Add => &all[k] + before,
+                            };
+                            let what = format!(
+                                "{spec} d{k} of {wanted:?}, operands in layout \
+                                 {operand_layout}, buffers in {buffer_layout}, {write:?}"
+                            );
+                            assert_close(&got.view(), &want, &what);
+                        }
+                    }
+                }
+            }
+            // The owned path computes only what is wanted, and the same values.
+            for wanted in subsets(shapes.len()) {
+                let some =
+                    vjp_selected(&c, &operands, g.view(), &Saved::none(), &wanted[..]).unwrap();
+                assert_eq!(some.len(), wanted.len(), "{spec} {wanted:?}");
+                for (&k, grad) in wanted.iter().zip(&some) {
+                    assert_close(&grad.view(), &all[k], &format!("{spec} selected d{k}"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn matrix_products_into_buffers_match_vjp() {
+        check("ij,jk->ik", &[&[4, 5], &[5, 6]]);
+        check("ij,kj->ik", &[&[4, 5], &[6, 5]]);
+        check("ji,jk->ki", &[&[5, 4], &[5, 6]]);
+        check("ij,bj->bi", &[&[3, 3], &[40, 3]]);
+        // Several axes per group: a buffer of three axes views as a matrix only in some
+        // layouts; the others take the general path.
+        check("bij,jk->bik", &[&[2, 3, 4], &[4, 5]]);
+        check("nmkd,dkef->efnm", &[&[2, 3, 2, 2], &[2, 2, 3, 2]]);
+    }
+
+    #[test]
+    fn one_and_two_operands_into_buffers_match_vjp() {
+        // No spreading: each gradient's contraction straight into its buffer.
+        check("ij,j->i", &[&[6, 5], &[5]]);
+        check("ij,ij->ij", &[&[4, 5], &[4, 5]]);
+        check("i,j->ij", &[&[4], &[5]]);
+        check("ij->ji", &[&[4, 5]]);
+        check("ij,jk->ijk", &[&[3, 4], &[4, 5]]);
+        // Spread along a summed axis, and along an axis of extent 1 that broadcast.
+        check("ij->j", &[&[6, 5]]);
+        check("ij->", &[&[6, 5]]);
+        check("ij,jk->ik", &[&[4, 5], &[1, 6]]);
+        check("ij,j->", &[&[4, 1], &[5]]);
+        // Large enough for the pairwise route rather than the loop nest.
+        check("ij,jk->ijk", &[&[20, 30], &[30, 12]]);
+        check("i,->i", &[&[5], &[]]);
+        // Empty ranges: a gradient summed over nothing is zeros, which `Assign` must write.
+        check("ij,jk->ik", &[&[0, 5], &[5, 6]]);
+        check("ij,jk->ik", &[&[4, 0], &[0, 6]]);
+    }
+
+    #[test]
+    fn diagonals_and_three_operands_into_buffers_match_vjp() {
+        check("ii->", &[&[4, 4]]);
+        check("ii,i->i", &[&[4, 4], &[4]]);
+        check("ij,jk,kl->il", &[&[3, 4], &[4, 5], &[5, 2]]);
+        check("bi,bjik,bk->bj", &[&[3, 2], &[3, 4, 2, 2], &[3, 2]]);
+    }
+
+    /// Runs `vjp_into` with buffers for `wanted` (the operands' shapes, except `wrong_buffer`
+    /// when given), expecting an error and no element written.
+    fn error_writes_nothing(
+        spec: &str,
+        shapes: &[&[usize]],
+        g_shape: &[usize],
+        wanted: &[usize],
+        wrong_buffer: Option<(usize, &[usize])>,
+    ) -> ShapeError {
+        let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+        let c = Spec::parse(spec).unwrap().resolve(&ranks).unwrap();
+        let stores: Vec<ArrayD<f64>> = (shapes.iter().enumerate())
+            .map(|(k, s)| fill(s, k))
+            .collect();
+        let operands: Vec<ArrayViewD<'_, f64>> = stores.iter().map(|a| a.view()).collect();
+        let g = fill(g_shape, 5);
+        let mut buffers: Vec<ArrayD<f64>> = (wanted.iter())
+            .map(|&k| match wrong_buffer {
+                Some((wrong, shape)) if wrong == k => fill(shape, 7),
+                _ => fill(shapes[k], 7 + k),
+            })
+            .collect();
+        let before = buffers.clone();
+        for write in [Write::Assign, Write::Add] {
+            let mut grads: Vec<(usize, ArrayViewMutD<'_, f64>)> = (wanted.iter().copied())
+                .zip(buffers.iter_mut().map(|b| b.view_mut()))
+                .collect();
+            let result = vjp_into(&c, &operands, g.view(), &Saved::none(), &mut grads, write);
+            assert!(result.is_err(), "{spec}: {result:?}");
+            assert_eq!(
+                buffers, before,
+                "{spec}: nothing is written when there is an error"
+            );
+        }
+        let mut grads: Vec<(usize, ArrayViewMutD<'_, f64>)> = (wanted.iter().copied())
+            .zip(buffers.iter_mut().map(|b| b.view_mut()))
+            .collect();
+        match vjp_into(
+            &c,
+            &operands,
+            g.view(),
+            &Saved::none(),
+            &mut grads,
+            Write::Add,
+        ) {
+            Err(error) => error,
+            Ok(()) => unreachable!("checked above"),
+        }
+    }
+
+    #[test]
+    fn nothing_is_written_when_there_is_an_error() {
+        // A buffer of the wrong shape, after one of the right shape.
+        let error = error_writes_nothing(
+            "ij,jk->ik",
+            &[&[4, 5], &[5, 6]],
+            &[4, 6],
+            &[0, 1],
+            Some((1, &[6, 5])),
+        );
+        assert_eq!(
+            error,
+            ShapeError::GradientBufferShape {
+                operand: 1,
+                expected: vec![5, 6],
+                actual: vec![6, 5],
+            }
+        );
+        // `g` of the wrong shape, on each route: the matrix product, two operands into
+        // buffers, one operand spread, a diagonal, three operands.
+        let wrong_g = |spec: &str, shapes: &[&[usize]], g_shape: &[usize], wanted: &[usize]| {
+            let error = error_writes_nothing(spec, shapes, g_shape, wanted, None);
+            assert!(
+                matches!(error, ShapeError::GradientShape { .. }),
+                "{spec}: {error:?}"
+            );
+        };
+        wrong_g("ij,jk->ik", &[&[4, 5], &[5, 6]], &[4, 7], &[0, 1]);
+        wrong_g("ij,j->i", &[&[4, 5], &[5]], &[5], &[0, 1]);
+        wrong_g("ij->j", &[&[4, 5]], &[4], &[0]);
+        wrong_g("ii,i->i", &[&[4, 4], &[4]], &[3], &[0, 1]);
+        wrong_g(
+            "ij,jk,kl->il",
+            &[&[2, 3], &[3, 4], &[4, 5]],
+            &[5, 2],
+            &[0, 2],
+        );
+        // Operands that do not fit the spec.
+        let error = error_writes_nothing("ij,jk->ik", &[&[4, 5], &[6, 7]], &[4, 7], &[0], None);
+        assert!(matches!(error, ShapeError::Extent { .. }), "{error:?}");
+        let error = error_writes_nothing("ij,j->i", &[&[4, 5], &[6]], &[4], &[1], None);
+        assert!(matches!(error, ShapeError::Extent { .. }), "{error:?}");
+    }
+
+    /// The gradients' plans are made once per thread and shapes, then found again.
+    #[test]
+    fn gradient_plans_are_found_again() {
+        let c = Spec::parse("ij,j->i").unwrap().resolve(&[2, 1]).unwrap();
+        let first = memo::gradient_plan(&c, 1, &[4, 5], &[5]);
+        let again = memo::gradient_plan(&c, 1, &[4, 5], &[5]);
+        assert!(std::rc::Rc::ptr_eq(&first, &again));
+        assert_eq!(*first, plan(&c, 1, &[4, 5], &[5]));
+        let other = memo::gradient_plan(&c, 1, &[4, 6], &[6]);
+        assert!(!std::rc::Rc::ptr_eq(&first, &other));
+        assert_eq!(*other, plan(&c, 1, &[4, 6], &[6]));
+    }
 }
