@@ -85,3 +85,25 @@ fn batched_cross_products_into_a_buffer_allocate_nothing() {
     let count = allocations(|| einsum_into!(&mut out, "ijk,bj,bk->bi", &eps, &x, &y));
     assert_eq!(count, 0);
 }
+
+#[test]
+fn ndarray_gradients_into_buffers_allocate_nothing_of_their_own() {
+    use ndarray::{Array1, Array2};
+    let m = Array2::from_shape_fn((200, 100), |(i, j)| (i as f64 - j as f64) / 100.0);
+    let v = Array1::from_shape_fn(100, |j| j as f64 / 50.0);
+    let mut y = Array1::<f64>::zeros(200);
+    let (mut gm, mut gv) = (Array2::zeros((200, 100)), Array1::zeros(100));
+    let g = Array1::from_elem(200, 0.5);
+    // A matrix-vector product, both gradients; then the column sums.
+    let count = allocations(|| {
+        let back = einsum_vjp!(&mut y, "ij,j->i", &m, &v);
+        back(&g, (gm.view_mut(), gv.view_mut()), Write::Assign);
+    });
+    assert_eq!(count, 0);
+    let mut sums = Array1::<f64>::zeros(100);
+    let count = allocations(|| {
+        let back = einsum_vjp!(&mut sums, "ij->j", &m);
+        back(&v, (gm.view_mut(),), Write::Add);
+    });
+    assert_eq!(count, 0);
+}
