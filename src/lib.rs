@@ -392,10 +392,62 @@ macro_rules! try_einsum_into {
 /// temporary (such as `a.t()`) must be bound to a variable first when `back` is used after
 /// the statement.
 ///
+/// # Gradients of chosen operands: `wrt`
+///
+/// `; wrt = k` or `; wrt = (k, …)` after the operands (positions from 0, like JAX's
+/// `argnums`) asks for those operands' gradients only, in the order listed; the others are
+/// never computed, so data operands cost nothing. Fitting a rotation to 100,000 points, only
+/// the rotation's gradient is wanted, and no 100,000-row gradient of the points is built:
+///
+/// ```
+/// use einsum::einsum_vjp;
+///
+/// let r = [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]];
+/// let points = vec![[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]];
+/// let (rotated, back) = einsum_vjp!("ij,bj->bi", &r, &points; wrt = 0);
+/// assert_eq!(rotated, vec![[0.0, 1.0, 0.0], [-2.0, 0.0, 0.0]]);
+/// let (dr,): ([[f64; 3]; 3],) = back(&vec![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]);
+/// assert_eq!(dr, [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.0]]); // sum_b g_b x_b^T
+/// ```
+///
+/// # Into the caller's buffers
+///
+/// Given an output first, as [`einsum_into!`] takes it (`&mut y` to overwrite, `&mut y +=
+/// "spec"` to add), `einsum_vjp!` writes the value there and returns `back` alone, which
+/// writes the gradients into buffers: `back(&g, (&mut ga, …), write)`, one buffer per
+/// gradient (`wrt`'s, or every operand's), [`Write::Assign`] to overwrite them or
+/// [`Write::Add`] to add to them (gradient accumulation). Buffers are `&mut` fixed-size arrays
+/// or numbers for fixed-size operands, `&mut` slices or `Vec`s of rows for batch operands, and
+/// `ArrayViewMut`s (`ga.view_mut()`, any layout) for ndarray operands. `g` has the type
+/// [`einsum!`] would return. Warm calls allocate nothing of their own (matrixmultiply's GEMM
+/// allocates its packing buffer per call), which makes this the form for training loops:
+///
+/// ```
+/// use einsum::{einsum_vjp, Write};
+///
+/// let r = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+/// let points = vec![[1.0, 2.0, 3.0]; 1000];
+/// let targets = vec![[2.0, 2.0, 3.0]; 1000];
+/// let (mut y, mut dr) = (vec![[0.0; 3]; 1000], [[0.0; 3]; 3]);
+///
+/// let back = einsum_vjp!(&mut y, "ij,bj->bi", &r, &points; wrt = 0);
+/// for (yb, tb) in y.iter_mut().zip(&targets) {
+///     for i in 0..3 {
+///         yb[i] = 2.0 * (yb[i] - tb[i]); // d/dy of the squared distance, in place
+///     }
+/// }
+/// back(&y, (&mut dr,), Write::Assign);
+/// assert_eq!(dr[0], [-2000.0, -4000.0, -6000.0]);
+/// ```
+///
+/// A buffer cannot be an operand `back` reads: the borrow checker refuses it.
+///
 /// # Panics
 ///
 /// As [`einsum!`], when ndarray operands do not fit the spec; and `back` panics when `g` does
-/// not have the shape of `y` (ndarray outputs only: a fixed-size `g` has it by its type).
+/// not have the shape of `y` (ndarray outputs only: a fixed-size `g` has it by its type), or a
+/// gradient buffer not its operand's shape (then nothing is written). Misuse of `wrt` is a
+/// compile error.
 #[macro_export]
 macro_rules! einsum_vjp {
     ($($input:tt)*) => {
@@ -412,7 +464,8 @@ macro_rules! einsum_vjp {
 /// `name(params…, g: &Result) -> (gradients…)`, the gradient of every operand for an upstream
 /// gradient `g` (as [`einsum_vjp!`]'s `back`), each shaped like its operand: fixed-size
 /// arrays and numbers keep their type, ndarray arrays and views become owned arrays of the same
-/// dimensionality.
+/// dimensionality. `#[vjp(name, wrt = a)]` or `#[vjp(name, wrt = (a, b))]` defines the
+/// gradient of those parameters only, returned in that order (as [`einsum_vjp!`]'s `wrt`).
 ///
 /// ```
 /// use ndarray::{array, Array2, ArrayView2};
@@ -422,8 +475,9 @@ macro_rules! einsum_vjp {
 ///     #[vjp(matmul_vjp)]
 ///     pub fn matmul(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> = "ij,jk->ik";
 ///
-///     /// The cross product of two 3-vectors through the Levi-Civita tensor `eps`.
-///     #[vjp(cross_vjp)]
+///     /// The cross product of two 3-vectors through the Levi-Civita tensor `eps`, a
+///     /// constant: its gradient is not wanted.
+///     #[vjp(cross_vjp, wrt = (a, b))]
 ///     pub fn cross(eps: &[[[f64; 3]; 3]; 3], a: &[f64; 3], b: &[f64; 3]) -> [f64; 3] = "ijk,j,k->i";
 /// }
 ///
@@ -439,8 +493,9 @@ macro_rules! einsum_vjp {
 ///     eps[i][k][j] = -1.0;
 /// }
 /// assert_eq!(cross(&eps, &[1.0, 0.0, 0.0], &[0.0, 1.0, 0.0]), [0.0, 0.0, 1.0]);
-/// let (_, da, _) = cross_vjp(&eps, &[1.0, 0.0, 0.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, 1.0]);
+/// let (da, db) = cross_vjp(&eps, &[1.0, 0.0, 0.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, 1.0]);
 /// assert_eq!(da, [1.0, 0.0, 0.0]); // d(a x b)_2 / da = (b_1, -b_0, 0)
+/// assert_eq!(db, [0.0, 1.0, 0.0]); // d(a x b)_2 / db = (-a_1, a_0, 0)
 /// ```
 #[macro_export]
 macro_rules! einsum_fn {
