@@ -507,10 +507,14 @@ mod tests {
         let names = (0..operands).map(|k| format_ident!("x{}", k));
         let input = syn::parse2(quote!(::e, panic; #literal #(, #names)*)).unwrap();
         let model = model::build(&input).unwrap();
+        let every = model::Gradients {
+            listed: (0..operands).collect(),
+            into: false,
+        };
         count(generate(
             model.tables.as_ref().unwrap(),
             &quote!(::e),
-            vjp,
+            vjp.then_some(&every),
             false,
         ))
     }
