@@ -299,6 +299,46 @@ mod tests {
     }
 
     #[test]
+    fn parses_wrt_and_an_output_for_einsum_vjp() {
+        let input: Input =
+            syn::parse2(quote!(::einsum, vjp; "ij,bj->bi", &r, &x; wrt = 0)).unwrap();
+        assert!(input.target.is_none());
+        assert_eq!(input.operands.len(), 2);
+        assert_eq!(input.wrt.unwrap().positions, vec![0]);
+
+        let input: Input =
+            syn::parse2(quote!(::einsum, vjp; &mut y, "ij,jk,kl->il", a, b, c; wrt = (2, 0,)))
+                .unwrap();
+        assert_eq!(
+            input.target.unwrap().expr.to_token_stream().to_string(),
+            "& mut y"
+        );
+        assert_eq!(input.operands.len(), 3);
+        assert_eq!(input.wrt.unwrap().positions, vec![2, 0]);
+
+        let input: Input = syn::parse2(quote!(::einsum, vjp; &mut y += "ij->i", a)).unwrap();
+        assert!(input.target.unwrap().add);
+        assert!(input.wrt.is_none());
+    }
+
+    #[test]
+    fn wrt_errors_name_the_problem() {
+        let message = |tokens| match syn::parse2::<Input>(tokens) {
+            Ok(_) => String::from("parsed"),
+            Err(err) => err.to_string(),
+        };
+        assert!(
+            message(quote!(::einsum, vjp; "i,i->", a, b; wrt = 2)).contains("there are 2 operands")
+        );
+        assert!(message(quote!(::einsum, vjp; "i->", a; wrt = (0, 0))).contains("twice"));
+        assert!(message(quote!(::einsum, vjp; "i->", a; wrt = ())).contains("no gradient"));
+        assert!(message(quote!(::einsum, vjp; "i->", a; with = 0)).contains("expected `wrt = k`"));
+        assert!(
+            message(quote!(::einsum, panic; "i->", a; wrt = 0)).contains("computes no gradient")
+        );
+    }
+
+    #[test]
     fn an_output_without_a_spec_is_an_error() {
         let err = syn::parse2::<Input>(quote!(::einsum, into_panic; &mut c))
             .err()
