@@ -360,6 +360,25 @@ fn product_into<T: Element>(
     true
 }
 
+/// The last pairwise step of a contraction written into `out` when it is one matrix product
+/// of `a` (slots `a_slots`) and `b` whose result is the output: GEMM with `out` as `c`, no
+/// intermediate and no copy. `false`, with nothing written, for any other step.
+pub(super) fn product_step_into<T: Element>(
+    (a_slots, a): (&[usize], &ArrayViewD<'_, T>),
+    (b_slots, b): (&[usize], &ArrayViewD<'_, T>),
+    output: &[usize],
+    out: &mut ArrayViewMutD<'_, T>,
+    write: Write,
+) -> bool {
+    let Some(arranged) = matmul::Arranged::of(a_slots, b_slots, output, a, b) else {
+        return false;
+    };
+    let Some((first, second)) = arranged.matrices() else {
+        return false;
+    };
+    product_into(&first.view(), &second.view(), out, write)
+}
+
 /// `out` as an `m x n` matrix: its axes must merge into rows then columns in order.
 fn as_matrix<'v, T>(
     out: &'v mut ArrayViewMutD<'_, T>,

@@ -522,6 +522,8 @@ fn pairwise_into<T: Element>(
     let slot_lists: SmallVec<[Slots; 4]> = tensors.iter().map(|t| t.slots.clone()).collect();
     let order = unshared_order(&slot_lists, output, extents);
     let origins = smallvec::smallvec![0; tensors.len()];
+    let empty = tensors.is_empty();
+    let mut out = out;
     let last = pairwise(
         tensors,
         origins,
@@ -530,7 +532,12 @@ fn pairwise_into<T: Element>(
         extents,
         None,
         Release::AfterStep,
+        Some((&mut out, write)),
     )?;
+    if last.is_none() && !empty {
+        // The last step wrote into `out` itself.
+        return Ok(());
+    }
     write_last(last, output, out, write)
 }
 
@@ -580,6 +587,7 @@ fn add_along<T: Element>(
         extents,
         None,
         Release::Early,
+        None,
     )?;
     write_last(last, output, target, Write::Add)
 }
@@ -622,6 +630,7 @@ fn run_steps<T: Element>(
         extents,
         sharing,
         Release::AfterStep,
+        None,
     )? {
         Some(last) => finish(last, output, &output_shape),
         // Only a hand-built contraction has no operands; its output is the empty product.
@@ -631,7 +640,10 @@ fn run_steps<T: Element>(
 
 /// Stage 2 along `order`: the one tensor left (`None` without operands). Each step's operands
 /// are dropped once contracted (or copied, as `release` says), so an intermediate lives only
-/// until the step that uses it.
+/// until the step that uses it. With `last_into`, a last step that is one matrix product
+/// writing the output is run as GEMM into that array instead (`into::product_step_into`), and
+/// then `None` is returned.
+#[allow(clippy::too_many_arguments)]
 fn pairwise<'a, T: Element>(
     tensors: Tensors<'a, T>,
     mut origins: Origins,
@@ -640,6 +652,7 @@ fn pairwise<'a, T: Element>(
     extents: &[usize],
     mut sharing: Option<Sharing<'_, T>>,
     release: Release,
+    mut last_into: Option<(&mut ArrayViewMutD<'_, T>, Write)>,
 ) -> Result<Option<Tensor<'a, T>>, ShapeError> {
     // The tensors stay where they are; the list of current tensors that the steps' positions
     // refer to (see `plan::Step`) is a list of places in `held`, and a step's result takes
@@ -654,6 +667,13 @@ fn pairwise<'a, T: Element>(
         };
         let (right_origin, left_origin) = (origins.remove(right_at), origins.remove(left_at));
         let last = current.is_empty();
+        if let Some((out, write)) = last_into.as_mut().filter(|_| last) {
+            let (a, b) = (left.data.view(), right.data.view());
+            let (a, b) = ((left.slots.as_slice(), &a), (right.slots.as_slice(), &b));
+            if into::product_step_into(a, b, output, out, *write) {
+                return Ok(None);
+            }
+        }
         // The last step may take its operands in the other role order (see `last_step_swaps`).
         let swap = last && plan::last_step_swaps(&left.slots, &right.slots, kept, output);
         let (left, right) = if swap { (right, left) } else { (left, right) };
