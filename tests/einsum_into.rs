@@ -93,6 +93,40 @@ fn matrix_products_into_every_layout() {
     check_into!("ij,kj->ik", [5, 6], [7, 6]);
     check_into!("bij,jk->bik", [3, 4, 5], [5, 6]);
     check_into!("ij,jkl->ikl", [4, 5], [5, 2, 3]);
+    // Chains of matrix products, with transposes, and one the chain path declines (a
+    // broadcast extent), which the engine takes.
+    check_into!("ij,jk,kl->il", [5, 6], [6, 7], [7, 3]);
+    check_into!("ji,jk,lk->li", [6, 5], [6, 7], [3, 7]);
+    check_into!("ij,kj,kl->li", [9, 2], [8, 2], [8, 4]);
+    check_into!("ij,jk,kl->il", [4, 6], [1, 7], [7, 3]);
+}
+
+/// `einsum!` on chains of three and four matrices, transposed or not, against the reference.
+#[test]
+fn matrix_chains_by_value() {
+    let ops: Vec<ArrayD<f64>> = [[3, 4], [5, 4], [5, 6], [6, 2]]
+        .iter()
+        .enumerate()
+        .map(|(k, shape)| random(shape, k as u64 + 1))
+        .collect();
+    let [a, b, c, d] = [0, 1, 2, 3].map(|k| {
+        ops[k]
+            .clone()
+            .into_dimensionality::<ndarray::Ix2>()
+            .unwrap()
+    });
+    let three = einsum!("ij,kj,kl->li", &a, &b, &c);
+    assert_close(
+        &three.into_dyn(),
+        &reference_einsum("ij,kj,kl->li", &ops[..3]),
+        "three",
+    );
+    let four = einsum!("ij,kj,kl,lm->im", &a, &b, &c, &d);
+    assert_close(
+        &four.into_dyn(),
+        &reference_einsum("ij,kj,kl,lm->im", &ops),
+        "four",
+    );
 }
 
 #[test]

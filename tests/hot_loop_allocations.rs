@@ -107,3 +107,21 @@ fn ndarray_gradients_into_buffers_allocate_nothing_of_their_own() {
     });
     assert_eq!(count, 0);
 }
+
+/// A chain of three matrix products into a buffer: its intermediate comes from the thread's
+/// pool, so the only allocations are matrixmultiply's packing buffers, one per GEMM call, as
+/// in two `general_mat_mul` calls with a kept temporary.
+#[test]
+fn a_chain_into_a_buffer_allocates_only_gemm_packing() {
+    use ndarray::linalg::general_mat_mul;
+    use ndarray::Array2;
+    let a = Array2::from_shape_fn((32, 32), |(i, j)| (i + 2 * j) as f64 / 64.0);
+    let mut out = Array2::<f64>::zeros((32, 32));
+    let mut temporary = Array2::<f64>::zeros((32, 32));
+    let baseline = allocations(|| {
+        general_mat_mul(1.0, &a, &a, 0.0, &mut temporary);
+        general_mat_mul(1.0, &temporary, &a, 0.0, &mut out);
+    });
+    let count = allocations(|| einsum_into!(&mut out, "ij,jk,kl->il", &a, &a, &a));
+    assert!(count <= baseline, "{count} allocations, two general_mat_mul make {baseline}");
+}

@@ -89,34 +89,53 @@ pub(crate) fn generate(
         &[#(#views),*],
     };
 
-    // A product of two matrices skips the engine: no tables, no plan, `dot` on the views.
-    let product = matrix_product(tables).map(|transposed| {
-        let [a, b] = [0, 1].map(|k| {
-            let var = &vars[k];
-            if k == 0 {
-                quote!(#var.view())
-            } else {
-                let same = same_element_trait(k);
-                let elem = format_ident!("__T{}", k);
-                quote!(<#elem as #same<#t0>>::same_view(#var.view()))
-            }
+    // A product of two matrices, or a chain of them, skips the engine: no tables, no plan,
+    // GEMM on the views.
+    let matrix = |k: usize| {
+        let var = &vars[k];
+        if k == 0 {
+            quote!(#var.view())
+        } else {
+            let same = same_element_trait(k);
+            let elem = format_ident!("__T{}", k);
+            quote!(<#elem as #same<#t0>>::same_view(#var.view()))
+        }
+    };
+    let (product_value, product_into) = if let Some([ta, tb, tc]) = matrix_product(tables) {
+        let (a, b) = (matrix(0), matrix(1));
+        (
+            quote! {
+                if let ::core::option::Option::Some(__c) = #private::matrix_product::<#t0, _, _>(#a, #b, [#ta, #tb, #tc]) {
+                    return ::core::result::Result::Ok(__c);
+                }
+            },
+            quote! {
+                if #private::matrix_product_into::<#t0, _, _, _>(#a, #b, &mut __out, [#ta, #tb, #tc], __write) {
+                    return ::core::result::Result::Ok(());
+                }
+            },
+        )
+    } else if let Some((transposed, tc)) = matrix_chain(tables) {
+        let mats = transposed.iter().enumerate().map(|(k, t)| {
+            let view = matrix(k);
+            quote!(#private::as_matrix(#view, #t))
         });
-        (a, b, transposed)
-    });
-    let product_value = product.as_ref().map(|(a, b, [ta, tb, tc])| {
-        quote! {
-            if let ::core::option::Option::Some(__c) = #private::matrix_product::<#t0, _, _>(#a, #b, [#ta, #tb, #tc]) {
-                return ::core::result::Result::Ok(__c);
-            }
-        }
-    });
-    let product_into = product.as_ref().map(|(a, b, [ta, tb, tc])| {
-        quote! {
-            if #private::matrix_product_into::<#t0, _, _, _>(#a, #b, &mut __out, [#ta, #tb, #tc], __write) {
-                return ::core::result::Result::Ok(());
-            }
-        }
-    });
+        let mats = quote!([#(#mats),*]);
+        (
+            quote! {
+                if let ::core::option::Option::Some(__c) = #private::matrix_chain::<#t0>(&#mats, #tc) {
+                    return ::core::result::Result::Ok(__c);
+                }
+            },
+            quote! {
+                if #private::matrix_chain_into::<#t0, _>(&#mats, &mut __out, #tc, __write) {
+                    return ::core::result::Result::Ok(());
+                }
+            },
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
     let count = tables.inputs.len();
     let vjp_impl = gradients.map(|gradients| {
         let dims: Vec<Ident> = (0..count).map(|k| format_ident!("__D{}", k)).collect();
@@ -253,9 +272,45 @@ fn matrix_product(tables: &Tables) -> Option<[bool; 3]> {
     Some([a0 == j, b1 == j, transposed_output])
 }
 
+/// When the spec is a chain of three to eight matrix products in the operands' order,
+/// `a_ij b_jk c_kl … -> il` up to transposes: whether each operand is transposed (stored as
+/// `ji` rather than `ij`), and whether the output is (`li`).
+fn matrix_chain(tables: &Tables) -> Option<(Vec<bool>, bool)> {
+    let inputs = &tables.inputs;
+    if !(3..=8).contains(&inputs.len()) || tables.labels.len() != inputs.len() + 1 {
+        return None;
+    }
+    // The label each operand shares with the next one, walking the chain.
+    let shared = |a: &[usize], b: &[usize]| -> Option<usize> {
+        let common: Vec<usize> = a.iter().copied().filter(|s| b.contains(s)).collect();
+        (common.len() == 1).then(|| common[0])
+    };
+    let mut transposed = Vec::with_capacity(inputs.len());
+    let first = shared(&inputs[0], &inputs[1])?;
+    let start = *inputs[0].iter().find(|&&s| s != first)?;
+    let mut current = start;
+    for axes in inputs {
+        let &[x, y] = axes.as_slice() else {
+            return None;
+        };
+        if x == y || (x != current && y != current) {
+            return None;
+        }
+        transposed.push(y == current);
+        current = if x == current { y } else { x };
+    }
+    // Every label occurs in the chain's places only: n + 1 labels, each new one once.
+    let transposed_output = match *tables.output.as_slice() {
+        [a, b] if [a, b] == [start, current] => false,
+        [a, b] if [a, b] == [current, start] => true,
+        _ => return None,
+    };
+    Some((transposed, transposed_output))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::matrix_product;
+    use super::{matrix_chain, matrix_product};
     use crate::model::Tables;
 
     fn tables(inputs: &[&[usize]], output: &[usize]) -> Tables {
@@ -264,6 +319,33 @@ mod tests {
             inputs: inputs.iter().map(|t| t.to_vec()).collect(),
             output: output.to_vec(),
         }
+    }
+
+    #[test]
+    fn matrix_chains_and_their_transposes_are_recognised() {
+        // ij,jk,kl->il, ji,jk,lk->li, and not: a label shared by three, a closed ring, a
+        // summed free label.
+        assert_eq!(
+            matrix_chain(&tables(&[&[0, 1], &[1, 2], &[2, 3]], &[0, 3])),
+            Some((vec![false, false, false], false))
+        );
+        assert_eq!(
+            matrix_chain(&tables(&[&[1, 0], &[1, 2], &[3, 2]], &[3, 0])),
+            Some((vec![true, false, true], true))
+        );
+        assert_eq!(
+            matrix_chain(&tables(&[&[0, 1], &[1, 2], &[1, 3]], &[0, 3])),
+            None
+        );
+        assert_eq!(
+            matrix_chain(&tables(&[&[0, 1], &[1, 2], &[2, 0]], &[])),
+            None
+        );
+        assert_eq!(
+            matrix_chain(&tables(&[&[0, 1], &[1, 2], &[2, 3]], &[0])),
+            None
+        );
+        assert_eq!(matrix_chain(&tables(&[&[0, 1], &[1, 2]], &[0, 2])), None);
     }
 
     #[test]

@@ -107,7 +107,14 @@ pub fn contract_static_into<T: Element>(
 pub type Transposed = [bool; 3];
 
 /// `a` as a matrix in the orientation `transpose` says; `None` when it is not two-dimensional.
-fn as_matrix<T, D: Dimension>(
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0, 3.0]].into_dyn();
+/// assert_eq!(einsum_runtime::support::as_matrix(a.view(), true).unwrap().dim(), (3, 1));
+/// ```
+#[must_use]
+pub fn as_matrix<T, D: Dimension>(
     view: ArrayView<'_, T, D>,
     transpose: bool,
 ) -> Option<ArrayView2<'_, T>> {
@@ -187,6 +194,76 @@ pub fn matrix_product_into<T: Element, DA: Dimension, DB: Dimension, DC: Dimensi
     }
     engine::mat_mul_beta(&a, &b, write.beta(), &mut c);
     true
+}
+
+/// The product of a chain of matrices for a spec the macro found to be one (`ij,jk,kl->il`
+/// and its transposes, each operand already oriented by [`as_matrix`]; `transposed_output`
+/// when the output term is `li`), in the order of fewest multiply-adds, intermediates from
+/// the thread's pool. `None` (the caller takes the engine's path, which also reports errors)
+/// when an operand is not a matrix, the extents do not chain, one is zero, or the chain is
+/// longer than eight.
+///
+/// ```
+/// use einsum_runtime::support::{as_matrix, matrix_chain};
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let mats = [as_matrix(a.view(), false), as_matrix(a.view(), true), as_matrix(a.view(), false)];
+/// assert_eq!(matrix_chain(&mats, false).unwrap(), a.dot(&a.t()).dot(&a));
+/// assert_eq!(matrix_chain(&mats, true).unwrap(), a.dot(&a.t()).dot(&a).t());
+/// ```
+#[must_use]
+pub fn matrix_chain<T: Element>(
+    mats: &[Option<ArrayView2<'_, T>>],
+    transposed_output: bool,
+) -> Option<Array2<T>> {
+    let mut views: smallvec::SmallVec<[ArrayView2<'_, T>; 8]> =
+        mats.iter().cloned().collect::<Option<_>>()?;
+    if transposed_output {
+        // (A B C)^T = C^T B^T A^T, computed in standard layout.
+        views.reverse();
+        for view in &mut views {
+            view.swap_axes(0, 1);
+        }
+    }
+    engine::chain::chain(&views)
+}
+
+/// [`matrix_chain`] written into `out` as `write` says, the last product's GEMM writing
+/// `out` (any layout). `false` (nothing written) where [`matrix_chain`] gives `None`, or
+/// when `out` is not a matrix of the chain's shape.
+///
+/// ```
+/// use einsum_runtime::engine::Write;
+/// use einsum_runtime::support::{as_matrix, matrix_chain_into};
+/// use ndarray::{array, Array2};
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let mats = [as_matrix(a.view(), false), as_matrix(a.view(), false), as_matrix(a.view(), false)];
+/// let mut c = Array2::<f64>::ones((2, 2));
+/// assert!(matrix_chain_into(&mats, &mut c.view_mut(), false, Write::Add));
+/// assert_eq!(c, a.dot(&a).dot(&a) + 1.0);
+/// ```
+pub fn matrix_chain_into<T: Element, D: Dimension>(
+    mats: &[Option<ArrayView2<'_, T>>],
+    out: &mut ArrayViewMut<'_, T, D>,
+    transposed_output: bool,
+    write: engine::Write,
+) -> bool {
+    let Some(views) = mats
+        .iter()
+        .cloned()
+        .collect::<Option<smallvec::SmallVec<[ArrayView2<'_, T>; 8]>>>()
+    else {
+        return false;
+    };
+    let Ok(c) = out.view_mut().into_dimensionality::<Ix2>() else {
+        return false;
+    };
+    let mut c = if transposed_output {
+        c.reversed_axes()
+    } else {
+        c
+    };
+    engine::chain::chain_into(&views, &mut c, write)
 }
 
 /// [`contract_static`] for `einsum_vjp!`: also returns the intermediates the evaluation

@@ -27,6 +27,7 @@
 //! through [`contract_sharing`], and with the forward pass through [`vjp::forward_saving`].
 
 mod alloc;
+pub(crate) mod chain;
 mod data;
 mod diagonal;
 pub mod explain;
