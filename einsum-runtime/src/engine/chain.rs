@@ -130,7 +130,7 @@ fn factor<'v, T: Element>(
     j: usize,
 ) -> Factor<'v, T> {
     if i == j {
-        return Factor::Operand(mats[i].clone());
+        return Factor::Operand(mats[i]);
     }
     let (rows, cols) = (mats[i].nrows(), mats[j].ncols());
     let values = pool::take(rows * cols).unwrap_or_else(|| vec![T::zero(); rows * cols]);
