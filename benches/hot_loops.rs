@@ -96,6 +96,47 @@ fn hand_cross_rows(eps: &Array3<f64>, x: &Array2<f64>, y: &Array2<f64>, out: &mu
         });
 }
 
+/// `ijk,j,k->i` on ndarray operands, the sums in a local: the loop a user would write.
+fn hand_contract3(t: &Array3<f64>, a: &Array1<f64>, b: &Array1<f64>) -> Array1<f64> {
+    Array1::from_shape_fn(t.shape()[0], |i| {
+        let mut acc = 0.0;
+        for j in 0..t.shape()[1] {
+            for k in 0..t.shape()[2] {
+                acc += t[[i, j, k]] * a[j] * b[k];
+            }
+        }
+        acc
+    })
+}
+
+fn small_ndarray_calls(c: &mut Criterion) {
+    let t: Array3<f64> = filled((3, 3, 3), 1);
+    let (a, b): (Array1<f64>, Array1<f64>) = (filled(3, 2), filled(3, 3));
+    let want = hand_contract3(&t, &a, &b);
+    assert_close("ijk,j,k->i", &einsum!("ijk,j,k->i", &t, &a, &b), &want);
+    let mut out = Array1::<f64>::zeros(3);
+
+    let mut group = c.benchmark_group("ijk,j,k->i 3x3x3 ndarray");
+    group.bench_function("einsum!", |bench| {
+        bench.iter(|| einsum!("ijk,j,k->i", black_box(&t), black_box(&a), black_box(&b)))
+    });
+    group.bench_function("einsum_into!", |bench| {
+        bench.iter(|| {
+            einsum_into!(
+                &mut out,
+                "ijk,j,k->i",
+                black_box(&t),
+                black_box(&a),
+                black_box(&b)
+            )
+        })
+    });
+    group.bench_function("hand loop", |bench| {
+        bench.iter(|| hand_contract3(black_box(&t), black_box(&a), black_box(&b)))
+    });
+    group.finish();
+}
+
 fn cross_products(c: &mut Criterion) {
     let eps = {
         let fixed = common::levi_civita();
@@ -325,6 +366,7 @@ fn procrustes(c: &mut Criterion) {
 criterion_group!(
     benches,
     matrix_products,
+    small_ndarray_calls,
     cross_products,
     chain,
     column_sums,

@@ -517,7 +517,7 @@ pub mod __private {
         as_matrix, batch_extent, check_gradient_buffer_rows, check_gradient_rows,
         check_output_rows, contract_static, contract_static_into, contract_static_saving,
         into_dimension, matrix_chain, matrix_chain_into, matrix_product, matrix_product_into,
-        panic_with, vjp_dyn, vjp_static, vjp_static_into,
+        panic_with, small_enough, vjp_dyn, vjp_static, vjp_static_into,
     };
     pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, Element};
     pub use num_traits::Zero;

@@ -183,3 +183,84 @@ fn a_run_time_panic_points_at_the_einsum_call() {
     assert!(file.ends_with("einsum_static_ndarray.rs"), "{file}");
     assert_eq!(line, expected_line);
 }
+
+/// Small calls run the loop nest the macro generates (few index combinations), larger ones
+/// the engine; both against the reference evaluator, for every spec form, with operands in a
+/// transposed layout as well as standard, and with extents that broadcast (which the nest
+/// leaves to the engine).
+#[test]
+fn small_and_large_calls_agree_with_the_reference_for_every_form() {
+    use ndarray::{ArrayD, Ix1, Ix3};
+    fn check<D: ndarray::Dimension>(spec: &str, got: ndarray::Array<f64, D>, ops: &[ArrayD<f64>]) {
+        assert_close(&got.into_dyn(), &reference_einsum(spec, ops), spec);
+    }
+    for n in [3, 20] {
+        let m = common::random(&[n, n], 1)
+            .into_dimensionality::<Ix2>()
+            .unwrap();
+        let mt = m.t();
+        let t = common::random(&[n, n, n], 2)
+            .into_dimensionality::<Ix3>()
+            .unwrap();
+        let v = common::random(&[n], 3)
+            .into_dimensionality::<Ix1>()
+            .unwrap();
+        let (md, mtd, td, vd) = (
+            m.clone().into_dyn(),
+            mt.to_owned().into_dyn(),
+            t.clone().into_dyn(),
+            v.clone().into_dyn(),
+        );
+        check(
+            "ijk,j,k->i",
+            einsum!("ijk,j,k->i", &t, &v, &v),
+            &[td.clone(), vd.clone(), vd.clone()],
+        );
+        check("ii->i", einsum!("ii->i", &m), std::slice::from_ref(&md));
+        check("ii->", einsum!("ii->", mt), std::slice::from_ref(&mtd));
+        check(
+            "ij,ij->",
+            einsum!("ij,ij->", &m, mt),
+            &[md.clone(), mtd.clone()],
+        );
+        check(
+            "i,j->ij",
+            einsum!("i,j->ij", &v, &v),
+            &[vd.clone(), vd.clone()],
+        );
+        check(
+            "ij,j->i",
+            einsum!("ij,j->i", mt, &v),
+            &[mtd.clone(), vd.clone()],
+        );
+        check("iij->j", einsum!("iij->j", &t), std::slice::from_ref(&td));
+        check(
+            "ijk->kji",
+            einsum!("ijk->kji", &t),
+            std::slice::from_ref(&td),
+        );
+        check(
+            "i,i,i->i",
+            einsum!("i,i,i->i", &v, &v, &v),
+            &[vd.clone(), vd.clone(), vd.clone()],
+        );
+        let s = ndarray::arr0(2.5);
+        check(
+            ",i->i",
+            einsum!(",i->i", &s, &v),
+            &[s.clone().into_dyn(), vd.clone()],
+        );
+        // An extent-1 axis that broadcasts against `n`.
+        let row = common::random(&[1, n], 4)
+            .into_dimensionality::<Ix2>()
+            .unwrap();
+        check(
+            "ij,ij->ij",
+            einsum!("ij,ij->ij", &row, &m),
+            &[row.clone().into_dyn(), md.clone()],
+        );
+        let mut out = ndarray::Array1::<f64>::zeros(n);
+        einsum::einsum_into!(&mut out, "ijk,j,k->i", &t, &v, &v);
+        check("ijk,j,k->i", out, &[td, vd.clone(), vd]);
+    }
+}

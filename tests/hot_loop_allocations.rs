@@ -123,5 +123,8 @@ fn a_chain_into_a_buffer_allocates_only_gemm_packing() {
         general_mat_mul(1.0, &temporary, &a, 0.0, &mut out);
     });
     let count = allocations(|| einsum_into!(&mut out, "ij,jk,kl->il", &a, &a, &a));
-    assert!(count <= baseline, "{count} allocations, two general_mat_mul make {baseline}");
+    assert!(
+        count <= baseline,
+        "{count} allocations, two general_mat_mul make {baseline}"
+    );
 }

@@ -25,6 +25,7 @@ use crate::diagnostics::{
 };
 use crate::gen_fixed::grad_var;
 use crate::gen_into;
+use crate::gen_small;
 use crate::gen_vjp;
 use crate::model::{Gradients, Model, Tables};
 use proc_macro2::{Ident, TokenStream};
@@ -136,6 +137,23 @@ pub(crate) fn generate(
     } else {
         (TokenStream::new(), TokenStream::new())
     };
+    // Small calls run a loop nest generated here, before the engine.
+    let operand_views: Vec<TokenStream> = (0..tables.inputs.len()).map(matrix).collect();
+    let t0_tokens = quote!(#t0);
+    let small_value = gen_small::small_nest(
+        tables,
+        &operand_views,
+        &t0_tokens,
+        &private,
+        &gen_small::Target::Value,
+    );
+    let small_into = gen_small::small_nest(
+        tables,
+        &operand_views,
+        &t0_tokens,
+        &private,
+        &gen_small::Target::Into,
+    );
     let count = tables.inputs.len();
     let vjp_impl = gradients.map(|gradients| {
         let dims: Vec<Ident> = (0..count).map(|k| format_ident!("__D{}", k)).collect();
@@ -209,6 +227,7 @@ pub(crate) fn generate(
             let (#(#vars,)*) = self;
             let mut __out = <#elem as #element<#t0>>::same_view_mut(__out);
             #product_into
+            #small_into
             #private::contract_static_into::<#t0>(#tables_and_views __out.into_dyn(), __write)
         };
         gen_into::into_impl(
@@ -239,6 +258,7 @@ pub(crate) fn generate(
             fn run(self) -> ::core::result::Result<Self::Output, #private::EinsumError> {
                 let (#(#vars,)*) = self;
                 #product_value
+                #small_value
                 #private::contract_static::<#t0, #out_dim>(#tables_and_views)
             }
         }

@@ -19,6 +19,7 @@ mod gen_fixed;
 mod gen_into;
 mod gen_nd;
 mod gen_rows;
+mod gen_small;
 mod gen_var;
 mod gen_vjp;
 mod input;

@@ -101,6 +101,19 @@ pub fn contract_static_into<T: Element>(
         .map_err(|error| EinsumError::from_shape_error(spec, error))
 }
 
+/// Whether a contraction whose slots have these extents is small enough for the loop nest
+/// the macro generates for ndarray operands (as few index combinations as the engine's own
+/// direct loop takes).
+///
+/// ```
+/// assert!(einsum_runtime::support::small_enough(&[3, 3, 3]));
+/// assert!(!einsum_runtime::support::small_enough(&[100, 100]));
+/// ```
+#[must_use]
+pub fn small_enough(extents: &[usize]) -> bool {
+    engine::small_enough(extents)
+}
+
 /// Which operands of a spec that is one product of two matrices are transposed relative to
 /// `c_ik = a_ij b_jk`: `[a is (j, i), b is (k, j), the output is (k, i)]`. The macro decides
 /// it from the spec, so such a call needs no tables and no planning.

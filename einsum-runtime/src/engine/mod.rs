@@ -51,6 +51,7 @@ pub use matmul::matrix_product;
 pub(crate) use memo::contraction as contraction_of_tables;
 pub use shared::Intermediates;
 pub(crate) use sliced::contract_sliced;
+pub(crate) use small::small_enough;
 pub use vjp::Saved;
 
 use crate::Element;

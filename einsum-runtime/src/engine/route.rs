@@ -51,9 +51,7 @@ impl Route {
     pub(crate) fn with_extents(contraction: &Contraction, extents: &[usize]) -> Route {
         if extents.contains(&0) {
             Route::Empty
-        } else if contraction.inputs().len() != 1
-            && small::combinations(extents).is_some_and(|n| n <= small::SMALL_PRODUCTS)
-        {
+        } else if contraction.inputs().len() != 1 && small::small_enough(extents) {
             Route::DirectLoop
         } else {
             Route::Pairwise

@@ -24,6 +24,12 @@ use smallvec::SmallVec;
 /// a fixed cost per call).
 pub(super) const SMALL_PRODUCTS: usize = 2048;
 
+/// Whether a contraction with these slot extents has at most [`SMALL_PRODUCTS`] index
+/// combinations: small enough for one loop nest.
+pub(crate) fn small_enough(extents: &[usize]) -> bool {
+    combinations(extents).is_some_and(|n| n <= SMALL_PRODUCTS)
+}
+
 /// A short list of indices or strides, on the stack unless unusually long. (A heap allocation
 /// and its release cost about as much as a hundred iterations of the innermost loop.)
 type Table = SmallVec<[usize; 24]>;
