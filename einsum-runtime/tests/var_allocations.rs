@@ -1,0 +1,114 @@
+//! Heap allocations per warm call of the autograd: recording each kind of operation, and whole
+//! training steps (record, backward, read a gradient) as the demos write them. A global
+//! allocator counts the allocations made on the thread that asked for counting.
+//!
+//! Each bound is the count this code makes, so that a change that allocates more per step
+//! fails here and says by how much. A recorded node needs its reference-counted node and its
+//! value; most operations need nothing else.
+
+use einsum_runtime::autograd::Var;
+use ndarray::{Array1, Array2, ArrayD, IxDyn};
+
+// The facade's tests count with the same allocator.
+#[path = "../../tests/counting/mod.rs"]
+mod counting;
+
+use counting::{allocations, Counting, CALLS};
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations per call of `f`, warm.
+fn per_call(f: impl FnMut()) -> usize {
+    let total = allocations(f);
+    total.div_ceil(CALLS)
+}
+
+/// Checks that `f` allocates at most `allowed` per warm call, and prints the count.
+#[track_caller]
+fn check(name: &str, allowed: usize, f: impl FnMut()) {
+    let count = per_call(f);
+    println!("{name}: {count} allocations per call");
+    assert!(
+        count <= allowed,
+        "{name}: {count} allocations per call, at most {allowed} expected"
+    );
+}
+
+fn matrix(n: usize, seed: usize) -> Array2<f64> {
+    Array2::from_shape_fn((n, n), |(i, j)| {
+        ((i * 7 + j * 3 + seed) % 11) as f64 / 11.0 - 0.5
+    })
+}
+
+fn vector(n: usize, seed: usize) -> Array1<f64> {
+    Array1::from_shape_fn(n, |i| ((i * 5 + seed) % 13) as f64 / 13.0 - 0.5)
+}
+
+/// One training step of a linear model `y = W x` with a squared-error loss: the parameter
+/// made a leaf from its array, the loss recorded, the backward pass, the gradient read.
+fn model_step(n: usize) -> impl FnMut() {
+    let w = matrix(n, 1);
+    let x = Var::constant(vector(n, 2));
+    let target = Var::constant(vector(n, 3));
+    move || {
+        let w = Var::new(w.clone());
+        let y = Var::einsum("ij,j->i", &[&w, &x]).unwrap();
+        let error = &y - &target;
+        let loss = (&error * &error).sum();
+        let grads = loss.backward();
+        let g = grads.grad(&w).unwrap();
+        assert_eq!(g.shape(), &[n, n]);
+    }
+}
+
+#[test]
+fn model_steps() {
+    check("model step 3x3", 60, model_step(3));
+    check("model step 64x64", 60, model_step(64));
+}
+
+#[test]
+fn elementwise_chain_with_backward() {
+    let x = Var::new(matrix(8, 4));
+    check("elementwise chain", 59, || {
+        let y = (&(&x * 2.0 + 1.0).tanh() * &x).exp();
+        let loss = y.sum();
+        let grads = loss.backward();
+        assert!(grads.grad(&x).is_some());
+    });
+}
+
+#[test]
+fn one_einsum_with_backward() {
+    let a = Var::new(matrix(8, 5));
+    let b = Var::new(matrix(8, 6));
+    let seed = ArrayD::from_elem(IxDyn(&[8, 8]), 1.0);
+    check("einsum ij,jk->ik with backward", 51, || {
+        let c = Var::einsum("ij,jk->ik", &[&a, &b]).unwrap();
+        let grads = c.backward_with(seed.clone(), false);
+        assert!(grads.grad(&a).is_some() && grads.grad(&b).is_some());
+    });
+}
+
+/// Recording one operation of each kind on inputs that require grad: what a forward pass
+/// costs per node.
+#[test]
+fn recording_each_operation() {
+    let a = Var::new(matrix(8, 7));
+    let b = Var::new(matrix(8, 8));
+    let v = Var::new(vector(8, 9));
+    check("record add", 3, || drop(&a + &b));
+    check("record sub", 3, || drop(&a - &b));
+    check("record mul", 3, || drop(&a * &b));
+    check("record mul broadcast", 4, || drop(&a * &v));
+    check("record mul_scalar", 2, || drop(&a * 2.0));
+    check("record tanh", 2, || drop(a.tanh()));
+    check("record sum", 2, || drop(a.sum()));
+    check("record einsum ij,j->i", 5, || {
+        drop(Var::einsum("ij,j->i", &[&a, &v]).unwrap());
+    });
+    check("record einsum ij,jk->ik", 6, || {
+        drop(Var::einsum("ij,jk->ik", &[&a, &b]).unwrap());
+    });
+}
