@@ -64,14 +64,14 @@ fn model_step(n: usize) -> impl FnMut() {
 
 #[test]
 fn model_steps() {
-    check("model step 3x3", 60, model_step(3));
-    check("model step 64x64", 60, model_step(64));
+    check("model step 3x3", 23, model_step(3));
+    check("model step 64x64", 23, model_step(64));
 }
 
 #[test]
 fn elementwise_chain_with_backward() {
     let x = Var::new(matrix(8, 4));
-    check("elementwise chain", 59, || {
+    check("elementwise chain", 35, || {
         let y = (&(&x * 2.0 + 1.0).tanh() * &x).exp();
         let loss = y.sum();
         let grads = loss.backward();
@@ -84,7 +84,7 @@ fn one_einsum_with_backward() {
     let a = Var::new(matrix(8, 5));
     let b = Var::new(matrix(8, 6));
     let seed = ArrayD::from_elem(IxDyn(&[8, 8]), 1.0);
-    check("einsum ij,jk->ik with backward", 51, || {
+    check("einsum ij,jk->ik with backward", 15, || {
         let c = Var::einsum("ij,jk->ik", &[&a, &b]).unwrap();
         let grads = c.backward_with(seed.clone(), false);
         assert!(grads.grad(&a).is_some() && grads.grad(&b).is_some());
@@ -98,17 +98,17 @@ fn recording_each_operation() {
     let a = Var::new(matrix(8, 7));
     let b = Var::new(matrix(8, 8));
     let v = Var::new(vector(8, 9));
-    check("record add", 3, || drop(&a + &b));
-    check("record sub", 3, || drop(&a - &b));
-    check("record mul", 3, || drop(&a * &b));
-    check("record mul broadcast", 4, || drop(&a * &v));
+    check("record add", 2, || drop(&a + &b));
+    check("record sub", 2, || drop(&a - &b));
+    check("record mul", 2, || drop(&a * &b));
+    check("record mul broadcast", 2, || drop(&a * &v));
     check("record mul_scalar", 2, || drop(&a * 2.0));
     check("record tanh", 2, || drop(a.tanh()));
     check("record sum", 2, || drop(a.sum()));
-    check("record einsum ij,j->i", 5, || {
+    check("record einsum ij,j->i", 2, || {
         drop(Var::einsum("ij,j->i", &[&a, &v]).unwrap());
     });
-    check("record einsum ij,jk->ik", 6, || {
+    check("record einsum ij,jk->ik", 3, || {
         drop(Var::einsum("ij,jk->ik", &[&a, &b]).unwrap());
     });
 }

@@ -1,16 +1,17 @@
 //! The public operations on [`Var`]: each records one [`Op`] (whose forward and backward are
 //! side by side in `op.rs`), after checking shapes so that a mistake panics at the caller's line.
 
-use super::broadcast::{broadcast_shape, broadcasts_to};
+use super::broadcast::{broadcast, broadcasts_to};
 use super::op::Op;
 use super::{Float, Var};
 use core::ops::{Add, Div, Mul, Neg, Sub};
+use ndarray::IxDyn;
 
 impl<T: Float> Var<T> {
     #[track_caller]
     fn binary(&self, other: &Var<T>, name: &str, op: fn(Var<T>, Var<T>) -> Op<T>) -> Var<T> {
         assert!(
-            broadcast_shape(self.shape(), other.shape()).is_some(),
+            broadcast(self.shape(), other.shape()),
             "autograd: cannot {name} shapes {:?} and {:?}: they do not broadcast",
             self.shape(),
             other.shape()
@@ -492,7 +493,7 @@ impl<T: Float> Var<T> {
         if shape == self.shape() {
             return self.clone();
         }
-        Var::from_op(Op::Reshape(self.clone(), shape.to_vec()))
+        Var::from_op(Op::Reshape(self.clone(), IxDyn(shape)))
     }
 
     /// Broadcasts to `shape` as numpy does (aligned on the right, extents of 1 stretching).
@@ -521,7 +522,7 @@ impl<T: Float> Var<T> {
         if shape == self.shape() {
             return self.clone();
         }
-        Var::from_op(Op::BroadcastTo(self.clone(), shape.to_vec()))
+        Var::from_op(Op::BroadcastTo(self.clone(), IxDyn(shape)))
     }
 
     /// Sums down to `shape`, a shape that broadcasts to the value's: the leading axes `shape`
@@ -551,7 +552,7 @@ impl<T: Float> Var<T> {
         if shape == self.shape() {
             return self.clone();
         }
-        Var::from_op(Op::SumTo(self.clone(), shape.to_vec()))
+        Var::from_op(Op::SumTo(self.clone(), IxDyn(shape)))
     }
 
     #[track_caller]
