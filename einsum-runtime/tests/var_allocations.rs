@@ -71,7 +71,7 @@ fn model_steps() {
 #[test]
 fn elementwise_chain_with_backward() {
     let x = Var::new(matrix(8, 4));
-    check("elementwise chain", 35, || {
+    check("elementwise chain", 29, || {
         let y = (&(&x * 2.0 + 1.0).tanh() * &x).exp();
         let loss = y.sum();
         let grads = loss.backward();
@@ -111,4 +111,26 @@ fn recording_each_operation() {
     check("record einsum ij,jk->ik", 3, || {
         drop(Var::einsum("ij,jk->ik", &[&a, &b]).unwrap());
     });
+}
+
+/// Operators on an owned constant that nothing else holds write the result into its array: the
+/// values and ids are what recording would give, and a handle held elsewhere is never changed.
+#[test]
+fn owned_constants_take_results_in_place_invisibly() {
+    let c = Var::constant(vector(4, 1));
+    let kept = c.clone();
+    let between = Var::constant(vector(4, 2));
+    let negated = -c; // `kept` still holds the node: a new one is made
+    assert_eq!(kept.value(), &vector(4, 1).into_dyn());
+    assert_eq!(negated.value(), &vector(4, 1).mapv(|x| -x).into_dyn());
+    drop(kept);
+    let id = negated.id();
+    let next = (negated * 2.0 + 1.0) / &between; // in place: same values, a newer id
+    let want = (vector(4, 1).mapv(|x| -x * 2.0 + 1.0) / vector(4, 2)).into_dyn();
+    assert_eq!(next.value(), &want);
+    assert!(next.id() > id && next.id() > between.id());
+    assert!(!next.requires_grad());
+    let leaf = Var::new(vector(4, 3));
+    let recorded = Var::constant(vector(4, 3)) * &leaf; // `leaf` requires grad: recorded
+    assert!(recorded.requires_grad());
 }

@@ -189,6 +189,8 @@ impl<T: Float> Op<T> {
     /// Adds to `acc`, for each input that requires grad, the gradient of the loss with respect
     /// to it, given `out` (this operation's result) and `g`, the gradient with respect to
     /// `out`. Broadcast operands get `g` summed over the axes they were broadcast along.
+    /// Temporaries are passed to operators by value, so that constant ones (all of them when
+    /// the backward pass is not recorded) take the next result in place.
     pub(crate) fn backward(&self, out: &Var<T>, g: &Var<T>, acc: &mut Accumulator<T>) {
         match self {
             // d(a + b) = da + db
@@ -209,7 +211,7 @@ impl<T: Float> Op<T> {
             // d(a / b) = da / b - (a / b^2) db = da / b - (out / b) db
             Op::Div(a, b) => {
                 acc.add(a, || (g / b).sum_to(a.shape()));
-                acc.add(b, || (-&(&(g * out) / b)).sum_to(b.shape()));
+                acc.add(b, || (-((g * out) / b)).sum_to(b.shape()));
             }
             // d(-a) = -da
             Op::Neg(a) => acc.add(a, || -g),
@@ -223,25 +225,25 @@ impl<T: Float> Op<T> {
             Op::PowI(a, n) => {
                 if *n != 0 {
                     let n_t = T::from(*n).expect("an i32 is a float");
-                    acc.add(a, || g * &(a.powi(*n - 1) * n_t));
+                    acc.add(a, || g * (a.powi(*n - 1) * n_t));
                 }
             }
             // d(a^p) = p a^(p-1) da
-            Op::PowF(a, p) => acc.add(a, || g * &(a.powf(*p - T::one()) * *p)),
+            Op::PowF(a, p) => acc.add(a, || g * (a.powf(*p - T::one()) * *p)),
             // d(e^a) = e^a da = out da
             Op::Exp(a) => acc.add(a, || g * out),
             // d(ln a) = da / a
             Op::Ln(a) => acc.add(a, || g / a),
             // d(sqrt a) = da / (2 sqrt a) = da / (2 out)
-            Op::Sqrt(a) => acc.add(a, || g / &(out * two::<T>())),
+            Op::Sqrt(a) => acc.add(a, || g / (out * two::<T>())),
             // d(sin a) = cos a da
-            Op::Sin(a) => acc.add(a, || g * &a.cos()),
+            Op::Sin(a) => acc.add(a, || g * a.cos()),
             // d(cos a) = -sin a da
-            Op::Cos(a) => acc.add(a, || -&(g * &a.sin())),
+            Op::Cos(a) => acc.add(a, || -(g * a.sin())),
             // d(tanh a) = (1 - tanh^2 a) da = (1 - out^2) da
-            Op::Tanh(a) => acc.add(a, || g * &(-&(out * out) + T::one())),
+            Op::Tanh(a) => acc.add(a, || g * (-(out * out) + T::one())),
             // d|a| = sign(a) da, with sign(0) = 0; sign is piecewise constant, so a constant
-            Op::Abs(a) => acc.add(a, || g * &Var::constant(a.value().mapv(sign))),
+            Op::Abs(a) => acc.add(a, || g * Var::constant(a.value().mapv(sign))),
             // d(sum a) = sum da: the gradient is g at every element
             Op::Sum(a) => acc.add(a, || g.broadcast_to(a.shape())),
             // d(sum_axis a) = sum_axis da: g repeated along the summed axis

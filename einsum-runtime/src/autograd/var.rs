@@ -308,6 +308,41 @@ impl<T: Float> Var<T> {
         }
     }
 
+    /// `f` applied to every element in place, when this `Var` is a constant held by no other
+    /// handle: the result is what recording the operation would give (a constant, since its
+    /// input is one), reusing the node and its array under a new id. Otherwise `Err(self)`.
+    pub(crate) fn map_in_place(mut self, f: impl Fn(T) -> T) -> Result<Var<T>, Var<T>> {
+        if self.0.requires_grad {
+            return Err(self);
+        }
+        let Some(node) = Rc::get_mut(&mut self.0) else {
+            return Err(self);
+        };
+        node.value.mapv_inplace(f);
+        node.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(self)
+    }
+
+    /// `f(self, other)` elementwise written into this value, under the conditions of
+    /// [`map_in_place`](Var::map_in_place) and when `other` is a constant of the same shape.
+    /// Otherwise `Err(self)`.
+    pub(crate) fn zip_in_place(
+        mut self,
+        other: &Var<T>,
+        f: impl Fn(T, T) -> T,
+    ) -> Result<Var<T>, Var<T>> {
+        if self.0.requires_grad || other.0.requires_grad || self.shape() != other.shape() {
+            return Err(self);
+        }
+        let Some(node) = Rc::get_mut(&mut self.0) else {
+            return Err(self);
+        };
+        node.value
+            .zip_mut_with(&other.0.value, |x, &y| *x = f(*x, y));
+        node.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(self)
+    }
+
     /// The operation that made this `Var`, if it was recorded.
     pub(crate) fn op(&self) -> Option<&Op<T>> {
         self.0.op.as_ref()
