@@ -4,7 +4,7 @@ use super::grad_mode::with_grad_mode;
 use super::{Float, Var};
 use ndarray::{ArrayD, IxDyn};
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hashes a node id by one multiplication. Ids are distinct counters chosen by this crate,
@@ -32,10 +32,40 @@ impl Hasher for IdHasher {
 /// A map keyed by node id.
 type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
-/// Gradients being accumulated during a backward pass, keyed by node id.
+/// Gradients being accumulated during a backward pass, keyed by node id, and the recorded
+/// nodes that have a gradient and still have to pass it to their inputs.
 pub(crate) struct Accumulator<T: Float> {
     grads: IdMap<Var<T>>,
+    /// Recorded nodes with a gradient, not yet visited, largest id first.
+    pending: BinaryHeap<ById<T>>,
 }
+
+/// A `Var` ordered by id, for the queue of nodes to visit.
+struct ById<T: Float>(Var<T>);
+
+impl<T: Float> PartialEq for ById<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl<T: Float> Eq for ById<T> {}
+
+impl<T: Float> PartialOrd for ById<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T: Float> Ord for ById<T> {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.0.id().cmp(&other.0.id())
+    }
+}
+
+/// Room reserved for gradients at the start of a backward pass: enough for a small model's
+/// graph without growing the map.
+const INITIAL_GRADIENTS: usize = 16;
 
 impl<T: Float> Accumulator<T> {
     /// Adds the contribution `grad()` to `input`'s gradient, when `input` requires grad (else
@@ -48,11 +78,19 @@ impl<T: Float> Accumulator<T> {
         debug_assert_eq!(grad.shape(), input.shape(), "gradient shape of {input:?}");
         match self.grads.entry(input.id()) {
             Entry::Occupied(mut previous) => {
-                let total = previous.get() + &grad;
-                previous.insert(total);
+                // In place when both are constants and the previous sum is held only here
+                // (always so without `create_graph`, unless it is also another node's
+                // gradient).
+                if !previous.get_mut().add_in_place(&grad) {
+                    let total = previous.get() + &grad;
+                    previous.insert(total);
+                }
             }
             Entry::Vacant(slot) => {
                 slot.insert(grad);
+                if input.op().is_some() {
+                    self.pending.push(ById(input.clone()));
+                }
             }
         }
     }
@@ -212,13 +250,20 @@ impl<T: Float> Var<T> {
                 grads: IdMap::default(),
             };
         }
-        let nodes = self.reverse_topological();
+        // Nodes are visited by decreasing id, which is a reverse topological order (inputs
+        // are always created before the operations that use them), and only once they have a
+        // gradient: every node that contributes to a node's gradient has a larger id, so the
+        // gradient is complete when the node is visited. No separate sort of the graph.
         let mut acc = Accumulator {
-            grads: IdMap::with_capacity_and_hasher(nodes.len(), Default::default()),
+            grads: IdMap::with_capacity_and_hasher(INITIAL_GRADIENTS, Default::default()),
+            pending: BinaryHeap::new(),
         };
         acc.grads.insert(self.id(), Var::constant(seed));
+        if self.op().is_some() {
+            acc.pending.push(ById(self.clone()));
+        }
         with_grad_mode(create_graph, || {
-            for node in nodes {
+            while let Some(ById(node)) = acc.pending.pop() {
                 let Some(op) = node.op() else { continue };
                 if let Some(g) = acc.grads.get(&node.id()).cloned() {
                     op.backward(&node, &g, &mut acc);
@@ -226,27 +271,6 @@ impl<T: Float> Var<T> {
             }
         });
         Gradients { grads: acc.grads }
-    }
-
-    /// `self` and every `Var` it depends on that requires grad, by decreasing id: each node
-    /// comes before its inputs, because inputs are always created first.
-    fn reverse_topological(&self) -> Vec<Var<T>> {
-        let mut seen: HashSet<u64, BuildHasherDefault<IdHasher>> = HashSet::default();
-        seen.insert(self.id());
-        let mut stack = vec![self.clone()];
-        let mut nodes = Vec::new();
-        while let Some(node) = stack.pop() {
-            if let Some(op) = node.op() {
-                for input in op.inputs() {
-                    if input.requires_grad() && seen.insert(input.id()) {
-                        stack.push(input.clone());
-                    }
-                }
-            }
-            nodes.push(node);
-        }
-        nodes.sort_unstable_by_key(|node| core::cmp::Reverse(node.id()));
-        nodes
     }
 
     #[track_caller]

@@ -1,10 +1,11 @@
 //! An einsum on `Var`s as one node, whose backward is again a contraction.
 
-use super::op::Op;
+use super::op::{Op, Operands};
 use super::{Float, Var};
 use crate::engine::vjp::Expansion;
 use crate::EinsumError;
 use einsum_spec::{Contraction, Spec};
+use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -57,6 +58,78 @@ fn resolved(spec: &str, ranks: &[usize]) -> Result<Rc<Contraction>, EinsumError>
     Ok(contraction)
 }
 
+/// How many gradient plans each thread keeps: one per operand of each contraction a model
+/// records, and of the contractions their gradients record in turn.
+const CACHED_PLANS: usize = 64;
+
+/// The plan for the gradient of one operand of a contraction, for operands of given shapes.
+struct CachedPlan {
+    contraction: Rc<Contraction>,
+    /// The operand.
+    k: usize,
+    /// Every operand's shape, one after the other (the ranks are the contraction's).
+    shapes: Box<[usize]>,
+    reduce: Rc<Contraction>,
+    expansion: Rc<Expansion>,
+}
+
+thread_local! {
+    /// The gradient plans made most recently on this thread, the most recent last. A training
+    /// loop differentiates the same contractions of the same shapes on every step, and a plan
+    /// is a dozen small allocations to make.
+    static PLANS: RefCell<Vec<CachedPlan>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The contraction that computes operand `k`'s reduced gradient from `[g, operands except
+/// k]` and the expansion to its shape ([`vjp::plan`](crate::engine::vjp::plan)), from this
+/// thread's cache when they were planned recently for the same contraction and shapes.
+pub(crate) fn gradient_plan<T: Float>(
+    contraction: &Rc<Contraction>,
+    k: usize,
+    operands: &[Var<T>],
+) -> (Rc<Contraction>, Rc<Expansion>) {
+    let same_shapes = |shapes: &[usize]| {
+        shapes
+            .iter()
+            .copied()
+            .eq(operands.iter().flat_map(|v| v.shape().iter().copied()))
+    };
+    let hit = PLANS.with_borrow(|cache| {
+        cache
+            .iter()
+            .rev()
+            .find(|entry| {
+                entry.k == k
+                    && (Rc::ptr_eq(&entry.contraction, contraction)
+                        || *entry.contraction == **contraction)
+                    && same_shapes(&entry.shapes)
+            })
+            .map(|entry| (Rc::clone(&entry.reduce), Rc::clone(&entry.expansion)))
+    });
+    if let Some(plan) = hit {
+        return plan;
+    }
+    let shapes: Vec<&[usize]> = operands.iter().map(Var::shape).collect();
+    let extents = contraction
+        .bind_extents(&shapes)
+        .expect("shapes checked when the contraction was recorded");
+    let (reduce, expansion) = crate::engine::vjp::plan(contraction, k, &extents, shapes[k]);
+    let (reduce, expansion) = (Rc::new(reduce), Rc::new(expansion));
+    PLANS.with_borrow_mut(|cache| {
+        if cache.len() == CACHED_PLANS {
+            cache.remove(0);
+        }
+        cache.push(CachedPlan {
+            contraction: Rc::clone(contraction),
+            k,
+            shapes: shapes.concat().into(),
+            reduce: Rc::clone(&reduce),
+            expansion: Rc::clone(&expansion),
+        });
+    });
+    (reduce, expansion)
+}
+
 impl<T: Float> Var<T> {
     /// The einsum `spec` of `operands` (numpy.einsum semantics, as [`einsum_dyn`](crate::einsum_dyn)),
     /// recorded as one node.
@@ -95,10 +168,10 @@ impl<T: Float> Var<T> {
     /// assert!(Var::einsum("ij,jk->ik", &[&a]).is_err());
     /// ```
     pub fn einsum(spec: &str, operands: &[&Var<T>]) -> Result<Var<T>, EinsumError> {
-        let ranks: Vec<usize> = operands.iter().map(|v| v.ndim()).collect();
+        let ranks: SmallVec<[usize; 4]> = operands.iter().map(|v| v.ndim()).collect();
         let contraction = resolved(spec, &ranks)?;
         // The value is computed here, where an output too large to allocate is an error.
-        let views: Vec<ndarray::ArrayViewD<'_, T>> =
+        let views: SmallVec<[ndarray::ArrayViewD<'_, T>; 4]> =
             operands.iter().map(|v| v.value().view()).collect();
         let value = crate::engine::contract(&contraction, &views)
             .map_err(|error| EinsumError::from_shape_error(spec, error))?;
@@ -110,7 +183,7 @@ impl<T: Float> Var<T> {
     }
 
     /// Records a contraction whose operands are known to fit it.
-    pub(crate) fn contract(contraction: Rc<Contraction>, operands: Vec<Var<T>>) -> Var<T> {
+    pub(crate) fn contract(contraction: Rc<Contraction>, operands: Operands<T>) -> Var<T> {
         Var::from_op(Op::Contract(contraction, operands))
     }
 

@@ -8,11 +8,19 @@
 
 use super::backward::Accumulator;
 use super::broadcast::{broadcast_shape, sum_to};
+use super::einsum::gradient_plan;
 use super::{Float, Var};
 use crate::engine::{self, vjp::Expansion};
 use einsum_spec::Contraction;
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Order, Zip};
+use ndarray::{ArrayD, ArrayViewD, Axis, Dimension, IxDyn, Order, Zip};
+use smallvec::SmallVec;
 use std::rc::Rc;
+
+/// The operands of a contraction: up to three inline, so that recording one allocates no list.
+pub(crate) type Operands<T> = SmallVec<[Var<T>; 3]>;
+
+/// Views of the operands' values, for the engine: up to four on the stack.
+type Views<'a, T> = SmallVec<[ArrayViewD<'a, T>; 4]>;
 
 /// A recorded operation: its inputs and the parameters its forward and backward need.
 pub(crate) enum Op<T: Float> {
@@ -62,14 +70,15 @@ pub(crate) enum Op<T: Float> {
     ScatterRow(Var<T>, usize, usize),
     /// Values of equal shapes stacked along a new axis 0.
     StackRows(Vec<Var<T>>),
-    /// The same elements in row-major order, in a new shape.
-    Reshape(Var<T>, Vec<usize>),
+    /// The same elements in row-major order, in a new shape. Shapes are `IxDyn`s, which keep
+    /// up to four axes inline: recording them allocates nothing.
+    Reshape(Var<T>, IxDyn),
     /// Broadcast to a shape, as numpy does.
-    BroadcastTo(Var<T>, Vec<usize>),
+    BroadcastTo(Var<T>, IxDyn),
     /// Summed down to a shape that broadcasts to the input's (the adjoint of `BroadcastTo`).
-    SumTo(Var<T>, Vec<usize>),
-    /// A contraction of the operands (an einsum).
-    Contract(Rc<Contraction>, Vec<Var<T>>),
+    SumTo(Var<T>, IxDyn),
+    /// A contraction of the operands (an einsum); up to three operands inline.
+    Contract(Rc<Contraction>, Operands<T>),
     /// A reduced contraction gradient spread back to an operand's shape.
     Expand(Rc<Expansion>, Var<T>),
 }
@@ -102,14 +111,15 @@ impl<T: Float> Op<T> {
             | Op::BroadcastTo(a, _)
             | Op::SumTo(a, _)
             | Op::Expand(_, a) => ([Some(a), None], &[]),
-            Op::StackRows(vars) | Op::Contract(_, vars) => ([None, None], vars.as_slice()),
+            Op::StackRows(vars) => ([None, None], vars.as_slice()),
+            Op::Contract(_, vars) => ([None, None], vars.as_slice()),
         };
         first.into_iter().flatten().chain(many)
     }
 
     /// The inputs, by value (to drop a graph without recursion): clones of the handles, so
     /// that they outlive `self`.
-    pub(crate) fn into_inputs(self) -> Vec<Var<T>> {
+    pub(crate) fn into_inputs(self) -> Operands<T> {
         self.inputs().cloned().collect()
     }
 
@@ -143,32 +153,33 @@ impl<T: Float> Op<T> {
             }
             Op::Row(a, i) => a.value().index_axis(Axis(0), *i).to_owned(),
             Op::ScatterRow(a, i, rows) => {
-                let mut shape = vec![*rows];
-                shape.extend_from_slice(a.shape());
-                let mut out = ArrayD::zeros(IxDyn(&shape));
+                let mut shape = IxDyn::zeros(a.ndim() + 1);
+                shape[0] = *rows;
+                shape.slice_mut()[1..].copy_from_slice(a.shape());
+                let mut out = ArrayD::zeros(shape);
                 out.index_axis_mut(Axis(0), *i).assign(a.value());
                 out
             }
             Op::StackRows(vars) => {
-                let views: Vec<ArrayViewD<'_, T>> = vars.iter().map(|v| v.value().view()).collect();
+                let views: Views<'_, T> = vars.iter().map(|v| v.value().view()).collect();
                 ndarray::stack(Axis(0), &views).expect("shapes checked by `stack_rows`")
             }
             Op::Reshape(a, shape) => a
                 .value()
-                .to_shape((IxDyn(shape), Order::RowMajor))
+                .to_shape((shape.clone(), Order::RowMajor))
                 .expect("lengths checked by `reshape`")
                 .into_owned(),
             Op::BroadcastTo(a, shape) => match a.value().as_slice() {
-                Some(&[value]) => ArrayD::from_elem(IxDyn(shape), value),
+                Some(&[value]) => ArrayD::from_elem(shape.clone(), value),
                 _ => a
                     .value()
-                    .broadcast(IxDyn(shape))
+                    .broadcast(shape.clone())
                     .expect("shapes checked by `broadcast_to`")
                     .map(|&x| x),
             },
-            Op::SumTo(a, shape) => sum_to(a.value(), shape),
+            Op::SumTo(a, shape) => sum_to(a.value(), shape.slice()),
             Op::Contract(contraction, vars) => {
-                let views: Vec<ArrayViewD<'_, T>> = vars.iter().map(|v| v.value().view()).collect();
+                let views: Views<'_, T> = vars.iter().map(|v| v.value().view()).collect();
                 engine::contract(contraction, &views).expect("shapes checked by `einsum`")
             }
             Op::Expand(expansion, a) => expansion.apply(a.value().view()),
@@ -178,6 +189,8 @@ impl<T: Float> Op<T> {
     /// Adds to `acc`, for each input that requires grad, the gradient of the loss with respect
     /// to it, given `out` (this operation's result) and `g`, the gradient with respect to
     /// `out`. Broadcast operands get `g` summed over the axes they were broadcast along.
+    /// Temporaries are passed to operators by value, so that constant ones (all of them when
+    /// the backward pass is not recorded) take the next result in place.
     pub(crate) fn backward(&self, out: &Var<T>, g: &Var<T>, acc: &mut Accumulator<T>) {
         match self {
             // d(a + b) = da + db
@@ -198,7 +211,7 @@ impl<T: Float> Op<T> {
             // d(a / b) = da / b - (a / b^2) db = da / b - (out / b) db
             Op::Div(a, b) => {
                 acc.add(a, || (g / b).sum_to(a.shape()));
-                acc.add(b, || (-&(&(g * out) / b)).sum_to(b.shape()));
+                acc.add(b, || (-((g * out) / b)).sum_to(b.shape()));
             }
             // d(-a) = -da
             Op::Neg(a) => acc.add(a, || -g),
@@ -212,32 +225,32 @@ impl<T: Float> Op<T> {
             Op::PowI(a, n) => {
                 if *n != 0 {
                     let n_t = T::from(*n).expect("an i32 is a float");
-                    acc.add(a, || g * &(a.powi(*n - 1) * n_t));
+                    acc.add(a, || g * (a.powi(*n - 1) * n_t));
                 }
             }
             // d(a^p) = p a^(p-1) da
-            Op::PowF(a, p) => acc.add(a, || g * &(a.powf(*p - T::one()) * *p)),
+            Op::PowF(a, p) => acc.add(a, || g * (a.powf(*p - T::one()) * *p)),
             // d(e^a) = e^a da = out da
             Op::Exp(a) => acc.add(a, || g * out),
             // d(ln a) = da / a
             Op::Ln(a) => acc.add(a, || g / a),
             // d(sqrt a) = da / (2 sqrt a) = da / (2 out)
-            Op::Sqrt(a) => acc.add(a, || g / &(out * two::<T>())),
+            Op::Sqrt(a) => acc.add(a, || g / (out * two::<T>())),
             // d(sin a) = cos a da
-            Op::Sin(a) => acc.add(a, || g * &a.cos()),
+            Op::Sin(a) => acc.add(a, || g * a.cos()),
             // d(cos a) = -sin a da
-            Op::Cos(a) => acc.add(a, || -&(g * &a.sin())),
+            Op::Cos(a) => acc.add(a, || -(g * a.sin())),
             // d(tanh a) = (1 - tanh^2 a) da = (1 - out^2) da
-            Op::Tanh(a) => acc.add(a, || g * &(-&(out * out) + T::one())),
+            Op::Tanh(a) => acc.add(a, || g * (-(out * out) + T::one())),
             // d|a| = sign(a) da, with sign(0) = 0; sign is piecewise constant, so a constant
-            Op::Abs(a) => acc.add(a, || g * &Var::constant(a.value().mapv(sign))),
+            Op::Abs(a) => acc.add(a, || g * Var::constant(a.value().mapv(sign))),
             // d(sum a) = sum da: the gradient is g at every element
             Op::Sum(a) => acc.add(a, || g.broadcast_to(a.shape())),
             // d(sum_axis a) = sum_axis da: g repeated along the summed axis
             Op::SumAxis(a, axis) => acc.add(a, || {
-                let mut kept = a.shape().to_vec();
+                let mut kept = IxDyn(a.shape());
                 kept[*axis] = 1;
-                g.reshape(&kept).broadcast_to(a.shape())
+                g.reshape(kept.slice()).broadcast_to(a.shape())
             }),
             // d(a . b) = b . da + a . db
             Op::Dot(a, b) => {
@@ -262,30 +275,27 @@ impl<T: Float> Op<T> {
             Op::SumTo(a, _) => acc.add(a, || g.broadcast_to(a.shape())),
             // operand k: contract g with the other operands into k's reduced axes (`vjp::plan`),
             // then spread over k's shape; both steps are nodes, so this differentiates again
+            // (planned once per contraction, operand and shapes on each thread: `gradient_plan`)
             Op::Contract(contraction, vars) => {
-                let shapes: Vec<&[usize]> = vars.iter().map(|v| v.shape()).collect();
-                let extents = contraction
-                    .bind_extents(&shapes)
-                    .expect("shapes checked when the contraction was recorded");
                 for (k, v) in vars.iter().enumerate() {
                     acc.add(v, || {
-                        let (reduce, expansion) =
-                            engine::vjp::plan(contraction, k, &extents, v.shape());
+                        let (reduce, expansion) = gradient_plan(contraction, k, vars);
                         let others = vars
                             .iter()
                             .enumerate()
                             .filter(|&(j, _)| j != k)
                             .map(|(_, o)| o.clone());
-                        let inputs: Vec<Var<T>> =
+                        let inputs: Operands<T> =
                             std::iter::once(g.clone()).chain(others).collect();
-                        Var::contract(Rc::new(reduce), inputs).expand(Rc::new(expansion))
+                        Var::contract(reduce, inputs).expand(expansion)
                     });
                 }
             }
             // expanding is linear; its adjoint contraction sums along broadcast axes and takes
             // diagonals. A reduced input of extent 1 was stretched, so sum down to its shape.
             Op::Expand(expansion, a) => acc.add(a, || {
-                Var::contract(Rc::new(expansion.adjoint()), vec![g.clone()]).sum_to(a.shape())
+                let g: Operands<T> = smallvec::smallvec![g.clone()];
+                Var::contract(Rc::new(expansion.adjoint()), g).sum_to(a.shape())
             }),
         }
     }
@@ -302,8 +312,8 @@ fn zip_broadcast<T: Float>(a: &Var<T>, b: &Var<T>, f: impl Fn(T, T) -> T) -> Arr
         }
     }
     let shape = broadcast_shape(a.shape(), b.shape()).expect("shapes checked by the operation");
-    let a = a.value().broadcast(IxDyn(&shape)).expect("broadcasts");
-    let b = b.value().broadcast(IxDyn(&shape)).expect("broadcasts");
+    let a = a.value().broadcast(shape.clone()).expect("broadcasts");
+    let b = b.value().broadcast(shape).expect("broadcasts");
     Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y))
 }
 

@@ -1,16 +1,17 @@
 //! The public operations on [`Var`]: each records one [`Op`] (whose forward and backward are
 //! side by side in `op.rs`), after checking shapes so that a mistake panics at the caller's line.
 
-use super::broadcast::{broadcast_shape, broadcasts_to};
+use super::broadcast::{broadcast, broadcasts_to};
 use super::op::Op;
 use super::{Float, Var};
 use core::ops::{Add, Div, Mul, Neg, Sub};
+use ndarray::IxDyn;
 
 impl<T: Float> Var<T> {
     #[track_caller]
     fn binary(&self, other: &Var<T>, name: &str, op: fn(Var<T>, Var<T>) -> Op<T>) -> Var<T> {
         assert!(
-            broadcast_shape(self.shape(), other.shape()).is_some(),
+            broadcast(self.shape(), other.shape()),
             "autograd: cannot {name} shapes {:?} and {:?}: they do not broadcast",
             self.shape(),
             other.shape()
@@ -492,7 +493,7 @@ impl<T: Float> Var<T> {
         if shape == self.shape() {
             return self.clone();
         }
-        Var::from_op(Op::Reshape(self.clone(), shape.to_vec()))
+        Var::from_op(Op::Reshape(self.clone(), IxDyn(shape)))
     }
 
     /// Broadcasts to `shape` as numpy does (aligned on the right, extents of 1 stretching).
@@ -521,7 +522,7 @@ impl<T: Float> Var<T> {
         if shape == self.shape() {
             return self.clone();
         }
-        Var::from_op(Op::BroadcastTo(self.clone(), shape.to_vec()))
+        Var::from_op(Op::BroadcastTo(self.clone(), IxDyn(shape)))
     }
 
     /// Sums down to `shape`, a shape that broadcasts to the value's: the leading axes `shape`
@@ -551,7 +552,7 @@ impl<T: Float> Var<T> {
         if shape == self.shape() {
             return self.clone();
         }
-        Var::from_op(Op::SumTo(self.clone(), shape.to_vec()))
+        Var::from_op(Op::SumTo(self.clone(), IxDyn(shape)))
     }
 
     #[track_caller]
@@ -584,17 +585,19 @@ impl<T: Float> Neg for &Var<T> {
     }
 }
 
-/// `-a`, as for `&Var`.
+/// `-a`, as for `&Var`; a constant held by nothing else is negated in place.
 impl<T: Float> Neg for Var<T> {
     type Output = Var<T>;
     fn neg(self) -> Var<T> {
-        -&self
+        self.map_in_place(|x| -x).unwrap_or_else(|a| -&a)
     }
 }
 
-/// Operators between `Var`s, owned or borrowed, forwarding to the named methods.
+/// Operators between `Var`s, owned or borrowed, forwarding to the named methods. An owned
+/// constant held by nothing else, of the result's shape, takes the result in place (the same
+/// values and a new id: what recording would give, without a new node and array).
 macro_rules! var_var_ops {
-    ($($trait:ident $method:ident),*) => {$(
+    ($($trait:ident $method:ident $f:expr),*) => {$(
         impl<T: Float> $trait<&Var<T>> for &Var<T> {
             type Output = Var<T>;
             #[track_caller]
@@ -606,31 +609,44 @@ macro_rules! var_var_ops {
             type Output = Var<T>;
             #[track_caller]
             fn $method(self, other: Var<T>) -> Var<T> {
-                Var::$method(self, &other)
+                let f: fn(T, T) -> T = $f;
+                other
+                    .zip_in_place(self, |y, x| f(x, y))
+                    .unwrap_or_else(|other| Var::$method(self, &other))
             }
         }
         impl<T: Float> $trait<&Var<T>> for Var<T> {
             type Output = Var<T>;
             #[track_caller]
             fn $method(self, other: &Var<T>) -> Var<T> {
-                Var::$method(&self, other)
+                let f: fn(T, T) -> T = $f;
+                self.zip_in_place(other, f)
+                    .unwrap_or_else(|this| Var::$method(&this, other))
             }
         }
         impl<T: Float> $trait<Var<T>> for Var<T> {
             type Output = Var<T>;
             #[track_caller]
             fn $method(self, other: Var<T>) -> Var<T> {
-                Var::$method(&self, &other)
+                let f: fn(T, T) -> T = $f;
+                match self.zip_in_place(&other, f) {
+                    Ok(result) => result,
+                    Err(this) => $trait::$method(&this, other),
+                }
             }
         }
     )*};
 }
-
-var_var_ops!(Add add, Sub sub, Mul mul, Div div);
+var_var_ops!(
+    Add add |x, y| x + y,
+    Sub sub |x, y| x - y,
+    Mul mul |x, y| x * y,
+    Div div |x, y| x / y
+);
 
 /// Operators between a `Var` and a scalar of its element type.
 macro_rules! var_scalar_ops {
-    ($($trait:ident $method:ident $scalar_method:ident),*) => {$(
+    ($($trait:ident $method:ident $scalar_method:ident $f:expr),*) => {$(
         impl<T: Float> $trait<T> for &Var<T> {
             type Output = Var<T>;
             fn $method(self, c: T) -> Var<T> {
@@ -640,17 +656,21 @@ macro_rules! var_scalar_ops {
         impl<T: Float> $trait<T> for Var<T> {
             type Output = Var<T>;
             fn $method(self, c: T) -> Var<T> {
-                self.$scalar_method(c)
+                // In place for a constant held by nothing else, as for two `Var`s.
+                let f: fn(T, T) -> T = $f;
+                self.map_in_place(|x| f(x, c))
+                    .unwrap_or_else(|this| this.$scalar_method(c))
             }
         }
     )*};
 }
 
+// `a - c` is recorded as `a + (-c)`, so it is computed so in place too.
 var_scalar_ops!(
-    Add add add_scalar,
-    Sub sub sub_scalar,
-    Mul mul mul_scalar,
-    Div div div_scalar
+    Add add add_scalar |x, c| x + c,
+    Sub sub sub_scalar |x, c| x + -c,
+    Mul mul mul_scalar |x, c| x * c,
+    Div div div_scalar |x, c| x / c
 );
 
 /// Operators with the scalar on the left, for `f32` and `f64`.
@@ -665,7 +685,7 @@ macro_rules! scalar_var_ops {
         impl Add<Var<$t>> for $t {
             type Output = Var<$t>;
             fn add(self, a: Var<$t>) -> Var<$t> {
-                a.add_scalar(self)
+                a + self
             }
         }
         impl Sub<&Var<$t>> for $t {
@@ -677,7 +697,7 @@ macro_rules! scalar_var_ops {
         impl Sub<Var<$t>> for $t {
             type Output = Var<$t>;
             fn sub(self, a: Var<$t>) -> Var<$t> {
-                a.rsub_scalar(self)
+                -a + self
             }
         }
         impl Mul<&Var<$t>> for $t {
@@ -689,7 +709,7 @@ macro_rules! scalar_var_ops {
         impl Mul<Var<$t>> for $t {
             type Output = Var<$t>;
             fn mul(self, a: Var<$t>) -> Var<$t> {
-                a.mul_scalar(self)
+                a * self
             }
         }
     )*};

@@ -5,6 +5,7 @@ use super::op::Op;
 use crate::Element;
 use core::fmt;
 use ndarray::{arr0, Array, ArrayD, Dimension};
+use smallvec::SmallVec;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,7 +45,8 @@ impl<T: Float> Drop for Node<T> {
             // Each input outlives this node, so dropping `op` drops no node: no recursion.
             return;
         }
-        let mut pending = op.into_inputs();
+        // Inline up to eight: a chain or a small graph unlinks without allocating a list.
+        let mut pending: SmallVec<[Var<T>; 8]> = op.into_inputs().into_iter().collect();
         while let Some(var) = pending.pop() {
             if let Ok(mut node) = Rc::try_unwrap(var.0) {
                 if let Some(op) = node.op.take() {
@@ -286,6 +288,59 @@ impl<T: Float> Var<T> {
     #[must_use]
     pub fn detach(&self) -> Var<T> {
         Var::constant(self.0.value.clone())
+    }
+
+    /// Adds `other`'s value (of this value's shape) into this value in place and returns
+    /// `true`, when that is what `self + other` would give: both are constants (the sum of a
+    /// recorded value must be a recorded node, and a recorded value must stay its operation's
+    /// result) and this is the only handle to `self`. Otherwise changes nothing and returns
+    /// `false`. The backward pass sums the gradients of a value used several times this way.
+    pub(crate) fn add_in_place(&mut self, other: &Var<T>) -> bool {
+        if self.0.requires_grad || other.0.requires_grad || self.shape() != other.shape() {
+            return false;
+        }
+        match Rc::get_mut(&mut self.0) {
+            Some(node) => {
+                node.value.zip_mut_with(&other.0.value, |x, &y| *x = *x + y);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `f` applied to every element in place, when this `Var` is a constant held by no other
+    /// handle: the result is what recording the operation would give (a constant, since its
+    /// input is one), reusing the node and its array under a new id. Otherwise `Err(self)`.
+    pub(crate) fn map_in_place(mut self, f: impl Fn(T) -> T) -> Result<Var<T>, Var<T>> {
+        if self.0.requires_grad {
+            return Err(self);
+        }
+        let Some(node) = Rc::get_mut(&mut self.0) else {
+            return Err(self);
+        };
+        node.value.mapv_inplace(f);
+        node.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(self)
+    }
+
+    /// `f(self, other)` elementwise written into this value, under the conditions of
+    /// [`map_in_place`](Var::map_in_place) and when `other` is a constant of the same shape.
+    /// Otherwise `Err(self)`.
+    pub(crate) fn zip_in_place(
+        mut self,
+        other: &Var<T>,
+        f: impl Fn(T, T) -> T,
+    ) -> Result<Var<T>, Var<T>> {
+        if self.0.requires_grad || other.0.requires_grad || self.shape() != other.shape() {
+            return Err(self);
+        }
+        let Some(node) = Rc::get_mut(&mut self.0) else {
+            return Err(self);
+        };
+        node.value
+            .zip_mut_with(&other.0.value, |x, &y| *x = f(*x, y));
+        node.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(self)
     }
 
     /// The operation that made this `Var`, if it was recorded.
