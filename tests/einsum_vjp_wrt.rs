@@ -398,3 +398,36 @@ fn einsum_fn_gradients_of_chosen_parameters() {
     );
     assert_eq!(chain(&a, &b, &c).shape(), &[2, 5]);
 }
+
+/// Batch kernels with a summed batch (`bi,bj->ij`, a fixed-size output) and with a shared
+/// factor (`ijk,bj,bk->bi`): every choice of gradients, into buffers, against every gradient
+/// as values.
+#[test]
+fn row_kernels_write_every_choice_of_gradients() {
+    let (x, z) = (rows(9, 1), rows(9, 2));
+    let g = [[0.5, -1.0, 2.0], [1.0, 0.0, -0.5], [2.0, 1.5, 1.0]];
+    let (_, all) = einsum_vjp!("bi,bj->ij", &x, &z);
+    let (gx_all, gz_all) = all(&g);
+    let mut covariance = [[0.0; 3]; 3];
+    let back = einsum_vjp!(&mut covariance, "bi,bj->ij", &x, &z; wrt = (1, 0));
+    let (mut gz, mut gx) = (vec![[1.0; 3]; 9], vec![[0.0; 3]; 9]);
+    back(&g, (&mut gz, &mut gx), Write::Add);
+    assert_eq!(gx, gx_all);
+    let plus_one: Vec<[f64; 3]> = gz_all.iter().map(|r| r.map(|v| v + 1.0)).collect();
+    assert_eq!(gz, plus_one);
+
+    let eps = common::levi_civita();
+    let gc = rows(9, 3);
+    let (_, all) = einsum_vjp!("ijk,bj,bk->bi", &eps, &x, &z);
+    let (g_eps, gx_all, gz_all) = all(&gc);
+    let mut c = vec![[0.0; 3]; 9];
+    let back = einsum_vjp!(&mut c, "ijk,bj,bk->bi", &eps, &x, &z; wrt = (2, 0));
+    let (mut gz, mut ge) = (vec![[0.0; 3]; 9], [[[0.0; 3]; 3]; 3]);
+    back(&gc, (&mut gz, &mut ge), Write::Assign);
+    assert_eq!(gz, gz_all);
+    assert_eq!(ge, g_eps);
+    let back = einsum_vjp!(&mut c, "ijk,bj,bk->bi", &eps, &x, &z; wrt = 1);
+    let mut gx = vec![[0.0; 3]; 9];
+    back(&gc, (&mut gx,), Write::Assign);
+    assert_eq!(gx, gx_all);
+}
