@@ -336,6 +336,19 @@ fn sum_into<T: Element>(
 
 /// `out += view` summed over its axes from `kept` on.
 fn add_summed<T: Element>(view: &ArrayViewD<'_, T>, kept: usize, out: &mut ArrayViewMutD<'_, T>) {
+    // A matrix summed into a vector (`ij->j`): rows added at static rank, without the dynamic
+    // rank's per-row cost.
+    if let (1, Ok(rows), Ok(mut out)) = (
+        kept,
+        view.view().into_dimensionality::<Ix2>(),
+        out.view_mut().into_dimensionality::<ndarray::Ix1>(),
+    ) {
+        let rows = rows.reversed_axes();
+        for row in rows.rows() {
+            out.zip_mut_with(&row, |c, &v| *c = *c + v);
+        }
+        return;
+    }
     if view.ndim() == kept {
         add_same_shape(out, view);
         return;
