@@ -86,7 +86,7 @@ pub(crate) fn generate(
             grad_types: &grad_types,
             buffer_types: &[],
             saving: &nothing_saved,
-            values: &quote! {
+            body: &quote! {
                 let (#(#vars,)*) = self;
                 let grads = #private::vjp_dyn(#spec, &[#(#views),*], __grad.view(), &[#(#ascending),*])?;
                 let [#(#values),*]: [#private::ndarray::ArrayD<#elem0>; #wanted] = match grads.try_into() {
@@ -95,7 +95,6 @@ pub(crate) fn generate(
                 };
                 #(let #values = #conversions;)*
             },
-            into: &TokenStream::new(),
             private: &private,
         })
     });

@@ -188,14 +188,18 @@ pub(crate) fn generate(
         let body = gradients_of(tables, &zero, &grad_types, &mut planned, gradients);
         let buffer_types: Vec<TokenStream> =
             grad_types.iter().map(|ty| quote!(&'__g mut #ty)).collect();
-        let stores = gradients.listed.iter().map(|&k| {
-            let extents: Vec<TokenStream> = (0..tables.inputs[k].len())
-                .map(|a| {
-                    let extent = extent_param(k, a);
-                    quote!(#extent)
-                })
-                .collect();
-            gen_vjp::store_fixed(k, &extents)
+        // A fixed-size gradient lives on the stack; storing it into a buffer is a copy.
+        let stores = gradients.into.then(|| {
+            let stores = gradients.listed.iter().map(|&k| {
+                let extents: Vec<TokenStream> = (0..tables.inputs[k].len())
+                    .map(|a| {
+                        let extent = extent_param(k, a);
+                        quote!(#extent)
+                    })
+                    .collect();
+                gen_vjp::store_fixed(k, &extents)
+            });
+            quote!(#(#stores)* ::core::result::Result::Ok(()))
         });
         gen_vjp::vjp_impl(&gen_vjp::VjpImpl {
             generics: &generics,
@@ -205,16 +209,10 @@ pub(crate) fn generate(
             grad_types: &grad_types,
             buffer_types: &buffer_types,
             saving: &nothing_saved,
-            values: &quote! {
+            body: &quote! {
                 let (#(#vars,)*) = self;
                 #body
-            },
-            // A fixed-size gradient lives on the stack; storing it is a copy.
-            into: &quote! {
-                let (#(#vars,)*) = self;
-                #body
-                #(#stores)*
-                ::core::result::Result::Ok(())
+                #stores
             },
             private: &private,
         })

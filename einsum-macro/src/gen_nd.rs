@@ -193,29 +193,32 @@ pub(crate) fn generate(
             grad_types: &grad_types,
             buffer_types: &buffer_types,
             saving: &saving,
-            values: &quote! {
-                let (#(#vars,)*) = self;
-                let grads = #private::vjp_static::<#t0>(
-                    #tables_and_views
-                    __grad.view().into_dyn(),
-                    __saved,
-                    &[#(#ascending),*],
-                )?;
-                let [#(#values),*]: [#private::ndarray::ArrayD<#t0>; #wanted] = match grads.try_into() {
-                    ::core::result::Result::Ok(grads) => grads,
-                    ::core::result::Result::Err(_) => ::core::unreachable!("one gradient per wanted operand"),
-                };
-                #(let #values = #private::into_dimension::<#t0, #value_dims>(#values);)*
-            },
-            into: &quote! {
-                let (#(#vars,)*) = self;
-                #private::vjp_static_into::<#t0>(
-                    #tables_and_views
-                    __grad.view().into_dyn(),
-                    &#private::Saved::none(),
-                    &mut [#(#buffers),*],
-                    __write,
-                )
+            body: &if gradients.into {
+                quote! {
+                    let (#(#vars,)*) = self;
+                    #private::vjp_static_into::<#t0>(
+                        #tables_and_views
+                        __grad.view().into_dyn(),
+                        &#private::Saved::none(),
+                        &mut [#(#buffers),*],
+                        __write,
+                    )
+                }
+            } else {
+                quote! {
+                    let (#(#vars,)*) = self;
+                    let grads = #private::vjp_static::<#t0>(
+                        #tables_and_views
+                        __grad.view().into_dyn(),
+                        __saved,
+                        &[#(#ascending),*],
+                    )?;
+                    let [#(#values),*]: [#private::ndarray::ArrayD<#t0>; #wanted] = match grads.try_into() {
+                        ::core::result::Result::Ok(grads) => grads,
+                        ::core::result::Result::Err(_) => ::core::unreachable!("one gradient per wanted operand"),
+                    };
+                    #(let #values = #private::into_dimension::<#t0, #value_dims>(#values);)*
+                }
             },
             private: &private,
         })

@@ -211,8 +211,11 @@ pub(crate) fn generate(
                 let __grad = &__grad[..__n];
             }
         });
-        let values = gradients_of(&batch, &zero, gradients, None);
-        let into = gradients_of(&batch, &zero, gradients, Some((&private, spec)));
+        let into = gradients.into.then_some((&private, spec));
+        let body = gradients_of(&batch, &zero, gradients, into);
+        let done = gradients
+            .into
+            .then(|| quote!(::core::result::Result::Ok(())));
         gen_vjp::vjp_impl(&gen_vjp::VjpImpl {
             generics: &generics,
             operand_types: &operand_types,
@@ -221,16 +224,11 @@ pub(crate) fn generate(
             grad_types: &grad_types,
             buffer_types: &buffer_types,
             saving: &nothing_saved,
-            values: &quote! {
+            body: &quote! {
                 #prologue
                 #check
-                #values
-            },
-            into: &quote! {
-                #prologue
-                #check
-                #into
-                ::core::result::Result::Ok(())
+                #body
+                #done
             },
             private: &private,
         })

@@ -47,12 +47,11 @@ pub(crate) struct VjpImpl<'a> {
     pub buffer_types: &'a [TokenStream],
     /// `type Saved` and `run_saving` (the value form).
     pub saving: &'a TokenStream,
-    /// The value form's body: defines `__gK` for each wanted `k`; sees `self`, `__saved`
-    /// and `__grad`.
-    pub values: &'a TokenStream,
-    /// The into form's body: writes each wanted gradient into `__bK` as `__write` says; sees
-    /// `self`, `__grad` and `__write`, and returns the `Result`.
-    pub into: &'a TokenStream,
+    /// The body of the form `gradients.into` chooses. Values: defines `__gK` for each wanted
+    /// `k`, seeing `self`, `__saved` and `__grad`. Into: writes each wanted gradient into
+    /// `__bK` as `__write` says, seeing `self`, `__grad` and `__write`, and returns the
+    /// `Result`.
+    pub body: &'a TokenStream,
     pub private: &'a TokenStream,
 }
 
@@ -71,7 +70,7 @@ pub(crate) fn vjp_impl(parts: &VjpImpl<'_>) -> TokenStream {
     let items = if gradients.into {
         let types = listed.iter().map(|&k| &parts.buffer_types[k]);
         let buffers = listed.iter().map(|&k| buffer_var(k));
-        let body = parts.into;
+        let body = parts.body;
         quote! {
             type GradsMut<'__g> = (#(#types,)*);
 
@@ -84,7 +83,7 @@ pub(crate) fn vjp_impl(parts: &VjpImpl<'_>) -> TokenStream {
     } else {
         let types = listed.iter().map(|&k| &parts.grad_types[k]);
         let values = listed.iter().map(|&k| grad_var(k));
-        let (saving, body) = (parts.saving, parts.values);
+        let (saving, body) = (parts.saving, parts.body);
         quote! {
             type Grads = (#(#types,)*);
             #saving
