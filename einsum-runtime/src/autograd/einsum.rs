@@ -58,76 +58,18 @@ fn resolved(spec: &str, ranks: &[usize]) -> Result<Rc<Contraction>, EinsumError>
     Ok(contraction)
 }
 
-/// How many gradient plans each thread keeps: one per operand of each contraction a model
-/// records, and of the contractions their gradients record in turn.
-const CACHED_PLANS: usize = 64;
-
-/// The plan for the gradient of one operand of a contraction, for operands of given shapes.
-struct CachedPlan {
-    contraction: Rc<Contraction>,
-    /// The operand.
-    k: usize,
-    /// Every operand's shape, one after the other (the ranks are the contraction's).
-    shapes: Box<[usize]>,
-    reduce: Rc<Contraction>,
-    expansion: Rc<Expansion>,
-}
-
-thread_local! {
-    /// The gradient plans made most recently on this thread, the most recent last. A training
-    /// loop differentiates the same contractions of the same shapes on every step, and a plan
-    /// is a dozen small allocations to make.
-    static PLANS: RefCell<Vec<CachedPlan>> = const { RefCell::new(Vec::new()) };
-}
-
 /// The contraction that computes operand `k`'s reduced gradient from `[g, operands except
-/// k]` and the expansion to its shape ([`vjp::plan`](crate::engine::vjp::plan)), from this
-/// thread's cache when they were planned recently for the same contraction and shapes.
+/// k]` and the expansion to its shape ([`vjp::plan`](crate::engine::vjp::plan)), planned once
+/// per thread, contraction and shapes (the engine's memo, shared with gradients written into
+/// buffers).
 pub(crate) fn gradient_plan<T: Float>(
-    contraction: &Rc<Contraction>,
+    contraction: &Contraction,
     k: usize,
     operands: &[Var<T>],
 ) -> (Rc<Contraction>, Rc<Expansion>) {
-    let same_shapes = |shapes: &[usize]| {
-        shapes
-            .iter()
-            .copied()
-            .eq(operands.iter().flat_map(|v| v.shape().iter().copied()))
-    };
-    let hit = PLANS.with_borrow(|cache| {
-        cache
-            .iter()
-            .rev()
-            .find(|entry| {
-                entry.k == k
-                    && (Rc::ptr_eq(&entry.contraction, contraction)
-                        || *entry.contraction == **contraction)
-                    && same_shapes(&entry.shapes)
-            })
-            .map(|entry| (Rc::clone(&entry.reduce), Rc::clone(&entry.expansion)))
-    });
-    if let Some(plan) = hit {
-        return plan;
-    }
-    let shapes: Vec<&[usize]> = operands.iter().map(Var::shape).collect();
-    let extents = contraction
-        .bind_extents(&shapes)
-        .expect("shapes checked when the contraction was recorded");
-    let (reduce, expansion) = crate::engine::vjp::plan(contraction, k, &extents, shapes[k]);
-    let (reduce, expansion) = (Rc::new(reduce), Rc::new(expansion));
-    PLANS.with_borrow_mut(|cache| {
-        if cache.len() == CACHED_PLANS {
-            cache.remove(0);
-        }
-        cache.push(CachedPlan {
-            contraction: Rc::clone(contraction),
-            k,
-            shapes: shapes.concat().into(),
-            reduce: Rc::clone(&reduce),
-            expansion: Rc::clone(&expansion),
-        });
-    });
-    (reduce, expansion)
+    let shapes: SmallVec<[&[usize]; 4]> = operands.iter().map(Var::shape).collect();
+    crate::engine::gradient_plan(contraction, k, &shapes)
+        .expect("shapes checked when the contraction was recorded")
 }
 
 impl<T: Float> Var<T> {

@@ -14,7 +14,7 @@ use super::diagonal::Slots;
 use super::plan::{self, Step};
 use super::shared::Key;
 use super::vjp::{self, Expansion};
-use einsum_spec::{Contraction, Label, Slot};
+use einsum_spec::{Contraction, Label, ShapeError, Slot};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::thread::LocalKey;
@@ -155,44 +155,61 @@ pub(crate) fn contraction(
 struct RememberedGradient {
     contraction: Contraction,
     operand: usize,
-    extents: Vec<usize>,
-    shape: Vec<usize>,
-    plan: Rc<(Contraction, Expansion)>,
+    /// Every operand's shape, one after the other (the ranks are the contraction's).
+    shapes: Box<[usize]>,
+    plan: GradientPlan,
 }
 
-/// [`vjp::plan`] for `operand` of `contraction`, made once per thread for each of the last
-/// [`ENTRIES`] gradients it was asked for and found again by comparing the contraction, the
-/// extents and the operand's shape: a warm gradient into the caller's buffer builds no
-/// `Vec`.
-pub(super) fn gradient_plan(
+/// The contraction that computes one operand's reduced gradient and the expansion to its
+/// shape ([`vjp::plan`]), each shared: the autograd records them in separate nodes.
+pub(crate) type GradientPlan = (Rc<Contraction>, Rc<Expansion>);
+
+/// How many gradient plans each thread keeps: one per operand of each contraction a model
+/// records, and of the contractions their gradients record in turn.
+const GRADIENT_ENTRIES: usize = 64;
+
+/// [`vjp::plan`] for `operand` of `contraction` on operands of these `shapes`, made once per
+/// thread for each of the last [`GRADIENT_ENTRIES`] gradients it was asked for and found again by
+/// comparing the contraction and the shapes: a warm gradient, into the caller's buffer or
+/// recorded by the autograd, builds no `Vec`.
+///
+/// # Errors
+///
+/// [`ShapeError`] when the shapes do not fit the contraction (callers have checked them).
+pub(crate) fn gradient_plan(
     contraction: &Contraction,
     operand: usize,
-    extents: &[usize],
-    shape: &[usize],
-) -> Rc<(Contraction, Expansion)> {
+    shapes: &[&[usize]],
+) -> Result<GradientPlan, ShapeError> {
+    let same_shapes = |known: &[usize]| known.iter().eq(shapes.iter().copied().flatten());
+    let mut error = None;
     let plan = recall(
         &GRADIENTS,
-        ENTRIES,
+        GRADIENT_ENTRIES,
         |known| {
             known.operand == operand
-                && known.extents == extents
-                && known.shape == shape
+                && same_shapes(&known.shapes)
                 && known.contraction == *contraction
         },
-        |known| Rc::clone(&known.plan),
+        |known| known.plan.clone(),
         || {
+            let extents = contraction
+                .bind_extents(shapes)
+                .map_err(|e| error = Some(e))
+                .ok()?;
+            let (reduce, expansion) = vjp::plan(contraction, operand, &extents, shapes[operand]);
             Some(RememberedGradient {
                 contraction: contraction.clone(),
                 operand,
-                extents: extents.to_vec(),
-                shape: shape.to_vec(),
-                plan: Rc::new(vjp::plan(contraction, operand, extents, shape)),
+                shapes: shapes.concat().into(),
+                plan: (Rc::new(reduce), Rc::new(expansion)),
             })
         },
     );
-    match plan {
-        Some(plan) => plan,
-        None => unreachable!("a gradient plan is always made"),
+    match (plan, error) {
+        (Some(plan), _) => Ok(plan),
+        (None, Some(error)) => Err(error),
+        (None, None) => unreachable!("a gradient plan is made unless binding fails"),
     }
 }
 

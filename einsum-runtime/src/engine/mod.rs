@@ -49,6 +49,7 @@ pub(crate) use into::contract_into;
 pub use into::Write;
 pub use matmul::matrix_product;
 pub(crate) use memo::contraction as contraction_of_tables;
+pub(crate) use memo::gradient_plan;
 pub use shared::Intermediates;
 pub(crate) use sliced::contract_sliced;
 pub(crate) use small::small_enough;

@@ -676,9 +676,10 @@ fn into_buffers<T: Element>(
 ) -> Result<bool, ShapeError> {
     let extents = super::bind_extents(contraction, operands)?;
     check_gradient(contraction.output(), &extents, g)?;
-    let mut plans: SmallVec<[std::rc::Rc<(Contraction, Expansion)>; 2]> = SmallVec::new();
+    let shapes: SmallVec<[&[usize]; 2]> = operands.iter().map(|a| a.shape()).collect();
+    let mut plans: SmallVec<[memo::GradientPlan; 2]> = SmallVec::new();
     for (k, _) in grads.iter() {
-        let plan = memo::gradient_plan(contraction, *k, &extents, operands[*k].shape());
+        let plan = memo::gradient_plan(contraction, *k, &shapes)?;
         if plan.1.has_diagonal() {
             return Ok(false);
         }
@@ -694,7 +695,7 @@ fn into_buffers<T: Element>(
         }
     }
     for ((k, buffer), plan) in grads.iter_mut().zip(&plans) {
-        let (reduce, expansion) = &**plan;
+        let (reduce, expansion) = (&*plan.0, &*plan.1);
         // `g`, then every operand but `k`, as `plan` orders the inputs.
         let others = (operands.iter().enumerate())
             .filter(|&(j, _)| j != *k)
@@ -1069,12 +1070,18 @@ mod tests {
     #[test]
     fn gradient_plans_are_found_again() {
         let c = Spec::parse("ij,j->i").unwrap().resolve(&[2, 1]).unwrap();
-        let first = memo::gradient_plan(&c, 1, &[4, 5], &[5]);
-        let again = memo::gradient_plan(&c, 1, &[4, 5], &[5]);
-        assert!(std::rc::Rc::ptr_eq(&first, &again));
-        assert_eq!(*first, plan(&c, 1, &[4, 5], &[5]));
-        let other = memo::gradient_plan(&c, 1, &[4, 6], &[6]);
-        assert!(!std::rc::Rc::ptr_eq(&first, &other));
-        assert_eq!(*other, plan(&c, 1, &[4, 6], &[6]));
+        let made = |shapes: &[&[usize]]| memo::gradient_plan(&c, 1, shapes).unwrap();
+        let first = made(&[&[4, 5], &[5]]);
+        let again = made(&[&[4, 5], &[5]]);
+        assert!(std::rc::Rc::ptr_eq(&first.0, &again.0));
+        assert_eq!(
+            (&*first.0, &*first.1),
+            (&plan(&c, 1, &[4, 5], &[5]).0, &plan(&c, 1, &[4, 5], &[5]).1)
+        );
+        let other = made(&[&[4, 6], &[6]]);
+        assert!(!std::rc::Rc::ptr_eq(&first.0, &other.0));
+        assert_eq!(*other.0, plan(&c, 1, &[4, 6], &[6]).0);
+        // Shapes that do not fit are an error, not a plan.
+        assert!(memo::gradient_plan(&c, 1, &[&[4, 5], &[6]]).is_err());
     }
 }
