@@ -315,6 +315,10 @@ macro_rules! try_einsum {
 ///
 /// Specs with `...` are not accepted (their output rank depends on the operands'): write the
 /// labels out, or assign the result of [`einsum!`].
+///
+/// The output's element type must be known where the output is made
+/// (`Array2::<f64>::zeros(…)`, or from earlier use): the output is taken as written, so that a
+/// wrong element type is reported as such rather than inferred away.
 #[macro_export]
 macro_rules! einsum_into {
     ($($input:tt)*) => {
