@@ -431,3 +431,33 @@ fn row_kernels_write_every_choice_of_gradients() {
     back(&gc, (&mut gx,), Write::Assign);
     assert_eq!(gx, gx_all);
 }
+
+/// `einsum_vjp!(_, …)`: `back` alone, no value computed; the same gradients as with an output.
+#[test]
+fn back_without_the_value() {
+    let r = [[1.0, 0.5, -0.25], [0.0, 2.0, 1.0], [-1.0, 0.25, 0.5]];
+    let (x, g) = (rows(7, 1), rows(7, 2));
+    let (_, all) = einsum_vjp!("ij,bj->bi", &r, &x);
+    let (gr_all, gx_all) = all(&g);
+    let back = einsum_vjp!(_, "ij,bj->bi", &r, &x; wrt = 0);
+    let mut gr = [[0.0; 3]; 3];
+    back(&g, (&mut gr,), Write::Assign);
+    assert_eq!(gr, gr_all);
+    let back = einsum_vjp!(_, "ij,bj->bi", &r, &x);
+    let (mut gr, mut gx) = ([[0.0; 3]; 3], vec![[0.0; 3]; 7]);
+    back(&g, (&mut gr, &mut gx), Write::Assign);
+    assert_eq!((gr, gx), (gr_all, gx_all));
+
+    let a = random(&[3, 4], 1).into_dimensionality::<Ix2>().unwrap();
+    let b = random(&[4, 2], 2).into_dimensionality::<Ix2>().unwrap();
+    let ops = [a.clone().into_dyn(), b.clone().into_dyn()];
+    let g = random(&[3, 2], 3);
+    let back = einsum_vjp!(_, "ij,jk->ik", &a, &b; wrt = 1);
+    let mut gb = Array2::zeros((4, 2));
+    back(
+        &g.clone().into_dimensionality().unwrap(),
+        (gb.view_mut(),),
+        Write::Assign,
+    );
+    assert_gradient_close(&gb.into_dyn(), &want("ij,jk->ik", &ops, &g, 1), 1e-7, "dB");
+}

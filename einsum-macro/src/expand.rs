@@ -39,7 +39,9 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
     let private = quote!(#krate::__private);
 
     let gradients = model.gradients.as_ref();
-    let into = input.target.is_some();
+    // `einsum_vjp!(_, …)` has no output: no `einsum_into!` impl, only `back`.
+    let placeholder = input.target.as_ref().is_some_and(|t| t.is_placeholder());
+    let into = input.target.is_some() && !placeholder;
     let mut diagnostics = diagnostics::generate(&model, krate);
     let kernels = match &model.tables {
         Some(tables) => {
@@ -62,6 +64,19 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
         .map(|expr| quote_spanned!(expr.span()=> #private::AsOperand::as_operand(&(#expr))));
     let bound = Ident::new("__einsum_operands", Span::mixed_site());
     let call = match &input.target {
+        Some(_) if placeholder => {
+            let run = back_into(&private);
+            quote! {
+                match (#(#operands,)*) {
+                    #bound => {
+                        #diagnostics
+                        #kernels
+                        #run
+                        __einsum_back_into(#bound)
+                    }
+                }
+            }
+        }
         // The output is evaluated first, as written; borrowing it mutably there while an
         // operand borrows it is what the borrow checker refuses.
         Some(target) => {
@@ -191,11 +206,10 @@ fn run_with_gradient(private: &TokenStream) -> TokenStream {
 }
 
 /// `__einsum_run_vjp_into` for `einsum_vjp!` with an output: writes the value into it (a shape
-/// error panics) and returns `back`, which writes the wanted gradients into the caller's
-/// buffers, `back(&g, (&mut ga, …), write)`. `back` is made by a function generic over the
-/// operands alone, so that it does not hold the output's borrow.
+/// error panics) and gives the operands back, for [`back_into`].
 fn run_into_with_gradient(private: &TokenStream) -> TokenStream {
     let (into, vjp_trait) = (diagnostics::into_trait(), diagnostics::vjp_trait());
+    let back = back_into(private);
     quote! {
         #[inline(always)]
         fn __einsum_run_vjp_into<O, K: #into<O> + #vjp_trait>(
@@ -209,6 +223,16 @@ fn run_into_with_gradient(private: &TokenStream) -> TokenStream {
             operands
         }
 
+        #back
+    }
+}
+
+/// `__einsum_back_into` for `einsum_vjp!` with an output (or `_`): `back`, which writes the
+/// wanted gradients into the caller's buffers, `back(&g, (&mut ga, …), write)`. It is made by
+/// a function generic over the operands alone, so that it does not hold the output's borrow.
+fn back_into(private: &TokenStream) -> TokenStream {
+    let vjp_trait = diagnostics::vjp_trait();
+    quote! {
         #[inline(always)]
         fn __einsum_back_into<K: #vjp_trait>(
             operands: K,

@@ -25,6 +25,13 @@ pub(crate) struct Target {
     pub add: bool,
 }
 
+impl Target {
+    /// Whether the output is `_`: `einsum_vjp!(_, …)` computes no value, only `back`.
+    pub fn is_placeholder(&self) -> bool {
+        matches!(self.expr, Expr::Infer(_))
+    }
+}
+
 /// `einsum_vjp!`'s `wrt = …`: the operands whose gradients `back` gives, as listed.
 pub(crate) struct Wrt {
     /// Operand positions, in the order of `back`'s tuple.
@@ -85,6 +92,13 @@ impl Parse for Input {
         // spec; `einsum_into!` always does.
         let (target, first) = if into || (vjp && !is_spec(&first)) {
             let (target, spec) = target_and_spec(first, stream, usage)?;
+            if target.is_placeholder() && (into || target.add) {
+                return Err(syn::Error::new_spanned(
+                    &target.expr,
+                    "`_` stands for no output only in `einsum_vjp!(_, \"spec\", …)`, which \
+                     returns `back` without computing the value",
+                ));
+            }
             (Some(target), spec)
         } else {
             (None, first)
@@ -319,6 +333,19 @@ mod tests {
         let input: Input = syn::parse2(quote!(::einsum, vjp; &mut y += "ij->i", a)).unwrap();
         assert!(input.target.unwrap().add);
         assert!(input.wrt.is_none());
+
+        let input: Input = syn::parse2(quote!(::einsum, vjp; _, "ij->i", a; wrt = 0)).unwrap();
+        assert!(input.target.unwrap().is_placeholder());
+        for misuse in [
+            quote!(::einsum, into_panic; _, "ij->i", a),
+            quote!(::einsum, vjp; _ += "ij->i", a),
+        ] {
+            let err = syn::parse2::<Input>(misuse).err().unwrap();
+            assert!(
+                err.to_string().contains("`_` stands for no output"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
