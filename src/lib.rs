@@ -444,6 +444,9 @@ macro_rules! try_einsum_into {
 /// assert_eq!(dr[0], [-2000.0, -4000.0, -6000.0]);
 /// ```
 ///
+/// `_` in place of the output, `einsum_vjp!(_, "spec", …)`, returns the same `back` without
+/// computing the value, for a loop that computes it otherwise (with [`einsum_into!`], say).
+///
 /// A buffer cannot be an operand `back` reads: the borrow checker refuses it.
 ///
 /// # Panics
@@ -470,6 +473,28 @@ macro_rules! einsum_vjp {
 /// arrays and numbers keep their type, ndarray arrays and views become owned arrays of the same
 /// dimensionality. `#[vjp(name, wrt = a)]` or `#[vjp(name, wrt = (a, b))]` defines the
 /// gradient of those parameters only, returned in that order (as [`einsum_vjp!`]'s `wrt`).
+/// `#[vjp_into(name)]` (with the same `wrt`) defines `name(params…, g, da: …, db: …, write:
+/// Write)`, which writes the gradients into the caller's buffers (`da` for parameter `a`):
+/// `&mut` fixed-size arrays and numbers, `ArrayViewMut`s for ndarray parameters, overwritten
+/// or added to as `write` says, with no allocation once warm (as [`einsum_vjp!`]'s `back` with
+/// an output).
+///
+/// ```
+/// use einsum::Write;
+///
+/// einsum::einsum_fn! {
+///     /// The rotated rows.
+///     #[vjp_into(rotate_grad, wrt = r)]
+///     pub fn rotate(r: &[[f64; 3]; 3], x: &[[f64; 3]]) -> Vec<[f64; 3]> = "ij,bj->bi";
+/// }
+///
+/// let r = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+/// let x = vec![[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]];
+/// assert_eq!(rotate(&r, &x), x);
+/// let mut dr = [[0.0; 3]; 3];
+/// rotate_grad(&r, &x, &vec![[1.0, 0.0, 0.0]; 2], &mut dr, Write::Assign);
+/// assert_eq!(dr[0], [1.0, 3.0, 3.0]); // sum_b g_b0 x_b
+/// ```
 ///
 /// ```
 /// use ndarray::{array, Array2, ArrayView2};

@@ -461,3 +461,34 @@ fn back_without_the_value() {
     );
     assert_gradient_close(&gb.into_dyn(), &want("ij,jk->ik", &ops, &g, 1), 1e-7, "dB");
 }
+
+einsum::einsum_fn! {
+    /// The rotated rows, with the rotation's gradient into a buffer.
+    #[vjp_into(rotate_grad_into, wrt = r)]
+    fn rotate_rows(r: &[[f64; 3]; 3], x: &[[f64; 3]]) -> Vec<[f64; 3]> = "ij,bj->bi";
+
+    /// A matrix product, both gradients into buffers.
+    #[vjp(product_vjp)]
+    #[vjp_into(product_vjp_into)]
+    fn product(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> = "ij,jk->ik";
+}
+
+#[test]
+fn einsum_fn_gradients_into_buffers() {
+    let r = [[1.0, 0.5, -0.25], [0.0, 2.0, 1.0], [-1.0, 0.25, 0.5]];
+    let (x, g) = (rows(5, 1), rows(5, 2));
+    let mut dr = [[1.0; 3]; 3];
+    rotate_grad_into(&r, &x, &g, &mut dr, Write::Add);
+    let (_, all) = einsum_vjp!("ij,bj->bi", &r, &x);
+    assert_eq!(dr, all(&g).0.map(|row| row.map(|v| v + 1.0)));
+    assert_eq!(rotate_rows(&r, &x).len(), 5);
+
+    let a = random(&[3, 4], 1).into_dimensionality::<Ix2>().unwrap();
+    let b = random(&[4, 2], 2).into_dimensionality::<Ix2>().unwrap();
+    let g = random(&[3, 2], 3).into_dimensionality::<Ix2>().unwrap();
+    let (da_want, db_want) = product_vjp(&a, &b, &g);
+    let (mut da, mut db) = (Array2::zeros((3, 4)), Array2::zeros((4, 2)));
+    product_vjp_into(&a, &b, &g, da.view_mut(), db.view_mut(), Write::Assign);
+    assert_eq!((da, db), (da_want, db_want));
+    assert_eq!(product(&a, &b).dim(), (3, 2));
+}

@@ -69,6 +69,8 @@ impl Parse for VjpAttr {
 struct Function {
     attrs: Vec<Attribute>,
     vjp: Option<VjpAttr>,
+    /// `#[vjp_into(name, …)]`: the gradient written into the caller's buffers.
+    vjp_into: Option<VjpAttr>,
     vis: Visibility,
     name: Ident,
     params: Vec<(Ident, Type)>,
@@ -94,21 +96,32 @@ impl Parse for Functions {
 impl Parse for Function {
     fn parse(stream: ParseStream<'_>) -> syn::Result<Function> {
         let mut attrs = Attribute::parse_outer(stream)?;
-        let mut vjp = None;
+        let (mut vjp, mut vjp_into) = (None, None);
         let mut kept = Vec::with_capacity(attrs.len());
         for attr in attrs.drain(..) {
-            if attr.path().is_ident("vjp") {
-                vjp = Some(attr.parse_args::<VjpAttr>().map_err(|e| {
-                    syn::Error::new(
-                        e.span(),
-                        "einsum_fn: write the gradient's name as `#[vjp(name)]`, and to \
-                         differentiate some parameters only, `#[vjp(name, wrt = a)]` or \
-                         `#[vjp(name, wrt = (a, b))]`",
-                    )
-                })?);
+            let target = if attr.path().is_ident("vjp") {
+                &mut vjp
+            } else if attr.path().is_ident("vjp_into") {
+                &mut vjp_into
             } else {
                 kept.push(attr);
-            }
+                continue;
+            };
+            let which = attr
+                .path()
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            *target = Some(attr.parse_args::<VjpAttr>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!(
+                        "einsum_fn: write the gradient's name as `#[{which}(name)]`, and to \
+                         differentiate some parameters only, `#[{which}(name, wrt = a)]` or \
+                         `#[{which}(name, wrt = (a, b))]`"
+                    ),
+                )
+            })?);
         }
         let vis: Visibility = stream.parse()?;
         stream.parse::<Token![fn]>()?;
@@ -152,6 +165,7 @@ impl Parse for Function {
         Ok(Function {
             attrs: kept,
             vjp,
+            vjp_into,
             vis,
             name,
             params,
@@ -226,83 +240,142 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
             #krate::einsum!(#spec, #(#names),*)
         }
     };
-    let Some(VjpAttr {
-        name: vjp_name,
-        wrt,
-    }) = &f.vjp
-    else {
-        return Ok(forward);
-    };
-    // The differentiated parameters' positions, in the order `wrt` lists them.
-    let listed: Vec<usize> = match wrt {
-        None => (0..names.len()).collect(),
-        Some(wrt) => {
-            let mut listed = Vec::new();
-            for ident in wrt {
-                let Some(position) = names.iter().position(|n| *n == ident) else {
-                    return Err(syn::Error::new_spanned(
-                        ident,
-                        format!("einsum_fn: `wrt` names `{ident}`, which is not a parameter of `{name}`"),
-                    ));
-                };
-                if listed.contains(&position) {
-                    return Err(syn::Error::new_spanned(
-                        ident,
-                        format!("einsum_fn: `wrt` names `{ident}` twice"),
-                    ));
-                }
-                listed.push(position);
-            }
-            listed
-        }
-    };
-
-    let grad_types = listed
-        .iter()
-        .map(|&k| gradient_type(krate, &params[k].1))
-        .collect::<syn::Result<Vec<_>>>()?;
-    let param_tokens = params.iter().map(|(n, t)| quote!(#n: #t));
-    let gradient = Ident::new("g", Span::call_site());
-    if names.iter().any(|n| **n == "g") {
+    let mut items = forward;
+    if let (Some(attr), true) = (&f.vjp, names.iter().any(|n| *n == "g")) {
         return Err(syn::Error::new_spanned(
-            vjp_name,
+            &attr.name,
             "einsum_fn: a function with `#[vjp]` cannot have a parameter named `g`: the gradient takes it",
         ));
     }
-    let grads_doc = listed
-        .iter()
-        .map(|&k| format!("`d{}`", names[k]))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let vjp_doc = format!(
-        " The gradient of [`{name}`] (its vector-Jacobian product): for an upstream gradient `g` \
-         shaped like its result, returns ({grads_doc}), each shaped like its operand."
-    );
-    let vjp_summary = format!(
+    if let (Some(attr), true) = (
+        &f.vjp_into,
+        names.iter().any(|n| *n == "g" || *n == "write"),
+    ) {
+        return Err(syn::Error::new_spanned(
+            &attr.name,
+            "einsum_fn: a function with `#[vjp_into]` cannot have a parameter named `g` or \
+             `write`: the gradient takes them",
+        ));
+    }
+    let forward_doc = format!(
         " The forward einsum is `{}`: {indices}; each gradient is itself a contraction of `g` \
          with the other operands.",
         model.text
     );
-    let wrt = wrt.as_ref().map(|_| {
+    if let Some(attr) = &f.vjp {
+        let listed = listed(attr, &names, name)?;
+        let grad_types = listed
+            .iter()
+            .map(|&k| gradient_type(krate, &params[k].1))
+            .collect::<syn::Result<Vec<_>>>()?;
+        let param_tokens = params.iter().map(|(n, t)| quote!(#n: #t));
+        let grads_doc = listed
+            .iter()
+            .map(|&k| format!("`d{}`", names[k]))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let doc = format!(
+            " The gradient of [`{name}`] (its vector-Jacobian product): for an upstream gradient \
+             `g` shaped like its result, returns ({grads_doc}), each shaped like its operand."
+        );
+        let wrt = wrt_tokens(attr, &listed);
+        let vjp_name = &attr.name;
+        items.extend(quote! {
+            #[doc = #doc]
+            #[doc = ""]
+            #[doc = #forward_doc]
+            #[doc = ""]
+            #[doc = " # Panics"]
+            #[doc = ""]
+            #[doc = " When ndarray operands do not fit the spec, or `g` does not have the result's shape."]
+            #vis fn #vjp_name(#(#param_tokens,)* g: &#ret) -> (#(#grad_types,)*) {
+                let (_, back) = #krate::einsum_vjp!(#spec, #(#names),* #wrt);
+                back(g)
+            }
+        });
+    }
+    if let Some(attr) = &f.vjp_into {
+        let listed = listed(attr, &names, name)?;
+        let buffers: Vec<Ident> = listed
+            .iter()
+            .map(|&k| quote::format_ident!("d{}", names[k]))
+            .collect();
+        if let Some(clash) = buffers.iter().find(|b| names.contains(b)) {
+            return Err(syn::Error::new_spanned(
+                &attr.name,
+                format!("einsum_fn: `#[vjp_into]` names its gradient buffers `d` and the parameter's name, and `{clash}` is already a parameter"),
+            ));
+        }
+        let buffer_types = listed
+            .iter()
+            .map(|&k| buffer_type(krate, &params[k].1))
+            .collect::<syn::Result<Vec<_>>>()?;
+        let param_tokens = params.iter().map(|(n, t)| quote!(#n: #t));
+        let grads_doc = buffers
+            .iter()
+            .map(|b| format!("`{b}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let doc = format!(
+            " The gradient of [`{name}`] (its vector-Jacobian product) written into the caller's \
+             buffers {grads_doc}: for an upstream gradient `g` shaped like its result, each \
+             buffer, shaped like its operand, is overwritten (`write` is `Write::Assign`) or \
+             added to (`Write::Add`). Nothing is allocated once warm."
+        );
+        let wrt = wrt_tokens(attr, &listed);
+        let into_name = &attr.name;
+        items.extend(quote! {
+            #[doc = #doc]
+            #[doc = ""]
+            #[doc = #forward_doc]
+            #[doc = ""]
+            #[doc = " # Panics"]
+            #[doc = ""]
+            #[doc = " When ndarray operands do not fit the spec, or `g` or a buffer does not have its shape (then nothing is written)."]
+            #[allow(clippy::too_many_arguments)]
+            #vis fn #into_name(#(#param_tokens,)* g: &#ret, #(#buffers: #buffer_types,)* write: #krate::Write) {
+                let back = #krate::einsum_vjp!(_, #spec, #(#names),* #wrt);
+                back(g, (#(#buffers,)*), write)
+            }
+        });
+    }
+    Ok(items)
+}
+
+/// The positions of the parameters `attr`'s `wrt` names, in its order (every parameter when
+/// it names none).
+fn listed(attr: &VjpAttr, names: &[&Ident], function: &Ident) -> syn::Result<Vec<usize>> {
+    let Some(wrt) = &attr.wrt else {
+        return Ok((0..names.len()).collect());
+    };
+    let mut listed = Vec::new();
+    for ident in wrt {
+        let Some(position) = names.iter().position(|n| *n == ident) else {
+            return Err(syn::Error::new_spanned(
+                ident,
+                format!(
+                    "einsum_fn: `wrt` names `{ident}`, which is not a parameter of `{function}`"
+                ),
+            ));
+        };
+        if listed.contains(&position) {
+            return Err(syn::Error::new_spanned(
+                ident,
+                format!("einsum_fn: `wrt` names `{ident}` twice"),
+            ));
+        }
+        listed.push(position);
+    }
+    Ok(listed)
+}
+
+/// `; wrt = (positions)` for `einsum_vjp!` when the attribute chose, else nothing.
+fn wrt_tokens(attr: &VjpAttr, listed: &[usize]) -> Option<TokenStream> {
+    attr.wrt.as_ref().map(|_| {
         let positions = listed
             .iter()
             .map(|&k| proc_macro2::Literal::usize_unsuffixed(k));
         quote!(; wrt = (#(#positions),*))
-    });
-    Ok(quote! {
-        #forward
-
-        #[doc = #vjp_doc]
-        #[doc = ""]
-        #[doc = #vjp_summary]
-        #[doc = ""]
-        #[doc = " # Panics"]
-        #[doc = ""]
-        #[doc = " When ndarray operands do not fit the spec, or `g` does not have the result's shape."]
-        #vis fn #vjp_name(#(#param_tokens,)* #gradient: &#ret) -> (#(#grad_types,)*) {
-            let (_, back) = #krate::einsum_vjp!(#spec, #(#names),* #wrt);
-            back(#gradient)
-        }
     })
 }
 
@@ -376,6 +449,33 @@ fn gradient_type(krate: &TokenStream, ty: &Type) -> syn::Result<TokenStream> {
         }
         _ => Err(unknown_gradient(ty)),
     }
+}
+
+/// The type of the caller's buffer for the gradient of a parameter of type `ty`: `&mut` the
+/// gradient type for fixed-size arrays and numbers, an `ArrayViewMut` of the same
+/// dimensionality for ndarray arrays and views.
+fn buffer_type(krate: &TokenStream, ty: &Type) -> syn::Result<TokenStream> {
+    let owned = gradient_type(krate, ty)?;
+    let Ok(Type::Path(path)) = syn::parse2::<Type>(owned.clone()) else {
+        return Ok(quote!(&mut #owned));
+    };
+    let Some(last) = path.path.segments.last() else {
+        return Ok(quote!(&mut #owned));
+    };
+    let ident = last.ident.to_string();
+    let Some(rank) = ident.strip_prefix("Array") else {
+        return Ok(quote!(&mut #owned));
+    };
+    let args = &last.arguments;
+    let view = Ident::new(&format!("ArrayViewMut{rank}"), Span::call_site());
+    let args = match args {
+        syn::PathArguments::AngleBracketed(args) => {
+            let args = args.args.iter();
+            quote!(<'_, #(#args),*>)
+        }
+        _ => quote!(<'_>),
+    };
+    Ok(quote!(#krate::ndarray::#view #args))
 }
 
 fn unknown_gradient(ty: &Type) -> syn::Error {
