@@ -47,6 +47,12 @@ fn a_gradient_of_the_parameter_alone_builds_no_row_gradient() {
     let back = einsum_vjp!(&mut y, "ij,bj->bi", &r, &x; wrt = 0);
     let mut gr = [[0.0; 3]; 3];
     assert_eq!(allocations(|| back(&g, (&mut gr,), Write::Assign)), 0);
+    // `back` alone, no value computed.
+    let count = allocations(|| {
+        let back = einsum_vjp!(_, "ij,bj->bi", &r, &x; wrt = 0);
+        back(&g, (&mut gr,), Write::Add);
+    });
+    assert_eq!(count, 0);
 
     // Every gradient, as values: the row gradient is one `Vec` per call.
     let (_, all) = einsum_vjp!("ij,bj->bi", &r, &x);
