@@ -49,6 +49,11 @@ fn extent(slot: usize) -> Ident {
     format_ident!("__n{}", slot)
 }
 
+/// `__vK`: operand `k` viewed at its term's static rank.
+fn view_var(k: usize) -> Ident {
+    format_ident!("__v{}", k)
+}
+
 /// The labelled block described in the module docs; empty when a term has more than
 /// [`MAX_RANK`] axes. `views` are the operands' views with operand 0's element type (any
 /// dimensionality), `t0` that element type.
@@ -76,7 +81,7 @@ pub(crate) fn small_nest(
 
     let mut setup = TokenStream::new();
     for (k, (axes, view)) in tables.inputs.iter().zip(views).enumerate() {
-        let (var, ix) = (format_ident!("__v{}", k), dim(axes.len()));
+        let (var, ix) = (view_var(k), dim(axes.len()));
         setup.extend(quote! {
             let #var = match #view.into_dimensionality::<#ndarray::#ix>() {
                 ::core::result::Result::Ok(view) => view,
@@ -89,10 +94,10 @@ pub(crate) fn small_nest(
     for slot in 0..slots {
         let occurrences = tables.occurrences(slot);
         let (k, axis) = occurrences[0];
-        let (n, var) = (extent(slot), format_ident!("__v{}", k));
+        let (n, var) = (extent(slot), view_var(k));
         setup.extend(quote!(let #n = #var.shape()[#axis];));
         for &(k, axis) in &occurrences[1..] {
-            let var = format_ident!("__v{}", k);
+            let var = view_var(k);
             setup.extend(quote!(if #var.shape()[#axis] != #n { break '__small; }));
         }
     }
@@ -104,7 +109,7 @@ pub(crate) fn small_nest(
     });
 
     let factors = tables.inputs.iter().enumerate().map(|(k, axes)| {
-        let (var, at) = (format_ident!("__v{}", k), index(axes));
+        let (var, at) = (view_var(k), index(axes));
         quote!(#var[#at])
     });
     let Some(product) = factors.reduce(|a, b| quote!(#a * #b)) else {

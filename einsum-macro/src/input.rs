@@ -88,9 +88,9 @@ impl Parse for Input {
             return Err(syn::Error::new(Span::call_site(), usage));
         }
         let first: Expr = stream.parse()?;
-        // `einsum_vjp!` takes an output to write into when its first argument is not the
-        // spec; `einsum_into!` always does.
-        let (target, first) = if into || (vjp && !is_spec(&first)) {
+        // `einsum_vjp!` takes an output to write into when the spec comes second (`&mut y,
+        // "spec"`, `&mut y += "spec"`, `_, "spec"`); `einsum_into!` always does.
+        let (target, first) = if into || (vjp && !is_spec(&first) && spec_follows(&first, stream)) {
             let (target, spec) = target_and_spec(first, stream, usage)?;
             if target.is_placeholder() && (into || target.add) {
                 return Err(syn::Error::new_spanned(
@@ -154,6 +154,16 @@ fn is_spec(expr: &Expr) -> bool {
         }) => true,
         _ => false,
     }
+}
+
+/// Whether the spec follows `first`: `first` is `out += "spec"`, or a comma and the spec come
+/// next. Otherwise `first` was meant as the spec, and is reported as not a literal.
+fn spec_follows(first: &Expr, stream: ParseStream<'_>) -> bool {
+    if let Expr::Binary(binary) = first {
+        return matches!(binary.op, syn::BinOp::AddAssign(_)) && is_spec(&binary.right);
+    }
+    let ahead = stream.fork();
+    ahead.parse::<Token![,]>().is_ok() && ahead.parse::<Expr>().is_ok_and(|next| is_spec(&next))
 }
 
 /// The output and the spec from `&mut c, "spec"` or `&mut c += "spec"`, where `first` is
@@ -346,6 +356,14 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_vjp_spec_that_is_not_a_literal_is_reported_as_such() {
+        let err = syn::parse2::<Input>(quote!(::einsum, vjp; SPEC, a, b))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("string literal"), "{err}");
     }
 
     #[test]
