@@ -229,8 +229,7 @@ pub fn matrix_chain<T: Element>(
     mats: &[Option<ArrayView2<'_, T>>],
     transposed_output: bool,
 ) -> Option<Array2<T>> {
-    let mut views: smallvec::SmallVec<[ArrayView2<'_, T>; 8]> =
-        mats.iter().cloned().collect::<Option<_>>()?;
+    let mut views = chain_views(mats)?;
     if transposed_output {
         // (A B C)^T = C^T B^T A^T, computed in standard layout.
         views.reverse();
@@ -239,6 +238,13 @@ pub fn matrix_chain<T: Element>(
         }
     }
     engine::chain::chain(&views)
+}
+
+/// The chain's matrices, when every operand is one.
+fn chain_views<'v, T>(
+    mats: &[Option<ArrayView2<'v, T>>],
+) -> Option<smallvec::SmallVec<[ArrayView2<'v, T>; 8]>> {
+    mats.iter().cloned().collect()
 }
 
 /// [`matrix_chain`] written into `out` as `write` says, the last product's GEMM writing
@@ -261,11 +267,7 @@ pub fn matrix_chain_into<T: Element, D: Dimension>(
     transposed_output: bool,
     write: engine::Write,
 ) -> bool {
-    let Some(views) = mats
-        .iter()
-        .cloned()
-        .collect::<Option<smallvec::SmallVec<[ArrayView2<'_, T>; 8]>>>()
-    else {
+    let Some(views) = chain_views(mats) else {
         return false;
     };
     let Ok(c) = out.view_mut().into_dimensionality::<Ix2>() else {
@@ -599,17 +601,24 @@ pub fn check_gradient_buffer_rows(
     if rows == batch {
         return Ok(());
     }
+    let (expected, actual) = batch_shapes(batch, rows, row_shape);
+    let error = einsum_spec::ShapeError::GradientBufferShape {
+        operand,
+        expected,
+        actual,
+    };
+    Err(EinsumError::from_shape_error(spec, error))
+}
+
+/// The shapes of `batch` and of `rows` rows of `row_shape`, for a message about a batch of the
+/// wrong length.
+fn batch_shapes(batch: usize, rows: usize, row_shape: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let shape = |n: usize| {
         core::iter::once(n)
             .chain(row_shape.iter().copied())
             .collect()
     };
-    let error = einsum_spec::ShapeError::GradientBufferShape {
-        operand,
-        expected: shape(batch),
-        actual: shape(rows),
-    };
-    Err(EinsumError::from_shape_error(spec, error))
+    (shape(batch), shape(rows))
 }
 
 /// Checks that the gradient passed to the `back` of an einsum over slices of fixed-size rows
@@ -635,14 +644,7 @@ pub fn check_gradient_rows(
     if rows == batch {
         return Ok(());
     }
-    let shape = |n: usize| {
-        core::iter::once(n)
-            .chain(row_shape.iter().copied())
-            .collect()
-    };
-    let error = einsum_spec::ShapeError::GradientShape {
-        expected: shape(batch),
-        actual: shape(rows),
-    };
+    let (expected, actual) = batch_shapes(batch, rows, row_shape);
+    let error = einsum_spec::ShapeError::GradientShape { expected, actual };
     Err(EinsumError::from_shape_error(spec, error))
 }
