@@ -221,21 +221,27 @@ fn warm_calls_allocate_nothing_of_their_own() {
     }
 }
 
-/// `vjp_static_into` with these tables: the gradients of the operands `wanted` lists, written
-/// into `buffers` (one per wanted operand, in order) as `write` says.
+/// Views of `buffers` paired with the operands `wanted` lists, as `vjp_static_into` takes them.
+fn buffer_views<'b>(
+    buffers: &'b mut [ArrayD<f64>],
+    wanted: &[usize],
+) -> Vec<(usize, ndarray::ArrayViewMutD<'b, f64>)> {
+    wanted
+        .iter()
+        .copied()
+        .zip(buffers.iter_mut().map(|b| b.view_mut()))
+        .collect()
+}
+
+/// `vjp_static_into` with these tables: the gradients of the operands `grads` names, written
+/// into the views beside them as `write` says.
 fn vjp_into(
     tables: &Tables,
     operands: &[ArrayViewD<'_, f64>],
     g: &ArrayD<f64>,
-    buffers: &mut [ArrayD<f64>],
-    wanted: &[usize],
+    grads: &mut [(usize, ndarray::ArrayViewMutD<'_, f64>)],
     write: Write,
 ) {
-    let mut grads: Vec<(usize, ndarray::ArrayViewMutD<'_, f64>)> = wanted
-        .iter()
-        .copied()
-        .zip(buffers.iter_mut().map(|b| b.view_mut()))
-        .collect();
     vjp_static_into(
         tables.spec,
         tables.inputs,
@@ -244,7 +250,7 @@ fn vjp_into(
         operands,
         g.view(),
         &engine::Saved::none(),
-        &mut grads,
+        grads,
         write,
     )
     .unwrap();
@@ -265,7 +271,13 @@ fn check_vjp(tables: &Tables, operands: &[ArrayViewD<'_, f64>], wanted: &[usize]
     let start = |k: usize| ArrayD::from_shape_fn(operands[k].shape(), |i| i[0] as f64 - 0.5);
     for write in [Write::Assign, Write::Add] {
         let mut buffers: Vec<ArrayD<f64>> = wanted.iter().map(|&k| start(k)).collect();
-        vjp_into(tables, operands, &g, &mut buffers, wanted, write);
+        vjp_into(
+            tables,
+            operands,
+            &g,
+            &mut buffer_views(&mut buffers, wanted),
+            write,
+        );
         for (&k, got) in wanted.iter().zip(&buffers) {
             let want = match write {
                 Write::Assign => all[k].clone(),
@@ -273,25 +285,8 @@ fn check_vjp(tables: &Tables, operands: &[ArrayViewD<'_, f64>], wanted: &[usize]
             };
             assert_close(got, &want, tables.spec);
         }
-        let mut grads: Vec<(usize, ndarray::ArrayViewMutD<'_, f64>)> = wanted
-            .iter()
-            .copied()
-            .zip(buffers.iter_mut().map(|b| b.view_mut()))
-            .collect();
-        let count = allocations(|| {
-            vjp_static_into(
-                tables.spec,
-                tables.inputs,
-                tables.output,
-                tables.labels,
-                operands,
-                g.view(),
-                &engine::Saved::none(),
-                &mut grads,
-                write,
-            )
-            .unwrap();
-        });
+        let mut grads = buffer_views(&mut buffers, wanted);
+        let count = allocations(|| vjp_into(tables, operands, &g, &mut grads, write));
         assert!(
             count <= allowed * CALLS,
             "{} wanted {wanted:?} ({write:?}): {count} allocations in {CALLS} warm calls, at most {allowed} a call allowed",
