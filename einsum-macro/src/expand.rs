@@ -63,20 +63,16 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
         .iter()
         .map(|expr| quote_spanned!(expr.span()=> #private::AsOperand::as_operand(&(#expr))));
     let bound = Ident::new("__einsum_operands", Span::mixed_site());
-    let call = match &input.target {
-        Some(_) if placeholder => {
-            let run = back_into(&private);
-            quote! {
-                match (#(#operands,)*) {
-                    #bound => {
-                        #diagnostics
-                        #kernels
-                        #run
-                        __einsum_back_into(#bound)
-                    }
-                }
-            }
-        }
+    let operands: Vec<TokenStream> = operands.collect();
+    let bare = quote!((#(#operands,)*));
+    // What the `match` evaluates, how it binds it, the helper it defines and its call.
+    let (scrutinee, pattern, run, call) = match &input.target {
+        Some(_) if placeholder => (
+            bare,
+            quote!(#bound),
+            back_into(&private),
+            quote!(__einsum_back_into(#bound)),
+        ),
         // The output is evaluated first, as written; borrowing it mutably there while an
         // operand borrows it is what the borrow checker refuses.
         Some(target) => {
@@ -99,16 +95,7 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
                     quote!(__einsum_run_into(#out, #bound, #write)),
                 )
             };
-            quote! {
-                match (#output, (#(#operands,)*)) {
-                    (#out, #bound) => {
-                        #diagnostics
-                        #kernels
-                        #run
-                        #call
-                    }
-                }
-            }
+            (quote!((#output, #bare)), quote!((#out, #bound)), run, call)
         }
         None => {
             let run = if gradients.is_some() {
@@ -116,15 +103,16 @@ pub(crate) fn einsum(tokens: TokenStream) -> TokenStream {
             } else {
                 run_value(&private)
             };
-            quote! {
-                match (#(#operands,)*) {
-                    #bound => {
-                        #diagnostics
-                        #kernels
-                        #run
-                        __einsum_run(#bound)
-                    }
-                }
+            (bare, quote!(#bound), run, quote!(__einsum_run(#bound)))
+        }
+    };
+    let call = quote! {
+        match #scrutinee {
+            #pattern => {
+                #diagnostics
+                #kernels
+                #run
+                #call
             }
         }
     };
