@@ -280,14 +280,13 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
         );
         let wrt = wrt_tokens(attr, &listed);
         let vjp_name = &attr.name;
+        let docs = gradient_docs(
+            &doc,
+            &forward_doc,
+            " When ndarray operands do not fit the spec, or `g` does not have the result's shape.",
+        );
         items.extend(quote! {
-            #[doc = #doc]
-            #[doc = ""]
-            #[doc = #forward_doc]
-            #[doc = ""]
-            #[doc = " # Panics"]
-            #[doc = ""]
-            #[doc = " When ndarray operands do not fit the spec, or `g` does not have the result's shape."]
+            #docs
             #vis fn #vjp_name(#(#param_tokens,)* g: &#ret) -> (#(#grad_types,)*) {
                 let (_, back) = #krate::einsum_vjp!(#spec, #(#names),* #wrt);
                 back(g)
@@ -324,14 +323,14 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
         );
         let wrt = wrt_tokens(attr, &listed);
         let into_name = &attr.name;
+        let docs = gradient_docs(
+            &doc,
+            &forward_doc,
+            " When ndarray operands do not fit the spec, or `g` or a buffer does not have its \
+             shape (then nothing is written).",
+        );
         items.extend(quote! {
-            #[doc = #doc]
-            #[doc = ""]
-            #[doc = #forward_doc]
-            #[doc = ""]
-            #[doc = " # Panics"]
-            #[doc = ""]
-            #[doc = " When ndarray operands do not fit the spec, or `g` or a buffer does not have its shape (then nothing is written)."]
+            #docs
             #[allow(clippy::too_many_arguments)]
             #vis fn #into_name(#(#param_tokens,)* g: &#ret, #(#buffers: #buffer_types,)* write: #krate::Write) {
                 let back = #krate::einsum_vjp!(_, #spec, #(#names),* #wrt);
@@ -340,6 +339,20 @@ fn generate(krate: &TokenStream, f: &Function) -> syn::Result<TokenStream> {
         });
     }
     Ok(items)
+}
+
+/// The doc attributes of a generated gradient function: what it returns or writes, the
+/// forward einsum it differentiates, and when it panics.
+fn gradient_docs(summary: &str, forward: &str, panics: &str) -> TokenStream {
+    quote! {
+        #[doc = #summary]
+        #[doc = ""]
+        #[doc = #forward]
+        #[doc = ""]
+        #[doc = " # Panics"]
+        #[doc = ""]
+        #[doc = #panics]
+    }
 }
 
 /// The positions of the parameters `attr`'s `wrt` names, in its order (every parameter when
