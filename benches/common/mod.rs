@@ -2,16 +2,10 @@
 //! every bench compares `einsum!` with the same loop.
 #![allow(dead_code)] // each bench uses some of them
 
-/// The Levi-Civita tensor on fixed-size arrays: +1 on even permutations of (0, 1, 2), -1 on
-/// odd ones, 0 wherever an index repeats.
-pub fn levi_civita() -> [[[f64; 3]; 3]; 3] {
-    let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k) in [(0, 1, 2), (1, 2, 0), (2, 0, 1)] {
-        eps[i][j][k] = 1.0;
-        eps[i][k][j] = -1.0;
-    }
-    eps
-}
+#[path = "../../tests/common/levi_civita.rs"]
+mod levi_civita;
+#[allow(unused_imports)] // each test or bench uses some of the helpers
+pub use levi_civita::levi_civita;
 
 /// `ijk,j,k->i` on 3x3x3: the loop a user would write.
 pub fn hand_cross(eps: &[[[f64; 3]; 3]; 3], a: &[f64; 3], b: &[f64; 3]) -> [f64; 3] {

@@ -25,16 +25,9 @@ pub fn values(count: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-/// The Levi-Civita tensor on fixed-size arrays: +1 on even permutations of (0, 1, 2), -1 on
-/// odd ones, 0 wherever an index repeats. `eps_ijk a_j b_k` is the cross product `a x b`.
-pub fn levi_civita() -> [[[f64; 3]; 3]; 3] {
-    let mut eps = [[[0.0; 3]; 3]; 3];
-    for (i, j, k) in [(0, 1, 2), (1, 2, 0), (2, 0, 1)] {
-        eps[i][j][k] = 1.0;
-        eps[i][k][j] = -1.0;
-    }
-    eps
-}
+mod levi_civita;
+#[allow(unused_imports)] // each test or bench uses some of the helpers
+pub use levi_civita::levi_civita;
 
 /// A dynamic-rank array of `shape` filled with [`values`].
 pub fn random(shape: &[usize], seed: u64) -> ArrayD<f64> {
