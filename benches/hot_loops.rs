@@ -21,7 +21,7 @@ mod common;
 use criterion::{criterion_group, criterion_main, Criterion};
 use einsum::{einsum, einsum_into, einsum_vjp, Write};
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array, Array1, Array2, Array3, Dimension, IntoDimension, Zip};
+use ndarray::{Array, Array1, Array2, Array3, Dimension, IntoDimension, ShapeBuilder, Zip};
 use std::hint::black_box;
 
 /// An ndarray array of the given shape filled with deterministic values in [-1, 1).
@@ -46,7 +46,7 @@ fn assert_close<D: Dimension>(what: &str, got: &Array<f64, D>, want: &Array<f64,
 }
 
 fn matrix_products(c: &mut Criterion) {
-    for n in [8, 64] {
+    for n in [8, 16, 32, 64, 256] {
         let a: Array2<f64> = filled((n, n), 1);
         let b: Array2<f64> = filled((n, n), 2);
         let mut out = Array2::<f64>::zeros((n, n));
@@ -64,6 +64,21 @@ fn matrix_products(c: &mut Criterion) {
         });
         group.finish();
     }
+
+    // The first operand read transposed, the product written into a column-major buffer.
+    let a: Array2<f64> = filled((64, 64), 1);
+    let b: Array2<f64> = filled((64, 64), 2);
+    let mut out = Array2::<f64>::zeros((64, 64).f());
+    let mut want = Array2::<f64>::zeros((64, 64).f());
+    let mut group = c.benchmark_group("into ji,jk->ik 64x64, column-major result");
+    group.bench_function("einsum_into!", |bench| {
+        bench.iter(|| einsum_into!(&mut out, "ji,jk->ik", black_box(&a), black_box(&b)))
+    });
+    group.bench_function("general_mat_mul", |bench| {
+        bench.iter(|| general_mat_mul(1.0, &black_box(&a).t(), black_box(&b), 0.0, &mut want))
+    });
+    group.finish();
+    assert_close("ji,jk->ik", &out, &want);
 
     let a: Array2<f64> = filled((8, 8), 1);
     let b: Array2<f64> = filled((8, 8), 2);

@@ -423,8 +423,8 @@ macro_rules! try_einsum_into {
 /// [`Write::Add`] to add to them (gradient accumulation). Buffers are `&mut` fixed-size arrays
 /// or numbers for fixed-size operands, `&mut` slices or `Vec`s of rows for batch operands, and
 /// `ArrayViewMut`s (`ga.view_mut()`, any layout) for ndarray operands. `g` has the type
-/// [`einsum!`] would return. Warm calls allocate nothing of their own (matrixmultiply's GEMM
-/// allocates its packing buffer per call), which makes this the form for training loops:
+/// [`einsum!`] would return. Warm calls allocate nothing, which makes this the form for
+/// training loops:
 ///
 /// ```
 /// use einsum::{einsum_vjp, Write};

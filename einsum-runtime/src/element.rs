@@ -1,5 +1,6 @@
 //! The element types an einsum computes with.
 
+use ndarray::{ArrayView2, ArrayViewMut2};
 use num_complex::Complex;
 
 /// A number an einsum can multiply and add: every primitive integer and float type, and
@@ -40,11 +41,46 @@ use num_complex::Complex;
             `num_complex::Complex<f32>` / `Complex<f64>`; for a fixed-size array operand this \
             also means the array has more axes than its term in the spec"
 )]
-pub trait Element: ndarray::LinalgScalar + core::fmt::Debug + Send + Sync {}
+pub trait Element: ndarray::LinalgScalar + core::fmt::Debug + Send + Sync {
+    /// `c = a · b + beta c`: the engine's matrix product for this element type. The default
+    /// is ndarray's `general_mat_mul`; `f32` and `f64` use the engine's own kernel, which
+    /// allocates nothing once warm. Not part of the API: the engine calls it.
+    #[doc(hidden)]
+    fn __mat_mul(
+        a: &ArrayView2<'_, Self>,
+        b: &ArrayView2<'_, Self>,
+        beta: Self,
+        c: &mut ArrayViewMut2<'_, Self>,
+    ) {
+        ndarray::linalg::general_mat_mul(Self::one(), a, b, beta, c);
+    }
+}
+
+impl Element for f64 {
+    fn __mat_mul(
+        a: &ArrayView2<'_, Self>,
+        b: &ArrayView2<'_, Self>,
+        beta: Self,
+        c: &mut ArrayViewMut2<'_, Self>,
+    ) {
+        crate::engine::packed::mat_mul_f64(a, b, beta, c);
+    }
+}
+
+impl Element for f32 {
+    fn __mat_mul(
+        a: &ArrayView2<'_, Self>,
+        b: &ArrayView2<'_, Self>,
+        beta: Self,
+        c: &mut ArrayViewMut2<'_, Self>,
+    ) {
+        crate::engine::packed::mat_mul_f32(a, b, beta, c);
+    }
+}
 
 macro_rules! impl_element {
     ($($t:ty),* $(,)?) => { $(impl Element for $t {})* };
 }
 
-impl_element!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+impl_element!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 impl_element!(Complex<f32>, Complex<f64>);

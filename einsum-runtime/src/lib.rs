@@ -3,7 +3,8 @@
 //!
 //! Most users depend on the `einsum` crate, which re-exports everything here.
 // `deny`, not `forbid`: ndarray's `s!` macro expands to `#[allow(unsafe_code)]`, which `forbid`
-// rejects. The crate has no `unsafe` block.
+// rejects. The crate has one `unsafe` block: the call into the matrix product kernel built
+// for AVX2/FMA, after the CPU was found to have them (`engine/packed.rs`).
 #![deny(unsafe_code)]
 
 pub mod autograd;

@@ -1,18 +1,17 @@
 //! General matrix products on strided views, `c = a · b`, and the batched form.
 //!
-//! The kernel is matrixmultiply, through `ndarray::linalg::general_mat_mul`, with its AVX-512
-//! kernel enabled (einsum-runtime turns on matrixmultiply's `avx512` feature, which ndarray
-//! leaves off; where the CPU lacks AVX-512, matrixmultiply detects it at run time and uses
-//! its AVX2/FMA or SSE kernels). The `gemm` crate was measured as the alternative and was
-//! 1.5–1.6x slower than matrixmultiply's AVX-512 kernel on this project's machine (64 to 1024,
-//! one thread; `benches/README.md`), so it is not used.
+//! The kernel is the element type's [`Element`]`::__mat_mul`: for `f32` and `f64` the
+//! engine's own blocked, packed kernel (`packed.rs`), whose packing buffers are kept per
+//! thread so that a warm product allocates nothing; for the other types ndarray's
+//! `general_mat_mul`. matrixmultiply (behind `general_mat_mul`) was the kernel before; it
+//! allocates its packing buffer on every call, and on this project's AVX2 machine the packed
+//! kernel is as fast (`benches/README.md`, "Matrix product kernel").
 //!
 //! With the `threads` feature (on by default), work of at least [`THREADED_MULTIPLY_ADDS`]
 //! multiply-adds is split across rayon's pool (`RAYON_NUM_THREADS` caps it): by batch index
 //! when there are several, else by blocks of rows of `c`. Smaller work never pays for threads.
 
 use crate::Element;
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis};
 
 /// From this many multiply-adds on, a product may use several threads (with the `threads`
@@ -48,7 +47,7 @@ pub(crate) fn mat_mul_beta<T: Element>(
     let ((m, k), n) = (a.dim(), b.ncols());
     let blocks = thread_count(m.saturating_mul(n).saturating_mul(k)).min(m);
     if blocks <= 1 {
-        general_mat_mul(T::one(), a, b, beta, c);
+        T::__mat_mul(a, b, beta, c);
         return;
     }
     #[cfg(feature = "threads")]
@@ -59,7 +58,7 @@ pub(crate) fn mat_mul_beta<T: Element>(
                 .axis_chunks_iter(Axis(0), rows)
                 .zip(c.axis_chunks_iter_mut(Axis(0), rows))
             {
-                scope.spawn(move |_| general_mat_mul(T::one(), &a_rows, b, beta, &mut c_rows));
+                scope.spawn(move |_| T::__mat_mul(&a_rows, b, beta, &mut c_rows));
             }
         });
     }
@@ -113,7 +112,7 @@ pub(super) fn batched_mat_mul<T: Element>(
                     for ((a, b), mut c) in
                         a.outer_iter().zip(b.outer_iter()).zip(c.outer_iter_mut())
                     {
-                        general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
+                        T::__mat_mul(&a, &b, T::zero(), &mut c);
                     }
                 });
             }

@@ -11,8 +11,7 @@
 //! engine's own once warm: the [`Contraction`] is built once per thread and tables
 //! ([`memo::contraction`]), extents are bound on the stack, the plan comes from the thread's memo,
 //! and intermediates take their buffers from the thread's pool (`pool.rs`). What may still
-//! allocate: matrixmultiply's packing buffer in each GEMM call (one per call; not ours to
-//! avoid), `IxDyn` shapes and strides of more than four axes (ndarray keeps up to four
+//! allocate: products large enough for threads (rayon's jobs), `IxDyn` shapes and strides of more than four axes (ndarray keeps up to four
 //! inline), more than eight slots or four operands (the stack lists spill), intermediates
 //! larger than the pool keeps, and the rarer paths (an operand summed over a label only it
 //! has, a partial diagonal of a strided view, an operand not in standard layout on the loop

@@ -35,6 +35,7 @@ mod gemm;
 mod into;
 mod matmul;
 mod memo;
+pub(crate) mod packed;
 mod pair;
 pub mod plan;
 mod pool;

@@ -26,7 +26,7 @@ use ndarray::{
 };
 
 /// Up to this many multiply-adds per batch, a plain loop beats the set-up cost of GEMM
-/// (packing buffers are allocated on every call).
+/// (packing both operands).
 const SMALL_PRODUCT: usize = 512;
 
 /// When a step frees an operand it has copied into matrix layout, and whether the buffers it
@@ -352,8 +352,8 @@ fn product_kernel<T: Element>(
                     accumulate_rows(&a, &b, &mut c);
                 } else {
                     // Columns of `b` are contiguous: one dot product per result element reads
-                    // them in order. (No packing buffers, which general_mat_mul would set up
-                    // once per batch index.)
+                    // them in order. (No packing, which a matrix product would do once
+                    // per batch index.)
                     general_mat_vec_mul(T::one(), &b.t(), &a, T::zero(), &mut c);
                 }
             }

@@ -589,7 +589,7 @@ pub fn vjp_selected<T: Element, W: Wanted + ?Sized>(
 ///   evaluates a contraction, through a pooled buffer when the gradient is spread along
 ///   summed or broadcast axes.
 ///
-/// What may still allocate: matrixmultiply's packing buffer in each GEMM call, shapes of more
+/// What may still allocate: products large enough for threads (rayon's jobs), shapes of more
 /// than four axes, copies of operands whose strides allow no matrix view, and the other
 /// contractions (a repeated label, three operands or more), whose gradients are computed as
 /// [`vjp_selected`] computes them and then written.
