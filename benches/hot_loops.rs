@@ -65,6 +65,29 @@ fn matrix_products(c: &mut Criterion) {
         group.finish();
     }
 
+    // Shapes other than square: narrow, shallow, deep.
+    for (m, k, n) in [
+        (1000, 9, 3),
+        (3, 1000, 3),
+        (100, 3, 1000),
+        (500, 20, 500),
+        (7, 300, 7),
+    ] {
+        let a: Array2<f64> = filled((m, k), 1);
+        let b: Array2<f64> = filled((k, n), 2);
+        let mut out = Array2::<f64>::zeros((m, n));
+        let mut want = Array2::<f64>::zeros((m, n));
+        let mut group = c.benchmark_group(format!("into ij,jk->ik {m}x{k} by {k}x{n}"));
+        group.bench_function("einsum_into!", |bench| {
+            bench.iter(|| einsum_into!(&mut out, "ij,jk->ik", black_box(&a), black_box(&b)))
+        });
+        group.bench_function("general_mat_mul", |bench| {
+            bench.iter(|| general_mat_mul(1.0, black_box(&a), black_box(&b), 0.0, &mut want))
+        });
+        group.finish();
+        assert_close("ij,jk->ik", &out, &want);
+    }
+
     // The first operand read transposed, the product written into a column-major buffer.
     let a: Array2<f64> = filled((64, 64), 1);
     let b: Array2<f64> = filled((64, 64), 2);

@@ -11,7 +11,8 @@
 //!    by slots and extents, `memo.rs`). Each step groups slots into batch,
 //!    left-free, contracted and right-free, and computes a batched matrix product by the
 //!    kernel its shape calls for ([`explain::Kernel`]): outer product, small loop, dot,
-//!    matrix-vector, or GEMM (matrixmultiply, split across threads when large).
+//!    matrix-vector, or GEMM (the engine's packed kernel for `f32`/`f64`, `packed.rs`;
+//!    split across threads when large).
 //! 3. The one operand left is permuted to output order and broadcast along the output slots
 //!    it dropped in stage 1.
 //!
