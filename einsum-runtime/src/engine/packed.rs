@@ -12,9 +12,11 @@
 //! AVX2 and FMA enabled and chosen at run time when the CPU has them.
 //!
 //! Every layout is taken: operands contiguous in either order are packed from their memory
-//! directly, any other view through ndarray's iterators; `c` in standard layout is written
-//! through its slice, any other `c` through views. Other element types go to
-//! `general_mat_mul` ([`Element`](crate::Element)'s default).
+//! directly, any other view through ndarray's iterators; a contiguous `c` is written through
+//! its memory (a column-major one by computing `cᵀ = bᵀ aᵀ`), any other `c` through views.
+//! Short contractions skip packing: up to [`IN_PLACE_DEPTH`] the tile reads operands in
+//! place, up to [`SHALLOW_DEPTH`] rows of `c` are updated by rows of `b` ([`shallow`]).
+//! Other element types go to `general_mat_mul` ([`Element`](crate::Element)'s default).
 
 use ndarray::{s, ArrayView2, ArrayViewMut2};
 use std::cell::RefCell;

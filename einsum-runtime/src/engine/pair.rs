@@ -206,8 +206,8 @@ pub enum Kernel {
     RowTimesMatrix,
     /// `n = 1`: a matrix times a column per batch index.
     MatrixTimesColumn,
-    /// A general matrix product per batch index (matrixmultiply through
-    /// `ndarray::linalg::general_mat_mul`; large work split across threads).
+    /// A general matrix product per batch index (the engine's packed kernel for `f32`/`f64`,
+    /// `general_mat_mul` otherwise; large work split across threads).
     Gemm,
 }
 
