@@ -56,27 +56,23 @@ pub trait Element: ndarray::LinalgScalar + core::fmt::Debug + Send + Sync {
     }
 }
 
-impl Element for f64 {
-    fn __mat_mul(
-        a: &ArrayView2<'_, Self>,
-        b: &ArrayView2<'_, Self>,
-        beta: Self,
-        c: &mut ArrayViewMut2<'_, Self>,
-    ) {
-        crate::engine::packed::mat_mul_f64(a, b, beta, c);
-    }
+/// `Element` for the floats, whose matrix products run the engine's own kernel.
+macro_rules! impl_element_packed {
+    ($($t:ty => $kernel:ident),* $(,)?) => {$(
+        impl Element for $t {
+            fn __mat_mul(
+                a: &ArrayView2<'_, Self>,
+                b: &ArrayView2<'_, Self>,
+                beta: Self,
+                c: &mut ArrayViewMut2<'_, Self>,
+            ) {
+                crate::engine::packed::$kernel(a, b, beta, c);
+            }
+        }
+    )*};
 }
 
-impl Element for f32 {
-    fn __mat_mul(
-        a: &ArrayView2<'_, Self>,
-        b: &ArrayView2<'_, Self>,
-        beta: Self,
-        c: &mut ArrayViewMut2<'_, Self>,
-    ) {
-        crate::engine::packed::mat_mul_f32(a, b, beta, c);
-    }
-}
+impl_element_packed!(f64 => mat_mul_f64, f32 => mat_mul_f32);
 
 macro_rules! impl_element {
     ($($t:ty),* $(,)?) => { $(impl Element for $t {})* };

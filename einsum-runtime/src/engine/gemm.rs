@@ -133,17 +133,23 @@ pub(crate) fn thread_count(work: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use ndarray::{s, Array2, Array3};
 
-    fn values(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
+    /// Integer values, so that every product and sum is exact in any order and rounding
+    /// (also the matrices of `packed.rs`'s tests).
+    pub(in crate::engine) fn values(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
         Array2::from_shape_fn((rows, cols), |(i, j)| {
             ((i * 31 + j * 17 + seed * 7) % 23) as f64 - 11.0
         })
     }
 
-    fn naive(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
+    /// The product by its definition, one sum per element.
+    pub(in crate::engine) fn naive(
+        a: &ArrayView2<'_, f64>,
+        b: &ArrayView2<'_, f64>,
+    ) -> Array2<f64> {
         Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
             (0..a.ncols()).map(|t| a[[i, t]] * b[[t, j]]).sum()
         })

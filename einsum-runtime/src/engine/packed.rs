@@ -411,49 +411,25 @@ fn tile_into<
     (at, dim): ((usize, usize), (usize, usize)),
     store: Store<T>,
 ) {
+    // One arm per tile shape: rows 2, 4 or `MR`, columns `HALF` or `NR`.
+    macro_rules! tile {
+        ($rows:expr, $cols:expr) => {
+            store_tile(
+                &tile::<T, MR, { $rows }, NR, { $cols }, FUSED>(depth, a, b),
+                c,
+                at,
+                dim,
+                store,
+            )
+        };
+    }
     match (dim.0, dim.1 <= HALF) {
-        (..=2, false) => store_tile(
-            &tile::<T, MR, 2, NR, NR, FUSED>(depth, a, b),
-            c,
-            at,
-            dim,
-            store,
-        ),
-        (..=2, true) => store_tile(
-            &tile::<T, MR, 2, NR, HALF, FUSED>(depth, a, b),
-            c,
-            at,
-            dim,
-            store,
-        ),
-        (..=4, false) => store_tile(
-            &tile::<T, MR, 4, NR, NR, FUSED>(depth, a, b),
-            c,
-            at,
-            dim,
-            store,
-        ),
-        (..=4, true) => store_tile(
-            &tile::<T, MR, 4, NR, HALF, FUSED>(depth, a, b),
-            c,
-            at,
-            dim,
-            store,
-        ),
-        (_, false) => store_tile(
-            &tile::<T, MR, MR, NR, NR, FUSED>(depth, a, b),
-            c,
-            at,
-            dim,
-            store,
-        ),
-        (_, true) => store_tile(
-            &tile::<T, MR, MR, NR, HALF, FUSED>(depth, a, b),
-            c,
-            at,
-            dim,
-            store,
-        ),
+        (..=2, false) => tile!(2, NR),
+        (..=2, true) => tile!(2, HALF),
+        (..=4, false) => tile!(4, NR),
+        (..=4, true) => tile!(4, HALF),
+        (_, false) => tile!(MR, NR),
+        (_, true) => tile!(MR, HALF),
     }
 }
 
@@ -937,20 +913,8 @@ fn run_shallow<T: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::gemm::tests::{naive, values};
     use ndarray::{Array2, ShapeBuilder};
-
-    /// Integer values, so that every product and sum is exact in either rounding.
-    fn values(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
-        Array2::from_shape_fn((rows, cols), |(i, j)| {
-            ((i * 31 + j * 17 + seed * 7) % 23) as f64 - 11.0
-        })
-    }
-
-    fn naive(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
-        Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
-            (0..a.ncols()).map(|t| a[[i, t]] * b[[t, j]]).sum()
-        })
-    }
 
     /// Both builds of the tile, `f64`.
     fn both(
