@@ -45,26 +45,31 @@ fn assert_close<D: Dimension>(what: &str, got: &Array<f64, D>, want: &Array<f64,
     }
 }
 
+/// `einsum_into!("ij,jk->ik")` on an `m x k` and a `k x n` matrix against `general_mat_mul`
+/// (matrixmultiply) into a preallocated result, the two results checked alike.
+fn matrix_product(c: &mut Criterion, name: &str, (m, k, n): (usize, usize, usize)) {
+    let a: Array2<f64> = filled((m, k), 1);
+    let b: Array2<f64> = filled((k, n), 2);
+    let mut out = Array2::<f64>::zeros((m, n));
+    let mut want = Array2::<f64>::zeros((m, n));
+    einsum_into!(&mut out, "ij,jk->ik", &a, &b);
+    general_mat_mul(1.0, &a, &b, 0.0, &mut want);
+    assert_close("ij,jk->ik", &out, &want);
+
+    let mut group = c.benchmark_group(name);
+    group.bench_function("einsum_into!", |bench| {
+        bench.iter(|| einsum_into!(&mut out, "ij,jk->ik", black_box(&a), black_box(&b)))
+    });
+    group.bench_function("general_mat_mul", |bench| {
+        bench.iter(|| general_mat_mul(1.0, black_box(&a), black_box(&b), 0.0, &mut want))
+    });
+    group.finish();
+}
+
 fn matrix_products(c: &mut Criterion) {
     for n in [8, 16, 32, 64, 256] {
-        let a: Array2<f64> = filled((n, n), 1);
-        let b: Array2<f64> = filled((n, n), 2);
-        let mut out = Array2::<f64>::zeros((n, n));
-        let mut want = Array2::<f64>::zeros((n, n));
-        einsum_into!(&mut out, "ij,jk->ik", &a, &b);
-        general_mat_mul(1.0, &a, &b, 0.0, &mut want);
-        assert_close("ij,jk->ik", &out, &want);
-
-        let mut group = c.benchmark_group(format!("into ij,jk->ik {n}x{n}"));
-        group.bench_function("einsum_into!", |bench| {
-            bench.iter(|| einsum_into!(&mut out, "ij,jk->ik", black_box(&a), black_box(&b)))
-        });
-        group.bench_function("general_mat_mul", |bench| {
-            bench.iter(|| general_mat_mul(1.0, black_box(&a), black_box(&b), 0.0, &mut want))
-        });
-        group.finish();
+        matrix_product(c, &format!("into ij,jk->ik {n}x{n}"), (n, n, n));
     }
-
     // Shapes other than square: narrow, shallow, deep.
     for (m, k, n) in [
         (1000, 9, 3),
@@ -73,19 +78,8 @@ fn matrix_products(c: &mut Criterion) {
         (500, 20, 500),
         (7, 300, 7),
     ] {
-        let a: Array2<f64> = filled((m, k), 1);
-        let b: Array2<f64> = filled((k, n), 2);
-        let mut out = Array2::<f64>::zeros((m, n));
-        let mut want = Array2::<f64>::zeros((m, n));
-        let mut group = c.benchmark_group(format!("into ij,jk->ik {m}x{k} by {k}x{n}"));
-        group.bench_function("einsum_into!", |bench| {
-            bench.iter(|| einsum_into!(&mut out, "ij,jk->ik", black_box(&a), black_box(&b)))
-        });
-        group.bench_function("general_mat_mul", |bench| {
-            bench.iter(|| general_mat_mul(1.0, black_box(&a), black_box(&b), 0.0, &mut want))
-        });
-        group.finish();
-        assert_close("ij,jk->ik", &out, &want);
+        let name = format!("into ij,jk->ik {m}x{k} by {k}x{n}");
+        matrix_product(c, &name, (m, k, n));
     }
 
     // The first operand read transposed, the product written into a column-major buffer.
