@@ -111,6 +111,38 @@ fn sliced_plans_fit_the_memory_limit_and_give_the_same_result() {
 }
 
 #[test]
+fn operands_with_diagonals_broadcasting_and_lone_labels_slice_at_every_limit() {
+    // `ii` is a diagonal, `m` is summed by operand 0 alone, `j` broadcasts in operand 2
+    // (extent 1), and `k` joins four operands: every rule of the engine's first stage, with
+    // any label sliced, including one read along a diagonal or broadcast.
+    let spec = "iim,ijk,jk,k,kl,jl->il";
+    let shapes = vec![
+        vec![3, 3, 2],
+        vec![3, 6, 5],
+        vec![1, 5],
+        vec![5],
+        vec![5, 2],
+        vec![6, 2],
+    ];
+    let net = Network::from_spec(spec, &shapes).unwrap();
+    let arrays = operands_of(&shapes, 21);
+    let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
+    let want = reference_einsum(spec, &arrays);
+    let whole = net.plan(&PlanOptions::default()).unwrap();
+    assert_close(&whole.contract(&views).unwrap(), &want, spec);
+    let mut sliced_plans = 0;
+    for limit in 1..whole.largest_intermediate() {
+        let plan = net
+            .plan(&PlanOptions::default().memory_limit(limit))
+            .unwrap();
+        sliced_plans += usize::from(plan.slices() > 1);
+        let context = format!("{spec} under {limit}: {plan}");
+        assert_close(&plan.contract(&views).unwrap(), &want, &context);
+    }
+    assert!(sliced_plans > 0);
+}
+
+#[test]
 fn more_labels_than_letters() {
     // The trace of a product of 120 matrices of 2x2: 120 labels.
     let n = 120u32;
@@ -269,20 +301,22 @@ fn readme_example() -> Result<(), einsum::EinsumError> {
 
 #[test]
 fn slices_with_enough_work_run_on_threads_and_sum_to_the_same() {
-    // The trace of a product of four 128x128 matrices, sliced to vectors: millions of
-    // multiply-adds in all, enough for the `threads` feature to split the slices.
+    // The trace of a product of four 128x128 matrices, sliced just below its largest
+    // intermediate: millions of multiply-adds in all, and room in the limit for several
+    // slices at once, so the `threads` feature splits the slices.
     let inputs: Vec<Vec<u32>> = (0..4).map(|k| vec![k, (k + 1) % 4]).collect();
     let shapes = vec![vec![128, 128]; 4];
     let net = Network::from_labels(&inputs, &[], &shapes).unwrap();
-    let sliced = net.plan(&PlanOptions::default().memory_limit(128)).unwrap();
+    let whole = net.plan(&PlanOptions::default()).unwrap();
+    let limit = whole.largest_intermediate() - 1;
+    let sliced = net
+        .plan(&PlanOptions::default().memory_limit(limit))
+        .unwrap();
     assert!(sliced.slices() > 1);
     assert!(sliced.multiply_adds() >= 1 << 22);
+    assert!(2 * (sliced.path().peak() + 1) <= limit, "{sliced}");
     let arrays = operands_of(&shapes, 12);
     let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
-    let whole = net
-        .plan(&PlanOptions::default())
-        .unwrap()
-        .contract(&views)
-        .unwrap();
-    assert_close(&sliced.contract(&views).unwrap(), &whole, "sliced ring");
+    let want = whole.contract(&views).unwrap();
+    assert_close(&sliced.contract(&views).unwrap(), &want, "sliced ring");
 }

@@ -53,7 +53,7 @@ pub use matmul::matrix_product;
 pub(crate) use memo::contraction as contraction_of_tables;
 pub(crate) use memo::gradient_plan;
 pub use shared::Intermediates;
-pub(crate) use sliced::contract_sliced;
+pub(crate) use sliced::SlicedPlan;
 pub(crate) use small::small_enough;
 pub use vjp::Saved;
 
@@ -500,6 +500,7 @@ fn contract_pairwise<T: Element>(
         }
         None => unshared_order(&slot_lists, output, extents),
     };
+    let tensors = Prepared::from(tensors);
     run_steps(tensors, origins, &order, output, extents, sharing)
 }
 
@@ -530,7 +531,7 @@ fn pairwise_into<T: Element>(
     let empty = tensors.is_empty();
     let mut out = out;
     let last = pairwise(
-        tensors,
+        Prepared::from(tensors),
         origins,
         &order,
         output,
@@ -544,57 +545,6 @@ fn pairwise_into<T: Element>(
         return Ok(());
     }
     write_last(last, output, out, write)
-}
-
-/// Stages 1 to 3 along a tree given as positions in the list of current tensors (see
-/// [`einsum_spec::path::Tree::positions`]), on operands whose `extents` are bound and
-/// non-zero: the execution of a planned network.
-pub(crate) fn contract_along<T: Element>(
-    contraction: &Contraction,
-    operands: &[ArrayViewD<'_, T>],
-    extents: &[usize],
-    positions: &[(usize, usize)],
-) -> Result<ArrayD<T>, ShapeError> {
-    let tensors = prepare(contraction, operands, extents)?;
-    let slot_lists: Vec<Vec<usize>> = tensors.iter().map(|t| t.slots.to_vec()).collect();
-    let order = plan::steps_at(&slot_lists, contraction.output(), extents, positions);
-    let origins = smallvec::smallvec![0; tensors.len()];
-    run_steps(
-        tensors,
-        origins,
-        &Order::Given(&order),
-        contraction.output(),
-        extents,
-        None,
-    )
-}
-
-/// Stages 1 and 2 along `order` (steps for operands shaped as these, see `plan::steps_at`),
-/// then the result added into `target` (the output's shape) in place of stage 3's copy: one
-/// slice of a sliced network.
-fn add_along<T: Element>(
-    contraction: &Contraction,
-    operands: Vec<ArrayViewD<'_, T>>,
-    extents: &[usize],
-    order: &[plan::Step],
-    target: ArrayViewMutD<'_, T>,
-) -> Result<(), ShapeError> {
-    let tensors = prepare(contraction, &operands, extents)?;
-    drop(operands); // the tensors hold what they need of the views
-
-    let origins = smallvec::smallvec![0; tensors.len()];
-    let output = contraction.output();
-    let last = pairwise(
-        tensors,
-        origins,
-        &Order::Given(order),
-        output,
-        extents,
-        None,
-        Release::Early,
-        None,
-    )?;
-    write_last(last, output, target, Write::Add)
 }
 
 /// Stage 3 into an existing output: the one tensor left (`None`: the empty product, 1) summed
@@ -618,8 +568,8 @@ fn write_last<T: Element>(
 
 /// Stage 2 along `order`, then stage 3: each step's operands are dropped once contracted, so
 /// an intermediate lives only until the step that uses it.
-fn run_steps<T: Element>(
-    tensors: Tensors<'_, T>,
+fn run_steps<'a, T: Element>(
+    operands: impl Operands<'a, T>,
     origins: Origins,
     order: &Order<'_>,
     output: &[usize],
@@ -628,7 +578,7 @@ fn run_steps<T: Element>(
 ) -> Result<ArrayD<T>, ShapeError> {
     let output_shape: Slots = output.iter().map(|&s| extents[s]).collect();
     match pairwise(
-        tensors,
+        operands,
         origins,
         order,
         output,
@@ -643,6 +593,37 @@ fn run_steps<T: Element>(
     }
 }
 
+/// The operands of the pairwise loop (stage 2), each taken once, by the step that contracts it.
+trait Operands<'a, T: 'static> {
+    /// How many there are.
+    fn count(&self) -> usize;
+
+    /// Operand `k`'s tensor, after stage 1.
+    fn take(&mut self, k: usize) -> Result<Tensor<'a, T>, ShapeError>;
+}
+
+/// Operands that stage 1 prepared before the loop ([`prepare`]).
+struct Prepared<'a, T: 'static>(SmallVec<[Option<Tensor<'a, T>>; 4]>);
+
+impl<'a, T: 'static> From<Tensors<'a, T>> for Prepared<'a, T> {
+    fn from(tensors: Tensors<'a, T>) -> Self {
+        Prepared(tensors.into_iter().map(Some).collect())
+    }
+}
+
+impl<'a, T: 'static> Operands<'a, T> for Prepared<'a, T> {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn take(&mut self, k: usize) -> Result<Tensor<'a, T>, ShapeError> {
+        match self.0[k].take() {
+            Some(tensor) => Ok(tensor),
+            None => unreachable!("each operand is taken by one step"),
+        }
+    }
+}
+
 /// Stage 2 along `order`: the one tensor left (`None` without operands). Each step's operands
 /// are dropped once contracted (or copied, as `release` says), so an intermediate lives only
 /// until the step that uses it. With `last_into`, a last step that is one matrix product
@@ -650,7 +631,7 @@ fn run_steps<T: Element>(
 /// then `None` is returned.
 #[allow(clippy::too_many_arguments)]
 fn pairwise<'a, T: Element>(
-    tensors: Tensors<'a, T>,
+    mut operands: impl Operands<'a, T>,
     mut origins: Origins,
     order: &Order<'_>,
     output: &[usize],
@@ -659,17 +640,27 @@ fn pairwise<'a, T: Element>(
     release: Release,
     mut last_into: Option<(&mut ArrayViewMutD<'_, T>, Write)>,
 ) -> Result<Option<Tensor<'a, T>>, ShapeError> {
-    // The tensors stay where they are; the list of current tensors that the steps' positions
-    // refer to (see `plan::Step`) is a list of places in `held`, and a step's result takes
-    // its left operand's place. (Moving the tensors themselves showed in the profile of
-    // networks of many small tensors.)
-    let mut held: SmallVec<[Option<Tensor<'a, T>>; 4]> = tensors.into_iter().map(Some).collect();
-    let mut current: SmallVec<[usize; 8]> = (0..held.len()).collect();
+    // The list of current tensors that the steps' positions refer to (see `plan::Step`) is a
+    // list of places: below `count`, an operand not yet taken; from `count` on, a place in
+    // `results`, where a step's result takes the first free one. Only the results waiting for
+    // a step are held, not a tensor per operand. (Moving the tensors themselves showed in the
+    // profile of networks of many small tensors.)
+    let count = operands.count();
+    let mut results: SmallVec<[Option<Tensor<'a, T>>; 4]> = SmallVec::new();
+    let mut current: SmallVec<[usize; 8]> = (0..count).collect();
+    let mut take = |place: usize, results: &mut SmallVec<[Option<Tensor<'a, T>>; 4]>| match place
+        .checked_sub(count)
+    {
+        None => operands.take(place),
+        Some(r) => match results[r].take() {
+            Some(tensor) => Ok(tensor),
+            None => unreachable!("each result is an operand of one step"),
+        },
+    };
     for (left_at, right_at, kept) in order.steps() {
         let (right_place, left_place) = (current.remove(right_at), current.remove(left_at));
-        let (Some(right), Some(left)) = (held[right_place].take(), held[left_place].take()) else {
-            unreachable!("each tensor is an operand of one step")
-        };
+        let left = take(left_place, &mut results)?;
+        let right = take(right_place, &mut results)?;
         let (right_origin, left_origin) = (origins.remove(right_at), origins.remove(left_at));
         let last = current.is_empty();
         if let Some((out, write)) = last_into.as_mut().filter(|_| last) {
@@ -712,11 +703,23 @@ fn pairwise<'a, T: Element>(
             }
             None => pair::contract_pair(left, right, kept, release)?,
         };
-        held[left_place] = Some(result);
-        current.push(left_place);
+        let place = match results.iter().position(Option::is_none) {
+            Some(free) => {
+                results[free] = Some(result);
+                free
+            }
+            None => {
+                results.push(Some(result));
+                results.len() - 1
+            }
+        };
+        current.push(count + place);
         origins.push(if tracked { origin } else { 0 });
     }
-    Ok(current.pop().and_then(|place| held[place].take()))
+    match current.pop() {
+        Some(place) => take(place, &mut results).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Stage 1: each operand as a [`Tensor`] with broadcast axes dropped, diagonals taken and the

@@ -275,8 +275,23 @@ impl Network {
             Some(_) => path.tree().in_memory_order(path.step_costs()),
             None => (path.tree().clone(), path.step_costs().to_vec()),
         };
+        // Each slice running at once holds its intermediates and an output of its own, so
+        // under a limit only as many run at once as the limit holds.
+        let output = (self.contraction.output().iter())
+            .fold(1u128, |n, &s| n.saturating_mul(self.extents[s] as u128));
+        let at_once = options.memory_limit.map_or(u128::MAX, |limit| {
+            limit / order.peak(&costs).saturating_add(output).max(1)
+        });
+        let execution = engine::SlicedPlan::new(
+            &self.contraction,
+            &self.shapes,
+            &self.extents,
+            &order.positions(),
+            path.sliced(),
+            at_once,
+        );
         Ok(Plan {
-            positions: order.positions(),
+            execution,
             network: self.clone(),
             path,
             order,
@@ -295,8 +310,8 @@ pub struct Plan {
     /// and its steps' costs.
     order: Tree,
     costs: Vec<StepCost>,
-    /// The order's steps as positions in the list of current tensors, as the engine takes them.
-    positions: Vec<(usize, usize)>,
+    /// The order's steps as the engine runs them.
+    execution: engine::SlicedPlan,
 }
 
 impl Plan {
@@ -343,15 +358,10 @@ impl Plan {
     ) -> Result<ArrayD<T>, EinsumError> {
         self.check(operands)?;
         let network = &self.network;
-        engine::contract_sliced(
-            &network.contraction,
-            operands,
-            &network.extents,
-            &self.positions,
-            self.path.sliced(),
-            self.path.cost().multiply_adds,
-        )
-        .map_err(|error| EinsumError::from_shape_error(&network.name, error))
+        let work = self.path.cost().multiply_adds;
+        self.execution
+            .contract(&network.contraction, operands, &network.extents, work)
+            .map_err(|error| EinsumError::from_shape_error(&network.name, error))
     }
 
     /// The gradient of the contraction with respect to every operand, for an upstream
