@@ -2,6 +2,7 @@
 //! reference evaluator, with and without slicing, more labels than letters, and the errors.
 
 mod common;
+mod counting;
 
 use common::reference::reference_einsum;
 use common::{assert_close, random};
@@ -9,6 +10,9 @@ use einsum::ndarray::{Array2, ArrayD, ArrayViewD, IxDyn};
 use einsum::network::{Method, Network, PlanOptions};
 use einsum::EinsumErrorKind;
 use std::time::Duration;
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 /// A random network: each operand's labels, the output's, the shapes, and the letter spec.
 type Random = (Vec<Vec<u32>>, Vec<u32>, Vec<Vec<usize>>, String);
@@ -140,6 +144,77 @@ fn operands_with_diagonals_broadcasting_and_lone_labels_slice_at_every_limit() {
         assert_close(&plan.contract(&views).unwrap(), &want, &context);
     }
     assert!(sliced_plans > 0);
+}
+
+/// A closed L x M lattice: each site's tensor has a bond of `bond` to each neighbour.
+fn lattice(rows: u32, cols: u32, bond: usize) -> (Vec<Vec<u32>>, Vec<Vec<usize>>) {
+    let site = |r: u32, c: u32| r * cols + c;
+    // The bond between two neighbouring sites, numbered from the first.
+    let label = |a: u32, b: u32| a.min(b) * 4 + if b.abs_diff(a) == 1 { 0 } else { 1 };
+    let mut inputs = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            let here = site(r, c);
+            let mut labels = Vec::new();
+            if r > 0 {
+                labels.push(label(here, site(r - 1, c)));
+            }
+            if c > 0 {
+                labels.push(label(here, site(r, c - 1)));
+            }
+            if c + 1 < cols {
+                labels.push(label(here, site(r, c + 1)));
+            }
+            if r + 1 < rows {
+                labels.push(label(here, site(r + 1, c)));
+            }
+            inputs.push(labels);
+        }
+    }
+    let shapes = inputs.iter().map(|t| vec![bond; t.len()]).collect();
+    (inputs, shapes)
+}
+
+#[test]
+fn a_sliced_contraction_holds_no_more_than_the_limit_beside_its_operands() {
+    // (name, operand labels, output labels, shapes)
+    type Named = (String, Vec<Vec<u32>>, Vec<u32>, Vec<Vec<usize>>);
+    let mut networks: Vec<Named> = Vec::new();
+    for (seed, operands) in (70..74).zip([8, 10, 12, 14]) {
+        let (inputs, output, shapes, spec) = random_network(operands, seed);
+        networks.push((spec, inputs, output, shapes));
+    }
+    for (rows, cols, bond) in [(3, 3, 4), (3, 4, 3)] {
+        let (inputs, shapes) = lattice(rows, cols, bond);
+        networks.push((format!("{rows}x{cols} lattice"), inputs, vec![], shapes));
+    }
+    let ring: Vec<Vec<u32>> = (0..12).map(|k| vec![k, (k + 1) % 12]).collect();
+    networks.push(("ring of 12".into(), ring, vec![0, 6], vec![vec![4, 4]; 12]));
+    for (seed, (name, inputs, output, shapes)) in networks.into_iter().enumerate() {
+        let net = Network::from_labels(&inputs, &output, &shapes).unwrap();
+        let whole = net.plan(&PlanOptions::default()).unwrap();
+        let limit = (whole.largest_intermediate() / 16).max(1);
+        let sliced = net
+            .plan(&PlanOptions::default().memory_limit(limit))
+            .unwrap();
+        assert!(sliced.slices() > 1, "{name}");
+        let arrays = operands_of(&shapes, seed as u64);
+        let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
+        // On a thread of its own, so that nothing the engine keeps per thread is warm.
+        let (peak, got) = std::thread::scope(|scope| {
+            let contract = || counting::peak_growth(|| sliced.contract(&views).unwrap());
+            scope.spawn(contract).join().unwrap()
+        });
+        assert_close(&got, &whole.contract(&views).unwrap(), &name);
+        let operands: usize = arrays.iter().map(ArrayD::len).sum();
+        let elements = limit as usize + operands + got.len();
+        assert!(
+            peak <= elements * std::mem::size_of::<f64>(),
+            "{name}: {peak} bytes at the peak, for a limit of {limit} elements, operands of \
+             {operands} and an output of {}",
+            got.len()
+        );
+    }
 }
 
 #[test]
