@@ -218,6 +218,26 @@ fn a_sliced_contraction_holds_no_more_than_the_limit_beside_its_operands() {
 }
 
 #[test]
+fn chains_of_thousands_of_matrices_plan_and_contract() {
+    // The product of n shears [[1, 1], [0, 1]] is [[1, n], [0, 1]]: exact in f64. Ten
+    // thousand unsliced, a thousand sliced to vectors.
+    for (n, limit) in [(10_000u32, None), (1_000, Some(2))] {
+        let inputs: Vec<Vec<u32>> = (0..n).map(|k| vec![k, k + 1]).collect();
+        let shapes = vec![vec![2, 2]; n as usize];
+        let net = Network::from_labels(&inputs, &[0, n], &shapes).unwrap();
+        let shear = Array2::from_shape_vec((2, 2), vec![1.0, 1.0, 0.0, 1.0]).unwrap();
+        let views: Vec<ArrayViewD<'_, f64>> = vec![shear.view().into_dyn(); n as usize];
+        let options = PlanOptions::default();
+        let options = limit.map_or(options.clone(), |limit| options.memory_limit(limit));
+        let plan = net.plan(&options).unwrap();
+        assert_eq!(plan.slices() > 1, limit.is_some(), "{n}");
+        let product = plan.contract(&views).unwrap();
+        let want = [1.0, f64::from(n), 0.0, 1.0];
+        assert_eq!(product.iter().copied().collect::<Vec<_>>(), want, "{n}");
+    }
+}
+
+#[test]
 fn more_labels_than_letters() {
     // The trace of a product of 120 matrices of 2x2: 120 labels.
     let n = 120u32;

@@ -359,21 +359,18 @@ pub(super) fn prepared_slots(
         .zip(shapes)
         .map(|(slots, shape)| plan::distinct(&unbroadcast_slots(slots, shape, extents)))
         .collect();
-    kept.iter()
-        .enumerate()
-        .map(|(k, slots)| {
-            slots
-                .iter()
-                .copied()
-                .filter(|s| {
-                    contraction.output().contains(s)
-                        || kept
-                            .iter()
-                            .enumerate()
-                            .any(|(other, t)| other != k && t.contains(s))
-                })
-                .collect()
-        })
+    // How many operands hold each slot (once each, after the above), the output counting
+    // as two: a slot is kept where this is more than one. Counted once, so that a network of
+    // many operands is not a quadratic pass.
+    let mut holders = vec![0usize; contraction.slots().len()];
+    for &s in kept.iter().flatten() {
+        holders[s] += 1;
+    }
+    for &s in contraction.output() {
+        holders[s] += 2;
+    }
+    kept.into_iter()
+        .map(|slots| slots.into_iter().filter(|&s| holders[s] > 1).collect())
         .collect()
 }
 

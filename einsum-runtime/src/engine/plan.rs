@@ -168,15 +168,35 @@ pub(crate) fn steps_at(
     extents: &[usize],
     positions: &[(usize, usize)],
 ) -> Vec<Step> {
+    // How many current tensors hold each slot, the output counting as one: a step keeps the
+    // slots still held once its operands are gone. Kept up to date step by step, so that a
+    // network of many operands is not a quadratic pass.
+    let slots = operands
+        .iter()
+        .flatten()
+        .chain(output)
+        .max()
+        .map_or(0, |&s| s + 1);
+    fn hold(holders: &mut [usize], tensor: &[usize], change: isize) {
+        for &s in &distinct(tensor) {
+            holders[s] = holders[s].saturating_add_signed(change);
+        }
+    }
+    let mut holders = vec![0usize; slots];
+    operands.iter().for_each(|t| hold(&mut holders, t, 1));
+    hold(&mut holders, output, 1);
     let mut current: Vec<Vec<usize>> = operands.to_vec();
     let mut steps = Vec::with_capacity(positions.len());
     for &(left, right) in positions {
         let r = current.remove(right);
         let l = current.remove(left);
-        let needed = |s: &usize| output.contains(s) || current.iter().any(|t| t.contains(s));
+        hold(&mut holders, &l, -1);
+        hold(&mut holders, &r, -1);
         let union = distinct(&[l.as_slice(), r.as_slice()].concat());
-        let result: Vec<usize> = union.iter().copied().filter(needed).collect();
-        current.push(result_order(&l, &r, &result).to_vec());
+        let result: Vec<usize> = union.iter().copied().filter(|&s| holders[s] > 0).collect();
+        let ordered = result_order(&l, &r, &result).to_vec();
+        hold(&mut holders, &ordered, 1);
+        current.push(ordered);
         steps.push(Step {
             left,
             right,
