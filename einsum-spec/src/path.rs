@@ -106,8 +106,9 @@ pub struct PlanOptions {
     /// budget cuts the search short). Default 0.
     pub seed: u64,
     /// The most elements any intermediate may have: labels are sliced until every step's
-    /// result fits. (What a contraction holds at once is more: see [`Path::peak`].) Default
-    /// none.
+    /// result fits. (What one slice holds at once is more, see [`Path::peak`]; the runtime's
+    /// planned contraction runs slices side by side only as far as the limit holds them.)
+    /// Default none.
     pub memory_limit: Option<u128>,
 }
 

@@ -344,7 +344,11 @@ impl Plan {
     }
 
     /// Contracts `operands` (one per network operand, of the planned shapes, any layout)
-    /// along the plan. Intermediates are freed as soon as the next step has used them.
+    /// along the plan. Intermediates are freed as soon as the next step has used them, and an
+    /// operand is read (at the slice, for sliced plans) only when its step comes, so besides
+    /// the operands and the output a contraction holds its intermediates and little else:
+    /// under a memory limit, one slice's at a time on each thread, with only as many slices
+    /// side by side as the limit holds.
     ///
     /// # Errors
     ///
