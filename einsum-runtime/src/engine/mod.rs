@@ -631,7 +631,7 @@ impl<'a, T: 'static> Operands<'a, T> for Prepared<'a, T> {
 /// then `None` is returned.
 #[allow(clippy::too_many_arguments)]
 fn pairwise<'a, T: Element>(
-    mut operands: impl Operands<'a, T>,
+    operands: impl Operands<'a, T>,
     mut origins: Origins,
     order: &Order<'_>,
     output: &[usize],
@@ -641,26 +641,14 @@ fn pairwise<'a, T: Element>(
     mut last_into: Option<(&mut ArrayViewMutD<'_, T>, Write)>,
 ) -> Result<Option<Tensor<'a, T>>, ShapeError> {
     // The list of current tensors that the steps' positions refer to (see `plan::Step`) is a
-    // list of places: below `count`, an operand not yet taken; from `count` on, a place in
-    // `results`, where a step's result takes the first free one. Only the results waiting for
-    // a step are held, not a tensor per operand. (Moving the tensors themselves showed in the
-    // profile of networks of many small tensors.)
-    let count = operands.count();
-    let mut results: SmallVec<[Option<Tensor<'a, T>>; 4]> = SmallVec::new();
-    let mut current: SmallVec<[usize; 8]> = (0..count).collect();
-    let mut take = |place: usize, results: &mut SmallVec<[Option<Tensor<'a, T>>; 4]>| match place
-        .checked_sub(count)
-    {
-        None => operands.take(place),
-        Some(r) => match results[r].take() {
-            Some(tensor) => Ok(tensor),
-            None => unreachable!("each result is an operand of one step"),
-        },
-    };
+    // list of places in `held`. (Moving the tensors themselves showed in the profile of
+    // networks of many small tensors.)
+    let mut held = Held::new(operands);
+    let mut current: SmallVec<[usize; 8]> = (0..held.count).collect();
     for (left_at, right_at, kept) in order.steps() {
         let (right_place, left_place) = (current.remove(right_at), current.remove(left_at));
-        let left = take(left_place, &mut results)?;
-        let right = take(right_place, &mut results)?;
+        let left = held.take(left_place)?;
+        let right = held.take(right_place)?;
         let (right_origin, left_origin) = (origins.remove(right_at), origins.remove(left_at));
         let last = current.is_empty();
         if let Some((out, write)) = last_into.as_mut().filter(|_| last) {
@@ -703,22 +691,50 @@ fn pairwise<'a, T: Element>(
             }
             None => pair::contract_pair(left, right, kept, release)?,
         };
-        let place = match results.iter().position(Option::is_none) {
-            Some(free) => {
-                results[free] = Some(result);
-                free
-            }
-            None => {
-                results.push(Some(result));
-                results.len() - 1
-            }
-        };
-        current.push(count + place);
+        current.push(held.put(result));
         origins.push(if tracked { origin } else { 0 });
     }
-    match current.pop() {
-        Some(place) => take(place, &mut results).map(Some),
-        None => Ok(None),
+    current.pop().map(|place| held.take(place)).transpose()
+}
+
+/// The tensors of the pairwise loop by place: below the operands' count, an operand not yet
+/// taken; from there on, the results waiting for a step, a result taking the first free
+/// place. So only waiting results are held, not a tensor per operand.
+struct Held<'a, T: 'static, O> {
+    operands: O,
+    count: usize,
+    results: SmallVec<[Option<Tensor<'a, T>>; 4]>,
+}
+
+impl<'a, T: 'static, O: Operands<'a, T>> Held<'a, T, O> {
+    fn new(operands: O) -> Self {
+        Held {
+            count: operands.count(),
+            operands,
+            results: SmallVec::new(),
+        }
+    }
+
+    /// The tensor at `place`, which no other step takes.
+    fn take(&mut self, place: usize) -> Result<Tensor<'a, T>, ShapeError> {
+        match place.checked_sub(self.count) {
+            None => self.operands.take(place),
+            Some(r) => match self.results[r].take() {
+                Some(tensor) => Ok(tensor),
+                None => unreachable!("each result is an operand of one step"),
+            },
+        }
+    }
+
+    /// Holds `result` and returns its place.
+    fn put(&mut self, result: Tensor<'a, T>) -> usize {
+        let free = self.results.iter().position(Option::is_none);
+        let r = free.unwrap_or_else(|| {
+            self.results.push(None);
+            self.results.len() - 1
+        });
+        self.results[r] = Some(result);
+        self.count + r
     }
 }
 
