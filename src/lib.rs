@@ -165,7 +165,7 @@ pub use einsum_runtime::network;
 pub use einsum_runtime::operand;
 pub use einsum_runtime::optim;
 pub use einsum_runtime::{
-    einsum_dyn, einsum_vjp_dyn, explain, EinsumError, EinsumErrorKind, Element,
+    einsum_dyn, einsum_vjp_dyn, explain, EinsumError, EinsumErrorKind, Element, Float,
 };
 pub use einsum_runtime::{ndarray, spec};
 
@@ -537,7 +537,7 @@ macro_rules! einsum_fn {
 #[doc(hidden)]
 pub mod __private {
     pub use einsum_macro::{einsum_fn_impl, einsum_impl};
-    pub use einsum_runtime::autograd::{Float, Var};
+    pub use einsum_runtime::autograd::Var;
     pub use einsum_runtime::engine::{Saved, Write};
     pub use einsum_runtime::ndarray;
     pub use einsum_runtime::operand::{AsOperand, DynOperand, IntoOutput};
@@ -548,6 +548,6 @@ pub mod __private {
         into_dimension, matrix_chain, matrix_chain_into, matrix_product, matrix_product_into,
         panic_with, small_enough, vjp_dyn, vjp_static, vjp_static_into,
     };
-    pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, Element};
+    pub use einsum_runtime::{einsum_dyn, einsum_vjp_dyn, EinsumError, Element, Float};
     pub use num_traits::Zero;
 }

@@ -80,3 +80,18 @@ macro_rules! impl_element {
 
 impl_element!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 impl_element!(Complex<f32>, Complex<f64>);
+
+/// The real element types that differentiate and train: `f32` and `f64`. What a
+/// [`Var`](crate::autograd::Var) holds and what the optimizers update.
+///
+/// ```
+/// use einsum_runtime::{autograd::Var, Float};
+/// fn square<T: Float>(x: &Var<T>) -> Var<T> {
+///     x * x
+/// }
+/// assert_eq!(square(&Var::scalar(3.0f32)).item(), 9.0);
+/// ```
+pub trait Float: Element + num_traits::Float + 'static {}
+
+impl Float for f32 {}
+impl Float for f64 {}

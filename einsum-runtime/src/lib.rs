@@ -19,6 +19,6 @@ pub mod support;
 
 pub use dynamic::{einsum_dyn, einsum_vjp_dyn, explain};
 pub use einsum_spec as spec;
-pub use element::Element;
+pub use element::{Element, Float};
 pub use error::{EinsumError, EinsumErrorKind};
 pub use ndarray;

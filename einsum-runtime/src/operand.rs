@@ -93,7 +93,7 @@ impl<A, D: Dimension> AsOperand for ArrayRef<A, D> {
 }
 
 /// An autograd variable is its own operand: `einsum!` on `Var`s records one contraction node.
-impl<T: crate::autograd::Float> AsOperand for crate::autograd::Var<T> {
+impl<T: crate::Float> AsOperand for crate::autograd::Var<T> {
     type Operand<'a>
         = &'a crate::autograd::Var<T>
     where

@@ -75,7 +75,8 @@ mod op;
 mod ops;
 mod var;
 
+pub use crate::Float;
 pub use backward::{grad_vars, Gradients};
 pub use functional::{batch_hessian, batch_jacobian, grad, hessian, jacobian};
 pub use grad_mode::{is_grad_enabled, no_grad};
-pub use var::{Float, Var};
+pub use var::Var;

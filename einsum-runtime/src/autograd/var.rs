@@ -1,27 +1,13 @@
-//! The `Var` handle, its node, and the element types it computes with.
+//! The `Var` handle and its node.
 
 use super::grad_mode::is_grad_enabled;
 use super::op::Op;
-use crate::Element;
+use crate::Float;
 use core::fmt;
 use ndarray::{arr0, Array, ArrayD, Dimension};
 use smallvec::SmallVec;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// The element types of a [`Var`]: `f32` and `f64`.
-///
-/// ```
-/// use einsum_runtime::autograd::{Float, Var};
-/// fn square<T: Float>(x: &Var<T>) -> Var<T> {
-///     x * x
-/// }
-/// assert_eq!(square(&Var::scalar(3.0f32)).item(), 9.0);
-/// ```
-pub trait Float: Element + num_traits::Float + 'static {}
-
-impl Float for f32 {}
-impl Float for f64 {}
 
 /// Ids in creation order: an operation's output always has a larger id than its inputs.
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);

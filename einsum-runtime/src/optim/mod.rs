@@ -80,7 +80,7 @@ pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{CosineAnnealing, Exponential, Schedule, Scheduled, StepDecay};
 pub use sgd::{Sgd, SgdConfig};
 
-use crate::autograd::Float;
+use crate::Float;
 use ndarray::ArrayD;
 
 /// What an optimizer step does when a gradient holds NaN or an infinity: each config's

@@ -1,7 +1,8 @@
 //! Models as collections of parameters, and one training step on a model.
 
 use super::{OptimError, Optimizer};
-use crate::autograd::{Float, Var};
+use crate::autograd::Var;
+use crate::Float;
 use ndarray::ArrayD;
 
 /// A model: a fixed, ordered list of parameters that an [`Optimizer`] can walk. Both methods

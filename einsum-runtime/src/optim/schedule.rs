@@ -1,7 +1,7 @@
 //! Learning-rate schedules, and [`Scheduled`], which applies one to any optimizer.
 
 use super::{OptimError, Optimizer};
-use crate::autograd::Float;
+use crate::Float;
 use ndarray::ArrayD;
 
 /// The learning rate at step `step` (counted from 0) of a run whose base rate is `base`.

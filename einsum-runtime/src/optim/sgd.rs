@@ -2,7 +2,7 @@
 
 use super::slots::{zeros_like, Checker, Slots};
 use super::{constant, NonFinite, OptimError, Optimizer};
-use crate::autograd::Float;
+use crate::Float;
 use ndarray::{ArrayD, Zip};
 
 /// The hyperparameters of [`Sgd`]. Every default is PyTorch's (`torch.optim.SGD`, whose `lr`

@@ -1,7 +1,7 @@
 //! What every optimizer checks before it touches a parameter: counts, shapes, finiteness.
 
 use super::{NonFinite, OptimError};
-use crate::autograd::Float;
+use crate::Float;
 use ndarray::{ArrayD, Dimension};
 
 /// The shapes of the parameters an optimizer holds state for, by position; `None` before the
