@@ -14,10 +14,11 @@
 //! zeroing pass: `ArrayD::zeros` gets fresh zeroed pages from `calloc` without touching them.
 //! Below `PROBE_BYTES` (1 GiB) nothing is probed. A probe is not free: freeing the probed
 //! block can let glibc return the top of its heap to the OS, so ndarray's allocation right
-//! after gets fresh pages and pays a page fault per 4 KiB. At 1 MiB that made the gradients
-//! of `bi,bjik,bk->bj` (b = 256, n = 16; an 8 MiB gradient) 7x slower, call after call. From
-//! 1 GiB up the probe's cost is noise against the work, and a request below it that the
-//! allocator refuses means the process is out of memory everywhere.
+//! after gets fresh pages and pays a page fault per 4 KiB. A threshold of 1 MiB made the
+//! gradients of `bi,bjik,bk->bj` (b = 256, n = 16; an 8 MiB gradient) several times slower,
+//! call after call (`benches/README.md`, "Figures from code comments"). From 1 GiB up the
+//! probe's cost is noise against the work, and a request below it that the allocator refuses
+//! means the process is out of memory everywhere.
 
 use einsum_spec::{Buffer, ShapeError};
 

@@ -2,14 +2,14 @@
 //!
 //! A two-operand contraction goes through the same stages as any other: slot tables, bound
 //! extents, a prepared tensor per operand, the grouping of labels, a three-dimensional view
-//! of each operand, the kernel. For a 64x64 product that set-up was about 1.5 µs against
-//! `dot`'s 6 µs. When the labels fall into three groups, those of the first operand only,
+//! of each operand, the kernel. For a 64x64 product that set-up was a quarter of `dot`'s
+//! time (`benches/README.md`, "Figures from code comments"). When the labels fall into three groups, those of the first operand only,
 //! the summed ones, and those of the second operand only (`ij,jk->ik` and its transposes,
 //! `bij,jk->bik`, `nmkd,kdef->nmef`), and the output lists the first group before the second,
 //! the contraction is one call to `dot` on the operands viewed as matrices: no table, no
 //! plan, no intermediate. That holds at every size up to the threads' threshold: even a 2x2
-//! product is faster through `dot` than through the direct loop (0.72–0.79 against 0.87 µs for
-//! the whole `einsum_dyn` call, 0.77 against 3.4 µs at 16x16). Products large enough for
+//! product was faster through `dot` than through the direct loop, and a 16x16 one four times
+//! faster. Products large enough for
 //! threads keep the engine's split. The gradients of such a contraction are two more calls
 //! to `dot` on the same views ([`matrix_product_gradients`]), or two GEMM calls straight into
 //! the caller's buffers ([`matrix_product_gradients_into`]).
@@ -65,8 +65,8 @@ pub fn matrix_product<T: Element>(
     let (first, second) = if grouping.swapped { (b, a) } else { (a, b) };
     let ranks = [first.ndim(), second.ndim()];
     if ranks == [2, 2] && [&grouping.first_axes, &grouping.second_axes].map(|a| a.len()) == ranks {
-        // Two matrices: no axes to merge. (Permuting and reshaping dynamic views costs about
-        // 0.2 µs, which shows on small products.)
+        // Two matrices: no axes to merge. (Permuting and reshaping dynamic views shows on
+        // small products.)
         let first = matrix_in_order(first, &grouping.first_axes)?;
         let second = matrix_in_order(second, &grouping.second_axes)?;
         let shape = [first.nrows(), second.ncols()];

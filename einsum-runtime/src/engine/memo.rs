@@ -2,8 +2,8 @@
 //! shapes plans once.
 //!
 //! Planning three or more operands ranks every pairwise order with a few dozen small
-//! allocations: about 2.5 µs for `ij,jk,kl->il`, five times the two 16x16 `dot` calls it
-//! then makes. An order is a pure function of the operands' slots, the output's slots and the
+//! allocations, which for small operands costs more than the products it then makes
+//! (`benches/README.md`, "Figures from code comments"). An order is a pure function of the operands' slots, the output's slots and the
 //! extents, and, for the gradients' contractions, of which operands each stands for and which
 //! intermediates the store holds (see `plan::order_reusing`). The engine keeps the last
 //! [`ENTRIES`] orders it computed on each thread and looks them up by all of that first (a
