@@ -398,3 +398,21 @@ fn rank_60_and_100_through_ellipsis() {
         }
     ));
 }
+
+#[test]
+fn a_seed_of_the_wrong_shape_is_an_error_of_try_backward_with() {
+    let x = Var::new(ArrayD::from_elem(IxDyn(&[2]), 1.5));
+    let y = &x * &x;
+    let seed = ArrayD::from_elem(IxDyn(&[3]), 1.0);
+    let err = y.try_backward_with(seed, false).unwrap_err();
+    assert!(
+        matches!(shape_error(&err), ShapeError::GradientShape { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("backward pass"), "{err}");
+    let grads = y.try_backward_with(ArrayD::from_elem(IxDyn(&[2]), 1.0), false);
+    assert_eq!(
+        grads.unwrap().grad(&x).unwrap(),
+        ArrayD::from_elem(IxDyn(&[2]), 3.0)
+    );
+}

@@ -2,6 +2,8 @@
 
 use super::grad_mode::with_grad_mode;
 use super::{Float, Var};
+use crate::EinsumError;
+use einsum_spec::ShapeError;
 use ndarray::{ArrayD, IxDyn};
 use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap};
@@ -38,6 +40,9 @@ pub(crate) struct Accumulator<T: Float> {
     grads: IdMap<Var<T>>,
     /// Recorded nodes with a gradient, not yet visited, largest id first.
     pending: BinaryHeap<ById<T>>,
+    /// The first contribution that could not be computed (a gradient too large to allocate);
+    /// the pass stops there.
+    error: Option<ShapeError>,
 }
 
 /// A `Var` ordered by id, for the queue of nodes to visit.
@@ -71,10 +76,26 @@ impl<T: Float> Accumulator<T> {
     /// Adds the contribution `grad()` to `input`'s gradient, when `input` requires grad (else
     /// `grad` is not even called). A value used several times gets the sum of contributions.
     pub(crate) fn add(&mut self, input: &Var<T>, grad: impl FnOnce() -> Var<T>) {
-        if !input.requires_grad() {
+        self.try_add(input, || Ok(grad()));
+    }
+
+    /// As [`add`](Accumulator::add), for a contribution whose computation can fail: the
+    /// first failure is kept (see [`Var::try_backward_with`]) and nothing is added.
+    pub(crate) fn try_add(
+        &mut self,
+        input: &Var<T>,
+        grad: impl FnOnce() -> Result<Var<T>, ShapeError>,
+    ) {
+        if !input.requires_grad() || self.error.is_some() {
             return;
         }
-        let grad = grad();
+        let grad = match grad() {
+            Ok(grad) => grad,
+            Err(error) => {
+                self.error = Some(error);
+                return;
+            }
+        };
         debug_assert_eq!(grad.shape(), input.shape(), "gradient shape of {input:?}");
         match self.grads.entry(input.id()) {
             Entry::Occupied(mut previous) => {
@@ -182,7 +203,8 @@ impl<T: Float> Var<T> {
     /// # Panics
     ///
     /// When the value does not have exactly one element; use [`backward_with`](Var::backward_with)
-    /// with a seed for other outputs.
+    /// with a seed for other outputs. When a gradient is too large to allocate;
+    /// [`try_backward`](Var::try_backward) returns that as an error.
     ///
     /// ```
     /// use einsum_runtime::autograd::Var;
@@ -226,7 +248,8 @@ impl<T: Float> Var<T> {
     ///
     /// # Panics
     ///
-    /// When `seed` does not have this value's shape.
+    /// When `seed` does not have this value's shape, or a gradient is too large to allocate
+    /// ([`try_backward_with`](Var::try_backward_with) returns both as errors).
     ///
     /// ```
     /// use einsum_runtime::autograd::Var;
@@ -245,10 +268,64 @@ impl<T: Float> Var<T> {
             self.shape(),
             seed.shape()
         );
+        self.try_backward_with(seed, create_graph)
+            .unwrap_or_else(|error| panic!("autograd: {error}"))
+    }
+
+    /// As [`backward`](Var::backward), but a gradient too large to allocate (a contraction's
+    /// gradient can need an intermediate far larger than any value in the graph) is an error
+    /// instead of a panic.
+    ///
+    /// # Errors
+    ///
+    /// [`ShapeError::TooLarge`] or [`ShapeError::AllocationFailed`] (in an [`EinsumError`]
+    /// named "backward pass") for the first gradient that cannot be allocated.
+    ///
+    /// # Panics
+    ///
+    /// When the value does not have exactly one element.
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// let x = Var::new(ndarray::arr0(3.0));
+    /// let grads = (&x * &x).try_backward().unwrap();
+    /// assert_eq!(grads.grad(&x).unwrap()[[]], 6.0);
+    /// ```
+    #[track_caller]
+    pub fn try_backward(&self) -> Result<Gradients<T>, EinsumError> {
+        self.try_backward_with(self.one_seed(), false)
+    }
+
+    /// As [`backward_with`](Var::backward_with), with the errors of
+    /// [`try_backward`](Var::try_backward), and a `seed` of the wrong shape an error too
+    /// ([`ShapeError::GradientShape`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_backward`](Var::try_backward), and [`ShapeError::GradientShape`].
+    ///
+    /// ```
+    /// use einsum_runtime::autograd::Var;
+    /// use ndarray::array;
+    /// let x = Var::new(array![1.0, 2.0]);
+    /// assert!((&x * &x).try_backward_with(array![1.0].into_dyn(), false).is_err());
+    /// ```
+    pub fn try_backward_with(
+        &self,
+        seed: ArrayD<T>,
+        create_graph: bool,
+    ) -> Result<Gradients<T>, EinsumError> {
+        let failed = |error| EinsumError::from_shape_error("backward pass", error);
+        if seed.shape() != self.shape() {
+            return Err(failed(ShapeError::GradientShape {
+                expected: self.shape().to_vec(),
+                actual: seed.shape().to_vec(),
+            }));
+        }
         if !self.requires_grad() {
-            return Gradients {
+            return Ok(Gradients {
                 grads: IdMap::default(),
-            };
+            });
         }
         // Nodes are visited by decreasing id, which is a reverse topological order (inputs
         // are always created before the operations that use them), and only once they have a
@@ -257,6 +334,7 @@ impl<T: Float> Var<T> {
         let mut acc = Accumulator {
             grads: IdMap::with_capacity_and_hasher(INITIAL_GRADIENTS, Default::default()),
             pending: BinaryHeap::new(),
+            error: None,
         };
         acc.grads.insert(self.id(), Var::constant(seed));
         if self.op().is_some() {
@@ -268,9 +346,15 @@ impl<T: Float> Var<T> {
                 if let Some(g) = acc.grads.get(&node.id()).cloned() {
                     op.backward(&node, &g, &mut acc);
                 }
+                if acc.error.is_some() {
+                    break;
+                }
             }
         });
-        Gradients { grads: acc.grads }
+        match acc.error {
+            Some(error) => Err(failed(error)),
+            None => Ok(Gradients { grads: acc.grads }),
+        }
     }
 
     #[track_caller]
@@ -317,4 +401,28 @@ pub fn grad_vars<T: Float>(output: &Var<T>, inputs: &[&Var<T>]) -> Vec<Var<T>> {
                 .unwrap_or_else(|| Var::constant(ArrayD::zeros(IxDyn(input.shape()))))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_failed_contribution_is_kept_and_stops_the_rest() {
+        let x = Var::new(ndarray::arr0(2.0).into_dyn());
+        let mut acc = Accumulator {
+            grads: IdMap::default(),
+            pending: BinaryHeap::new(),
+            error: None,
+        };
+        let too_large = ShapeError::TooLarge {
+            what: einsum_spec::Buffer::Gradient { operand: 0 },
+            shape: vec![1 << 40, 1 << 40],
+            element_size: 8,
+        };
+        acc.try_add(&x, || Err(too_large.clone()));
+        acc.add(&x, || Var::constant(ndarray::arr0(1.0).into_dyn()));
+        assert_eq!(acc.error, Some(too_large));
+        assert!(acc.grads.is_empty());
+    }
 }

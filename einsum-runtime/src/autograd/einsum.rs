@@ -4,7 +4,7 @@ use super::op::{Op, Operands};
 use super::{Float, Var};
 use crate::engine::vjp::Expansion;
 use crate::EinsumError;
-use einsum_spec::{Contraction, Spec};
+use einsum_spec::{Contraction, ShapeError, Spec};
 use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -112,21 +112,26 @@ impl<T: Float> Var<T> {
     pub fn einsum(spec: &str, operands: &[&Var<T>]) -> Result<Var<T>, EinsumError> {
         let ranks: SmallVec<[usize; 4]> = operands.iter().map(|v| v.ndim()).collect();
         let contraction = resolved(spec, &ranks)?;
-        // The value is computed here, where an output too large to allocate is an error.
-        let views: SmallVec<[ndarray::ArrayViewD<'_, T>; 4]> =
-            operands.iter().map(|v| v.value().view()).collect();
-        let value = crate::engine::contract(&contraction, &views)
-            .map_err(|error| EinsumError::from_shape_error(spec, error))?;
         let operands = operands.iter().map(|&v| v.clone()).collect();
+        Var::contract(contraction, operands)
+            .map_err(|error| EinsumError::from_shape_error(spec, error))
+    }
+
+    /// Records a contraction whose operands are known to fit it. Its value is computed here,
+    /// where an output or intermediate too large to allocate is an error.
+    pub(crate) fn contract(
+        contraction: Rc<Contraction>,
+        operands: Operands<T>,
+    ) -> Result<Var<T>, ShapeError> {
+        let value = {
+            let views: SmallVec<[ndarray::ArrayViewD<'_, T>; 4]> =
+                operands.iter().map(|v| v.value().view()).collect();
+            crate::engine::contract(&contraction, &views)?
+        };
         Ok(Var::from_op_value(
             Op::Contract(contraction, operands),
             value,
         ))
-    }
-
-    /// Records a contraction whose operands are known to fit it.
-    pub(crate) fn contract(contraction: Rc<Contraction>, operands: Operands<T>) -> Var<T> {
-        Var::from_op(Op::Contract(contraction, operands))
     }
 
     /// Records an expansion of a reduced gradient to its operand's shape; when the expansion

@@ -10,7 +10,7 @@ use super::backward::Accumulator;
 use super::broadcast::{broadcast_shape, sum_to};
 use super::einsum::gradient_plan;
 use super::{Float, Var};
-use crate::engine::{self, vjp::Expansion};
+use crate::engine::vjp::Expansion;
 use einsum_spec::Contraction;
 use ndarray::{ArrayD, ArrayViewD, Axis, Dimension, IxDyn, Order, Zip};
 use smallvec::SmallVec;
@@ -178,9 +178,8 @@ impl<T: Float> Op<T> {
                     .map(|&x| x),
             },
             Op::SumTo(a, shape) => sum_to(a.value(), shape.slice()),
-            Op::Contract(contraction, vars) => {
-                let views: Views<'_, T> = vars.iter().map(|v| v.value().view()).collect();
-                engine::contract(contraction, &views).expect("shapes checked by `einsum`")
+            Op::Contract(..) => {
+                unreachable!("a contraction is recorded with its value (`Var::contract`)")
             }
             Op::Expand(expansion, a) => expansion.apply(a.value().view()),
         }
@@ -278,7 +277,7 @@ impl<T: Float> Op<T> {
             // (planned once per contraction, operand and shapes on each thread: `gradient_plan`)
             Op::Contract(contraction, vars) => {
                 for (k, v) in vars.iter().enumerate() {
-                    acc.add(v, || {
+                    acc.try_add(v, || {
                         let (reduce, expansion) = gradient_plan(contraction, k, vars);
                         let others = vars
                             .iter()
@@ -287,15 +286,15 @@ impl<T: Float> Op<T> {
                             .map(|(_, o)| o.clone());
                         let inputs: Operands<T> =
                             std::iter::once(g.clone()).chain(others).collect();
-                        Var::contract(reduce, inputs).expand(expansion)
+                        Ok(Var::contract(reduce, inputs)?.expand(expansion))
                     });
                 }
             }
             // expanding is linear; its adjoint contraction sums along broadcast axes and takes
             // diagonals. A reduced input of extent 1 was stretched, so sum down to its shape.
-            Op::Expand(expansion, a) => acc.add(a, || {
+            Op::Expand(expansion, a) => acc.try_add(a, || {
                 let g: Operands<T> = smallvec::smallvec![g.clone()];
-                Var::contract(Rc::new(expansion.adjoint()), g).sum_to(a.shape())
+                Ok(Var::contract(Rc::new(expansion.adjoint()), g)?.sum_to(a.shape()))
             }),
         }
     }
