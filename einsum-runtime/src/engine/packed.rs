@@ -323,26 +323,13 @@ impl<T: Real> Store<T> {
     }
 }
 
-/// Where a block reads its rows of `a` from.
+/// Where a block reads one operand from: `a` by rows, `b` by columns.
 #[derive(Clone, Copy)]
-enum Rows<'p, T> {
-    /// Packed in panels of `MR` rows.
+enum Panels<'p, T> {
+    /// Packed in panels (of `MR` rows of `a`, of `NR` columns of `b`).
     Packed(&'p [T]),
-    /// In place: `a`'s memory, each row contiguous along the contracted axis, the block's
-    /// first element at `start`.
-    InPlace {
-        data: &'p [T],
-        row_stride: usize,
-        start: usize,
-    },
-}
-
-/// Where a block reads its columns of `b` from.
-#[derive(Clone, Copy)]
-enum Columns<'p, T> {
-    /// Packed in panels of `NR` columns.
-    Packed(&'p [T]),
-    /// In place: `b`'s memory, each row contiguous, the block's first element at `start`.
+    /// In place: the operand's memory, each row contiguous (for `a`, along the contracted
+    /// axis), the block's first element at `start`.
     InPlace {
         data: &'p [T],
         row_stride: usize,
@@ -353,8 +340,8 @@ enum Columns<'p, T> {
 /// One block of `a` (panels of `MR` rows) times one block of `b` (panels of `NR` columns),
 /// stored into `c` from `at` over `dim`.
 struct Block<'p, T> {
-    a: Rows<'p, T>,
-    b: Columns<'p, T>,
+    a: Panels<'p, T>,
+    b: Panels<'p, T>,
     depth: usize,
     at: (usize, usize),
     dim: (usize, usize),
@@ -504,18 +491,18 @@ fn run_block<T: Real, const MR: usize, const NR: usize, const HALF: usize, const
 ) {
     let (cols, depth) = (block.dim.1, block.depth);
     let b_panels = match block.b {
-        Columns::Packed(packed) => packed.as_chunks::<NR>().0,
-        Columns::InPlace { .. } => &[],
+        Panels::Packed(packed) => packed.as_chunks::<NR>().0,
+        Panels::InPlace { .. } => &[],
     };
     for jp in 0..cols.div_ceil(NR) {
         let j = jp * NR;
         let width = NR.min(cols - j);
         match block.b {
-            Columns::Packed(_) => {
+            Panels::Packed(_) => {
                 let panel = &b_panels[jp * depth..][..depth];
                 panel_tiles::<T, MR, NR, HALF, FUSED>(block, c, (j, width), |p| &panel[p]);
             }
-            Columns::InPlace {
+            Panels::InPlace {
                 data,
                 row_stride,
                 start,
@@ -527,7 +514,7 @@ fn run_block<T: Real, const MR: usize, const NR: usize, const HALF: usize, const
                 };
                 panel_tiles::<T, MR, NR, HALF, FUSED>(block, c, (j, width), b);
             }
-            Columns::InPlace {
+            Panels::InPlace {
                 data,
                 row_stride,
                 start,
@@ -562,19 +549,19 @@ fn panel_tiles<
 ) {
     let ((i0, j0), rows, depth) = (block.at, block.dim.0, block.depth);
     let a_panels = match block.a {
-        Rows::Packed(packed) => packed.as_chunks::<MR>().0,
-        Rows::InPlace { .. } => &[],
+        Panels::Packed(packed) => packed.as_chunks::<MR>().0,
+        Panels::InPlace { .. } => &[],
     };
     for ip in 0..rows.div_ceil(MR) {
         let i = ip * MR;
         let place = ((i0 + i, j0 + j), (MR.min(rows - i), width));
         match block.a {
-            Rows::Packed(_) => {
+            Panels::Packed(_) => {
                 let panel = &a_panels[ip * depth..][..depth];
                 let a = |p: usize| panel[p];
                 tile_into::<T, MR, NR, HALF, FUSED>(depth, (a, b), c, place, block.store);
             }
-            Rows::InPlace {
+            Panels::InPlace {
                 data,
                 row_stride,
                 start,
@@ -784,14 +771,14 @@ fn oriented<T: Real, const MR: usize, const NR: usize, const HALF: usize>(
             for p in (0..k).step_by(KC) {
                 let depth = KC.min(k - p);
                 let b_columns = match b_in_place {
-                    Some((data, row_stride)) => Columns::InPlace {
+                    Some((data, row_stride)) => Panels::InPlace {
                         data,
                         row_stride,
                         start: p * row_stride + j,
                     },
                     None => {
                         b.pack::<NR>((j, cols), (p, depth), b_packed);
-                        Columns::Packed(&*b_packed)
+                        Panels::Packed(&*b_packed)
                     }
                 };
                 let store = match (p, beta == T::ZERO) {
@@ -806,14 +793,14 @@ fn oriented<T: Real, const MR: usize, const NR: usize, const HALF: usize>(
                             data,
                             row_stride,
                             col_stride: 1,
-                        } if depth <= IN_PLACE_DEPTH && cols <= IN_PLACE_WIDTH => Rows::InPlace {
+                        } if depth <= IN_PLACE_DEPTH && cols <= IN_PLACE_WIDTH => Panels::InPlace {
                             data,
                             row_stride,
                             start: i * row_stride + p,
                         },
                         _ => {
                             a.pack::<MR>((i, rows), (p, depth), a_packed);
-                            Rows::Packed(&*a_packed)
+                            Panels::Packed(&*a_packed)
                         }
                     };
                     let block = Block {
