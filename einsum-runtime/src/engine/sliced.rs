@@ -23,14 +23,15 @@ pub(crate) struct SlicedPlan {
 impl SlicedPlan {
     /// The execution of `contraction` on operands of `shapes` (whose slots' `extents` are
     /// bound) along the tree at `positions`, once for each combination of values of the
-    /// `sliced` slots, with at most `at_once` slices running at the same time.
+    /// `sliced` slots. Under a memory limit (`memory`: the limit, and the most elements one
+    /// slice holds at once), only as many slices run at the same time as the limit holds.
     pub(crate) fn new(
         contraction: &Contraction,
         shapes: &[Vec<usize>],
         extents: &[usize],
         positions: &[(usize, usize)],
         sliced: &[usize],
-        at_once: u128,
+        memory: Option<(u128, u128)>,
     ) -> SlicedPlan {
         let without = |slots: &[usize]| -> Vec<usize> {
             slots
@@ -59,6 +60,11 @@ impl SlicedPlan {
         let shapes: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
         let prepared = prepared_slots(&slice, &shapes, extents);
         let steps = plan::steps_at(&prepared, slice.output(), extents, positions);
+        // Each slice running at once holds its intermediates and an output of its own.
+        let output = plan::size(contraction.output(), extents);
+        let at_once = memory.map_or(u128::MAX, |(limit, peak)| {
+            limit / peak.saturating_add(output).max(1)
+        });
         SlicedPlan {
             slice,
             sliced: sliced.to_vec(),

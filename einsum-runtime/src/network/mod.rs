@@ -275,20 +275,15 @@ impl Network {
             Some(_) => path.tree().in_memory_order(path.step_costs()),
             None => (path.tree().clone(), path.step_costs().to_vec()),
         };
-        // Each slice running at once holds its intermediates and an output of its own, so
-        // under a limit only as many run at once as the limit holds.
-        let output = (self.contraction.output().iter())
-            .fold(1u128, |n, &s| n.saturating_mul(self.extents[s] as u128));
-        let at_once = options.memory_limit.map_or(u128::MAX, |limit| {
-            limit / order.peak(&costs).saturating_add(output).max(1)
-        });
         let execution = engine::SlicedPlan::new(
             &self.contraction,
             &self.shapes,
             &self.extents,
             &order.positions(),
             path.sliced(),
-            at_once,
+            options
+                .memory_limit
+                .map(|limit| (limit, order.peak(&costs))),
         );
         Ok(Plan {
             execution,
