@@ -7,7 +7,7 @@ mod counting;
 use common::reference::reference_einsum;
 use common::{assert_close, random};
 use einsum::ndarray::{Array2, ArrayD, ArrayViewD, IxDyn};
-use einsum::network::{Method, Network, PlanOptions};
+use einsum::network::{Method, Network, Plan, PlanOptions};
 use einsum::EinsumErrorKind;
 use std::time::Duration;
 
@@ -69,6 +69,17 @@ fn operands_of(shapes: &[Vec<usize>], seed: u64) -> Vec<ArrayD<f64>> {
         .collect()
 }
 
+/// The default plan of `net`, a memory limit of 1/16 of its largest intermediate (at least
+/// 1), and the plan under that limit.
+fn plans_to_a_sixteenth(net: &Network) -> (Plan, u128, Plan) {
+    let whole = net.plan(&PlanOptions::default()).unwrap();
+    let limit = (whole.largest_intermediate() / 16).max(1);
+    let sliced = net
+        .plan(&PlanOptions::default().memory_limit(limit))
+        .unwrap();
+    (whole, limit, sliced)
+}
+
 #[test]
 fn planned_networks_match_the_reference() {
     for seed in 0..12 {
@@ -95,11 +106,7 @@ fn sliced_plans_fit_the_memory_limit_and_give_the_same_result() {
     for seed in 0..6 {
         let (inputs, output, shapes, spec) = random_network(8, 50 + seed);
         let net = Network::from_labels(&inputs, &output, &shapes).unwrap();
-        let unsliced = net.plan(&PlanOptions::default()).unwrap();
-        let limit = (unsliced.largest_intermediate() / 16).max(1);
-        let sliced = net
-            .plan(&PlanOptions::default().memory_limit(limit))
-            .unwrap();
+        let (unsliced, limit, sliced) = plans_to_a_sixteenth(&net);
         assert!(sliced.largest_intermediate() <= limit, "{spec}");
         assert!(sliced.slices() > 1, "{spec}");
         assert!(sliced.multiply_adds() >= unsliced.multiply_adds());
@@ -192,11 +199,7 @@ fn a_sliced_contraction_holds_no_more_than_the_limit_beside_its_operands() {
     networks.push(("ring of 12".into(), ring, vec![0, 6], vec![vec![4, 4]; 12]));
     for (seed, (name, inputs, output, shapes)) in networks.into_iter().enumerate() {
         let net = Network::from_labels(&inputs, &output, &shapes).unwrap();
-        let whole = net.plan(&PlanOptions::default()).unwrap();
-        let limit = (whole.largest_intermediate() / 16).max(1);
-        let sliced = net
-            .plan(&PlanOptions::default().memory_limit(limit))
-            .unwrap();
+        let (whole, limit, sliced) = plans_to_a_sixteenth(&net);
         assert!(sliced.slices() > 1, "{name}");
         let arrays = operands_of(&shapes, seed as u64);
         let views: Vec<ArrayViewD<'_, f64>> = arrays.iter().map(|a| a.view()).collect();
